@@ -1,0 +1,81 @@
+"""All coordinate reference system handling lives here.
+
+Areas and lengths are only ever computed in an equal-area projection, never in degrees;
+maps are drawn in WGS 84 longitude/latitude.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+from pyproj import CRS
+
+from explorer.errors import ExplorerError
+
+#: California Albers (NAD83): the equal-area CRS for California data.
+CALIFORNIA_ALBERS = "EPSG:3310"
+#: The CRS web maps want.
+LONLAT = "EPSG:4326"
+
+
+def equal_area_crs_for(gdf: gpd.GeoDataFrame, preferred: str | None = None) -> CRS:
+    """The equal-area CRS to measure ``gdf`` in.
+
+    ``preferred`` wins; otherwise California Albers when the data lies in California, else
+    a Lambert azimuthal equal-area projection centred on the data.
+    """
+    if preferred:
+        return CRS.from_user_input(preferred)
+    lon_min, lat_min, lon_max, lat_max = gdf.to_crs(LONLAT).total_bounds
+    in_california = lon_min > -125.0 and lon_max < -113.5 and lat_min > 32.0 and lat_max < 42.5
+    if in_california:
+        return CRS.from_user_input(CALIFORNIA_ALBERS)
+    lon0, lat0 = (lon_min + lon_max) / 2, (lat_min + lat_max) / 2
+    return CRS.from_proj4(f"+proj=laea +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+
+
+def to_equal_area(gdf: gpd.GeoDataFrame, crs: str | CRS | None = None) -> gpd.GeoDataFrame:
+    """Reproject to an equal-area CRS (``crs`` or the one chosen by :func:`equal_area_crs_for`)."""
+    require_crs(gdf, "layer")
+    target = CRS.from_user_input(crs) if crs is not None else equal_area_crs_for(gdf)
+    return gdf.to_crs(target)
+
+
+def to_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject to WGS 84 longitude/latitude for web maps."""
+    require_crs(gdf, "layer")
+    return gdf.to_crs(LONLAT)
+
+
+def require_crs(gdf: gpd.GeoDataFrame, source: str) -> None:
+    """Refuse a layer whose CRS is unknown: measuring it would be a guess."""
+    if gdf.crs is None:
+        raise ExplorerError(
+            "the layer declares no coordinate reference system",
+            source=source,
+            hint="give one with --crs (for example --crs EPSG:4326)",
+        )
+
+
+def declare_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str) -> gpd.GeoDataFrame:
+    """Set the CRS a catalog or user declares for a file that has none, and sanity-check it.
+
+    Coordinates outside +-180/+-90 cannot be longitude/latitude, so declaring EPSG:4326 on
+    them is refused rather than silently producing a map in the wrong ocean.
+    """
+    if declared:
+        declared_crs = CRS.from_user_input(declared)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(declared_crs)
+        elif not CRS.from_user_input(gdf.crs).equals(declared_crs):
+            gdf = gdf.set_crs(declared_crs, allow_override=True)
+    require_crs(gdf, source)
+    if CRS.from_user_input(gdf.crs).is_geographic and len(gdf):
+        lon_min, lat_min, lon_max, lat_max = gdf.total_bounds
+        if lon_min < -180.5 or lon_max > 180.5 or lat_min < -90.5 or lat_max > 90.5:
+            raise ExplorerError(
+                f"coordinates reach {lon_min:.0f},{lat_min:.0f} to {lon_max:.0f},{lat_max:.0f}, "
+                "which is not longitude/latitude",
+                source=source,
+                hint="give the layer's real CRS with --crs (for example --crs EPSG:3857)",
+            )
+    return gdf
