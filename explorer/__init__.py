@@ -1,0 +1,27 @@
+"""explorer: map and question election returns by precinct and neighbourhood.
+
+The stages, one module each: :mod:`explorer.catalog` (fetch), :mod:`explorer.load`,
+:mod:`explorer.join` (with the vote ledger), and the :class:`Election` on top.
+"""
+
+from explorer.catalog import fetch
+from explorer.elections import Election, election_names, load_election
+from explorer.errors import ExplorerError
+from explorer.join import join_returns, vote_ledger
+from explorer.load import load_returns, wide_returns
+
+load = load_election
+
+__all__ = [
+    "Election",
+    "ExplorerError",
+    "election_names",
+    "fetch",
+    "join_returns",
+    "load",
+    "load_election",
+    "load_returns",
+    "vote_ledger",
+    "wide_returns",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,197 @@
+"""The ``explorer`` command line: a thin layer over the Python API.
+
+Every failure the user can fix prints one line (``explorer: error: ...``) and exits 2;
+anything unexpected prints one line too (set ``EXPLORER_DEBUG=1`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from explorer import catalog, outputs
+from explorer.elections import Election, default_election, election_names, load_election
+from explorer.errors import ExplorerError
+from explorer.join import describe_ledger
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Map and question election returns by precinct and neighbourhood.",
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data folder (default: ./shapefiles in a checkout, "
+                 "else the user cache; or $EXPLORER_DATA_DIR)."),
+]
+ElectionArg = Annotated[
+    str | None, typer.Argument(help="Election name (see `explorer list`).", show_default=False)
+]
+NoInfer = Annotated[
+    bool, typer.Option("--no-infer", help="Do not infer geography for unmatched precincts.")
+]
+Crosswalk = Annotated[
+    Path | None,
+    typer.Option(help="CSV result_precinct,layer_precinct that overrides all matching."),
+]
+
+
+def echo(text: str = "") -> None:
+    typer.echo(text)
+
+
+def note(text: str) -> None:
+    typer.echo(text, err=True)
+
+
+def _election(
+    name: str | None, data_dir: Path | None, no_infer: bool = False, crosswalk=None
+) -> Election:
+    return load_election(name or default_election(), data_dir=data_dir, infer=not no_infer,
+                         crosswalk=crosswalk)
+
+
+def _print_notes(election: Election) -> None:
+    for line in election.precincts.attrs.get("notes", []):
+        note(f"note: {line}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the elections and datasets the catalog knows."""
+    echo("Elections:")
+    for name in election_names():
+        marker = " (default)" if name == default_election() else ""
+        echo(f"  {name}{marker}")
+    echo("Datasets:")
+    for name, files in sorted(catalog.datasets().items()):
+        size = sum(f.bytes for f in files)
+        echo(f"  {name:<34} {len(files):>3} file(s) {size / 1e6:8.2f} MB")
+
+
+@app.command()
+def fetch(
+    datasets: Annotated[
+        list[str] | None, typer.Argument(help="Datasets or file paths (default: all).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Download (or copy from $EXPLORER_DATA_MIRROR) and verify catalog files."""
+    counts = {"fetched": 0, "present": 0}
+
+    def report(entry, path, fetched):
+        counts["fetched" if fetched else "present"] += 1
+        verb = "fetched " if fetched else "verified"
+        note(f"{verb} {entry.path}")
+
+    paths = catalog.fetch(datasets or [], data_dir, report=report)
+    source = os.environ.get(catalog.MIRROR_ENV) or "the network"
+    echo(
+        f"{len(paths)} file(s) verified by sha256 in {catalog.data_dir(data_dir)}: "
+        f"{counts['fetched']} fetched from {source}, {counts['present']} already present."
+    )
+
+
+@app.command()
+def info(election: ElectionArg = None, data_dir: DataDir = None) -> None:
+    """Candidates, votes and shares, precinct count, and a check against district totals."""
+    chosen = _election(election, data_dir)
+    spec = chosen.spec
+    echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    echo(f"Office: {spec.office}  District: {spec.district}  "
+         f"Precincts reporting: {len(chosen.wide)}")
+    table = chosen.summary()
+    totals = chosen.totals
+    if totals is not None:
+        table["district_totals"] = totals.reindex(table.index)
+        missing = [c for c in totals.index if c not in table.index]
+        for candidate in missing:
+            table.loc[candidate] = [0, 0.0, totals[candidate]]
+        table["district_totals"] = table["district_totals"].astype("Int64")
+    shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
+    echo(outputs.format_frame(shown))
+    echo(f"Total votes: {int(table['votes'].sum()):,}")
+    if totals is None:
+        echo("No district totals file: nothing to check against.")
+        return
+    difference = table["votes"] - table["district_totals"]
+    if (difference == 0).all() and int(table["votes"].sum()) == int(totals.sum()):
+        echo(f"Check: precinct returns match the district totals for all {len(table)} "
+             "candidates.")
+    else:
+        off = difference[difference != 0]
+        echo("Check: MISMATCH against the district totals: "
+             + ", ".join(f"{c} {d:+,}" for c, d in off.items()))
+        raise typer.Exit(1)
+
+
+@app.command()
+def ledger(
+    election: ElectionArg = None,
+    data_dir: DataDir = None,
+    out_dir: Annotated[Path, typer.Option(help="Folder for the CSV and JSON.")] = Path("maps"),
+    no_infer: NoInfer = False,
+    crosswalk: Crosswalk = None,
+) -> None:
+    """The vote ledger: every vote by match class, unmapped precincts listed, checked
+    against the district totals. Writes <election>-ledger.csv and .json."""
+    chosen = _election(election, data_dir, no_infer, crosswalk)
+    table = chosen.ledger
+    summary = chosen.ledger_summary
+    _print_notes(chosen)
+    echo(f"Vote ledger for {chosen.spec.title} ({chosen.name})")
+    echo(outputs.format_frame(table))
+    echo(describe_ledger(summary))
+    if summary["unmapped_precincts"]:
+        echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
+    if summary["unassigned_polygons"]:
+        echo("In-district polygons with no result precinct: "
+             + ", ".join(summary["unassigned_polygons"]))
+    csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
+    json_path = outputs.write_text(
+        out_dir / f"{chosen.name}-ledger.json",
+        outputs.format_frame(table, "json", election=chosen.name, summary=summary),
+    )
+    echo(f"Wrote {csv_path} and {json_path}")
+    if "difference" in table and (table["difference"].fillna(0) != 0).any():
+        raise ExplorerError("precinct returns do not add up to the district totals file")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning every failure into one line and an exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ExplorerError as error:
+        note(f"explorer: error: {error}")
+        return 2
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        note("explorer: aborted")
+        return 130
+    except KeyboardInterrupt:
+        note("explorer: interrupted; no output was left half-written")
+        return 130
+    except Exception as error:  # the last guard: never a bare traceback
+        if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            # a usage error from the CLI framework (typer may carry its own click)
+            if error.format_message():
+                note(f"explorer: error: {error.format_message()} (see explorer --help)")
+            return error.exit_code
+        if os.environ.get("EXPLORER_DEBUG"):
+            raise
+        text = " ".join(str(error).split())[:300]
+        note(f"explorer: error: unexpected {type(error).__name__}: {text} "
+             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Elections as data: the definitions in ``shapefiles/elections.toml`` and the
+:class:`Election` object that runs the stages (fetch -> load -> join) for one of them.
+
+This module sits on top of the stage modules; none of them imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from explorer import catalog, join, load
+from explorer.errors import ExplorerError
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer named in elections.toml: which file, how to read it."""
+
+    name: str
+    kind: str
+    file: str
+    title: str = ""
+    crs: str | None = None
+    id_field: str = "precinct"
+    name_field: str = "name"
+    where: dict = field(default_factory=dict)
+    route_numbers: str | None = None
+    weight_field: str | None = None
+    layer: str | None = None
+
+    @classmethod
+    def from_toml(cls, name: str, entry: dict) -> LayerSpec:
+        known = {f for f in cls.__dataclass_fields__ if f != "name"}
+        return cls(name=name, **{k: v for k, v in entry.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ElectionSpec:
+    """An election: its returns, its totals, and the layers it is drawn on."""
+
+    name: str
+    title: str
+    office: str | None
+    district: str | None
+    returns: str
+    precincts: LayerSpec
+    date: dt.date | None = None
+    totals: str | None = None
+    boundary: LayerSpec | None = None
+    boundary_id: str | None = None
+    neighbourhoods: LayerSpec | None = None
+    freeways: LayerSpec | None = None
+
+
+def _definitions() -> dict:
+    return catalog._read_toml(catalog.config_file("elections.toml"))
+
+
+def layer_spec(name: str) -> LayerSpec:
+    layers = _definitions().get("layers", {})
+    if name not in layers:
+        raise ExplorerError(
+            f"unknown layer {name!r}", hint="known layers: " + ", ".join(sorted(layers))
+        )
+    return LayerSpec.from_toml(name, layers[name])
+
+
+def election_names() -> list[str]:
+    return sorted(_definitions().get("elections", {}))
+
+
+def default_election() -> str:
+    return _definitions().get("defaults", {}).get("election", election_names()[0])
+
+
+def election_spec(name: str) -> ElectionSpec:
+    """The definition of a named election; an unknown name lists the known ones."""
+    elections = _definitions().get("elections", {})
+    if name not in elections:
+        raise ExplorerError(
+            f"unknown election {name!r}",
+            hint="known elections: " + ", ".join(sorted(elections)),
+        )
+    entry = elections[name]
+    boundary = entry.get("boundary") or {}
+    return ElectionSpec(
+        name=name,
+        title=entry.get("title", name),
+        date=entry.get("date"),
+        office=entry.get("office"),
+        district=str(entry["district"]) if "district" in entry else None,
+        returns=entry["returns"],
+        totals=entry.get("totals"),
+        precincts=layer_spec(entry["precincts"]),
+        boundary=layer_spec(boundary["layer"]) if boundary else None,
+        boundary_id=boundary.get("id"),
+        neighbourhoods=layer_spec(entry["neighbourhoods"]) if entry.get("neighbourhoods") else None,
+        freeways=layer_spec(entry["freeways"]) if entry.get("freeways") else None,
+    )
+
+
+@dataclass
+class Election:
+    """One election, loaded and joined on demand. Each property runs its stage once.
+
+    Build it with :func:`explorer.load` (a catalog election) or
+    :meth:`Election.from_files` (any OpenElections CSV and precinct layer).
+    """
+
+    spec: ElectionSpec
+    data_dir: str | Path | None = None
+    infer: bool = True
+    crosswalk: str | Path | None = None
+
+    @classmethod
+    def from_files(
+        cls,
+        *,
+        returns: str | Path,
+        precincts: str | Path,
+        precinct_id: str = "precinct",
+        district: str | Path | None = None,
+        office: str | None = None,
+        contest_district: str | None = None,
+        name: str = "my-election",
+        title: str | None = None,
+        totals: str | Path | None = None,
+        neighbourhoods: str | Path | None = None,
+        neighbourhood_name: str = "name",
+        freeways: str | Path | None = None,
+        crs: str | None = None,
+        **options,
+    ) -> Election:
+        """An election from your own files: any OpenElections-format CSV and any precinct
+        layer (shapefile, zipped shapefile, GeoPackage, GeoJSON, TopoJSON)."""
+        spec = ElectionSpec(
+            name=name,
+            title=title or name,
+            office=office,
+            district=contest_district,
+            returns=str(returns),
+            totals=str(totals) if totals else None,
+            precincts=LayerSpec(
+                name="precincts", kind="precincts", file=str(precincts), id_field=precinct_id,
+                crs=crs,
+            ),
+            boundary=LayerSpec(name="district", kind="districts", file=str(district))
+            if district
+            else None,
+            boundary_id="district" if district else None,
+            neighbourhoods=LayerSpec(
+                name="neighbourhoods", kind="neighbourhoods", file=str(neighbourhoods),
+                name_field=neighbourhood_name,
+            )
+            if neighbourhoods
+            else None,
+            freeways=LayerSpec(name="freeways", kind="freeways", file=str(freeways))
+            if freeways
+            else None,
+        )
+        return cls(spec=spec, **options)
+
+    def _path(self, file: str) -> Path:
+        return catalog.local_path(file, self.data_dir)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @cached_property
+    def returns(self) -> pd.DataFrame:
+        """Precinct returns, long form: precinct, candidate, party, votes."""
+        return load.load_returns(
+            self._path(self.spec.returns), office=self.spec.office, district=self.spec.district
+        )
+
+    @cached_property
+    def wide(self) -> pd.DataFrame:
+        """Precinct returns, one row per precinct and one column per candidate."""
+        wide = load.wide_returns(self.returns)
+        wide.attrs["notes"] = list(self.returns.attrs.get("notes", []))
+        return wide
+
+    @cached_property
+    def totals(self) -> pd.Series | None:
+        """District-level totals per candidate, from the totals file (None if there is none)."""
+        if not self.spec.totals:
+            return None
+        return load.load_totals(
+            self._path(self.spec.totals), office=self.spec.office, district=self.spec.district
+        )
+
+    @cached_property
+    def layer(self) -> gpd.GeoDataFrame:
+        """The precinct polygons the returns are joined to."""
+        spec = self.spec.precincts
+        return load.load_precincts(
+            self._path(spec.file), spec.id_field, crs=spec.crs, layer=spec.layer
+        )
+
+    @cached_property
+    def boundary(self) -> gpd.GeoDataFrame | None:
+        """The district outline (None when the election names none)."""
+        spec = self.spec.boundary
+        if spec is None:
+            return None
+        file = spec.file.replace("{id}", self.spec.boundary_id or "")
+        return load.load_district(self._path(file), self.spec.boundary_id or "", crs=spec.crs)
+
+    @cached_property
+    def precincts(self) -> gpd.GeoDataFrame:
+        """The joined precincts: one feature per result precinct, with ``match`` class."""
+        crosswalk = join.read_crosswalk(str(self.crosswalk)) if self.crosswalk else None
+        return join.join_returns(
+            self.wide, self.layer, self.boundary, infer=self.infer, crosswalk=crosswalk
+        )
+
+    @cached_property
+    def outline(self) -> gpd.GeoDataFrame:
+        """The district boundary, or the dissolved mapped precincts when none is given."""
+        if self.boundary is not None:
+            return self.boundary
+        mapped = self.precincts[self.precincts["match"] != "none"]
+        return gpd.GeoDataFrame(
+            {"district": [self.name]}, geometry=[mapped.union_all()], crs=mapped.crs
+        )
+
+    @cached_property
+    def ledger(self) -> pd.DataFrame:
+        """The vote ledger: every candidate's votes by match class, checked against totals."""
+        return join.vote_ledger(self.precincts, self.totals)
+
+    @cached_property
+    def ledger_summary(self) -> dict:
+        return join.ledger_summary(self.precincts)
+
+    @cached_property
+    def neighbourhoods(self) -> gpd.GeoDataFrame | None:
+        spec = self.spec.neighbourhoods
+        if spec is None:
+            return None
+        return load.load_neighbourhoods(
+            self._path(spec.file), name_field=spec.name_field, where=spec.where
+        )
+
+    @cached_property
+    def freeways(self) -> gpd.GeoDataFrame | None:
+        spec = self.spec.freeways
+        if spec is None:
+            return None
+        numbers = self._path(spec.route_numbers) if spec.route_numbers else None
+        return load.load_freeways(self._path(spec.file), numbers)
+
+    @property
+    def candidates(self) -> list[str]:
+        return [c for c in self.wide.columns if c != "total"]
+
+    def source_files(self) -> list[str]:
+        """Catalog paths this election reads (for credits)."""
+        spec = self.spec
+        files = [spec.returns, spec.totals, spec.precincts.file]
+        if spec.boundary:
+            files.append(spec.boundary.file.replace("{id}", spec.boundary_id or ""))
+        for layer in (spec.neighbourhoods, spec.freeways):
+            if layer:
+                files.append(layer.file)
+        return [f for f in files if f]
+
+    def credits(self) -> list[str]:
+        return catalog.credits_for(self.source_files())
+
+    def summary(self) -> pd.DataFrame:
+        """Candidates with votes and shares, most votes first."""
+        votes = self.wide[self.candidates].sum()
+        table = pd.DataFrame({"votes": votes, "share": votes / votes.sum()})
+        table.index.name = "candidate"
+        return table
+
+
+def load_election(name: str | None = None, **options) -> Election:
+    """A catalog election by name (the default election when none is given)."""
+    return Election(spec=election_spec(name or default_election()), **options)
