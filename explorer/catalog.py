@@ -275,6 +275,8 @@ def credits_for(paths: Iterable[str]) -> list[str]:
     for entry in read_catalog():
         if entry.path in wanted:
             line = f"{entry.credit} ({entry.license})"
+            if entry.license.startswith(entry.credit) or entry.credit in entry.license:
+                line = entry.license
             if line not in lines:
                 lines.append(line)
     return lines

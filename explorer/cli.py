@@ -163,6 +163,79 @@ def ledger(
         raise ExplorerError("precinct returns do not add up to the district totals file")
 
 
+Format = Annotated[
+    str, typer.Option("--format", "-f", help="table, csv, json or markdown.")
+]
+MinVotes = Annotated[
+    float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
+]
+
+
+@app.command("rank")
+def rank_command(
+    election: ElectionArg = None,
+    candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
+    by: Annotated[str, typer.Option(help="neighbourhood or precinct.")] = "neighbourhood",
+    fmt: Format = "table",
+    out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
+    min_votes: MinVotes = 100,
+    data_dir: DataDir = None,
+    no_infer: NoInfer = False,
+    crosswalk: Crosswalk = None,
+) -> None:
+    """Rank neighbourhoods (or precincts) by a candidate's share, with the votes behind it
+    and how sure we are (exact/inferred share, partial precincts, coverage)."""
+    from explorer.ask import find_candidate, rank, rounded
+
+    chosen = _election(election, data_dir, no_infer, crosswalk)
+    if not candidate:
+        raise ExplorerError("--candidate is required",
+                            hint="candidates: " + ", ".join(chosen.candidates))
+    name = find_candidate(candidate, chosen.candidates)
+    areas = chosen.areas(by)
+    ranked, too_few = rank(areas, name, min_votes=min_votes)
+    methods = chosen.methods_note(areas, by)
+    if fmt == "json":
+        text = outputs.format_frame(
+            ranked, "json", election=chosen.name, candidate=name, by=by,
+            too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
+            ledger=chosen.ledger_summary, methods=methods,
+        )
+    elif fmt in ("csv",):
+        text = outputs.format_frame(ranked, "csv")
+    else:
+        text = "\n".join([
+            f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+            outputs.format_frame(rounded(ranked), fmt),
+            (f"\nToo few votes to call (under {min_votes:,.0f}): "
+             + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items()))
+            if len(too_few) else "",
+            "",
+            methods,
+        ])
+    if out is not None:
+        outputs.write_text(out, text if text.endswith("\n") else text + "\n")
+        note(f"wrote {out}")
+    echo(text)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
+    election: Annotated[str | None, typer.Option(help="Election name.")] = None,
+    min_votes: MinVotes = 100,
+    fmt: Format = "table",
+    data_dir: DataDir = None,
+) -> None:
+    """Answer a plain question: which neighbourhoods favoured X; where did X win; how did X
+    do in PLACE; who won PLACE."""
+    from explorer.ask import parse_question
+
+    parse_question(question)  # refuse unsupported phrasing before loading any data
+    chosen = _election(election, data_dir)
+    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:

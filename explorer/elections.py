@@ -58,6 +58,11 @@ class ElectionSpec:
     freeways: LayerSpec | None = None
 
 
+def _keep_attrs(new, old):
+    new.attrs = dict(old.attrs)
+    return new
+
+
 def _definitions() -> dict:
     return catalog._read_toml(catalog.config_file("elections.toml"))
 
@@ -261,6 +266,46 @@ class Election:
     def candidates(self) -> list[str]:
         return [c for c in self.wide.columns if c != "total"]
 
+    def apportion(self, to: gpd.GeoDataFrame | None = None, *, target_id: str = "name",
+                  weights: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+        """Apportion the mapped precinct votes onto ``to`` (default: the neighbourhoods)."""
+        from explorer.apportion import apportion
+
+        targets = self.neighbourhoods if to is None else to
+        if targets is None:
+            raise ExplorerError(f"election {self.name} names no neighbourhood layer",
+                                hint="pass a target layer")
+        return apportion(self.precincts, targets, self.candidates, target_id=target_id,
+                         weights=weights)
+
+    def areas(self, by: str = "neighbourhood", **options) -> gpd.GeoDataFrame:
+        """Results per area: ``by="neighbourhood"`` (apportioned) or ``"precinct"``."""
+        if by in ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods"):
+            return self.apportion(**options)
+        if by in ("precinct", "precincts"):
+            mapped = self.precincts[self.precincts["match"] != "none"].copy()
+            return mapped.rename(columns={"precinct": "name"}).pipe(_keep_attrs, mapped)
+        raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
+
+    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100):
+        """Areas ranked by the candidate's share; returns (ranked, too_few)."""
+        from explorer.ask import find_candidate, rank
+
+        return rank(self.areas(by), find_candidate(candidate, self.candidates),
+                    min_votes=min_votes)
+
+    def ask(self, question: str, min_votes: float = 100, fmt: str = "table") -> str:
+        """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
+        from explorer.ask import answer, parse_question
+
+        parsed = parse_question(question)
+        areas = self.areas("neighbourhood")
+        return answer(parsed, areas, self.candidates, min_votes=min_votes,
+                      methods=self.methods_note(areas), fmt=fmt)
+
+    def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
+        return _methods_note(self, areas, by)
+
     def source_files(self) -> list[str]:
         """Catalog paths this election reads (for credits)."""
         spec = self.spec
@@ -281,6 +326,26 @@ class Election:
         table = pd.DataFrame({"votes": votes, "share": votes / votes.sum()})
         table.index.name = "candidate"
         return table
+
+
+def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
+    """Sources and vintages, method, and the ledger's caveats, in a few lines."""
+    summary = election.ledger_summary
+    spec = election.spec
+    lines = ["Methods:"]
+    lines.append(f"- Returns: {spec.title}, {spec.date} ({Path(spec.returns).name}).")
+    lines.append(f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
+                 "result precincts matched exact / base / inferred (see `explorer ledger`).")
+    lines.append(f"- Ledger: {join.describe_ledger(summary)}")
+    if by != "precinct":
+        layer = spec.neighbourhoods
+        lines.append(f"- Areas: {layer.title if layer else by}; votes apportioned by "
+                     f"{areas.attrs.get('method', 'area')}. Figures per area are estimates.")
+        outside = areas.attrs.get("outside")
+        if outside is not None:
+            lines.append(f"- {abs(outside.sum()):,.0f} mapped votes fall outside every area.")
+    lines.append("- Sources: " + "; ".join(election.credits()) + ".")
+    return "\n".join(lines)
 
 
 def load_election(name: str | None = None, **options) -> Election:

@@ -312,7 +312,9 @@ def add_result_columns(frame: pd.DataFrame, candidates: list[str]) -> pd.DataFra
     most votes overall, so it is comparable across areas: positive favours the first.
     """
     votes = frame[candidates].to_numpy(dtype=float)
-    frame["total"] = votes.sum(axis=1).round().astype("int64") if len(frame) else 0
+    total = votes.sum(axis=1)
+    whole = len(frame) and np.array_equal(total, np.round(total))
+    frame["total"] = total.astype("int64") if whole else total
     top = np.argmax(votes, axis=1) if len(candidates) else np.zeros(len(frame), int)
     has_votes = votes.sum(axis=1) > 0
     ties = (votes == votes.max(axis=1, keepdims=True)).sum(axis=1) > 1
