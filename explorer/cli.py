@@ -236,6 +236,59 @@ def ask(
     echo(chosen.ask(question, min_votes=min_votes, fmt=fmt))
 
 
+@app.command("map")
+def map_command(
+    election: ElectionArg = None,
+    candidate: Annotated[str | None, typer.Option(help="Map this candidate's share.")] = None,
+    margin: Annotated[bool, typer.Option("--margin", help="Two-way margin view.")] = False,
+    winner: Annotated[bool, typer.Option("--winner", help="Winner per precinct view.")] = False,
+    by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
+    tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
+    scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
+    tolerance: Annotated[float, typer.Option(help="Simplification in metres (0: none).")] = 15.0,
+    png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
+    svg: Annotated[Path | None, typer.Option(help="Also write a static SVG here.")] = None,
+    data_dir: DataDir = None,
+    no_infer: NoInfer = False,
+    crosswalk: Crosswalk = None,
+) -> None:
+    """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
+    from explorer import render
+
+    if sum([bool(candidate), margin, winner]) > 1:
+        raise ExplorerError("choose one of --candidate, --margin, --winner")
+    chosen = _election(election, data_dir, no_infer, crosswalk)
+    view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
+    parts = chosen.map_parts(view, candidate, by, scheme)
+    fmap, facts = render.choropleth(
+        parts["features"], parts["styled"], parts["tips"], title=parts["title"],
+        subtitle=parts["subtitle"], layers=parts["layers"], layer_name=parts["layer_name"],
+        tiles=tiles, tolerance=tolerance, notes=parts["notes"],
+    )
+    suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    if by not in ("precinct", "precincts"):
+        suffix += "-neighbourhoods"
+    target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
+    _print_notes(chosen)
+    if not facts["coverage_valid"]:
+        note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
+    render.save_html(fmap, target)
+    size = target.stat().st_size
+    echo(f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
+         f"{describe_ledger(chosen.ledger_summary)}")
+    for static in (png, svg):
+        if static is not None:
+            render.save_static(parts["features"], parts["styled"], static,
+                               title=parts["title"], credits=parts["subtitle"],
+                               layers=parts["layers"])
+            echo(f"Wrote {static}")
+
+
+def candidate_slug(name: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:

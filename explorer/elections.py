@@ -303,6 +303,72 @@ class Election:
         return answer(parsed, areas, self.candidates, min_votes=min_votes,
                       methods=self.methods_note(areas), fmt=fmt)
 
+    def map_parts(self, view: str | None = None, candidate: str | None = None,
+                  by: str = "precinct", scheme: str = "fixed"):
+        """Features, styling, tooltips and titles for a map view.
+
+        ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
+        otherwise) or ``candidate`` (needs ``candidate``).
+        """
+        from explorer import render
+        from explorer.ask import find_candidate
+
+        candidates = self.candidates
+        if candidate and not view:
+            view = "candidate"
+        view = view or ("margin" if len(candidates) == 2 else "winner")
+        if by in ("precinct", "precincts"):
+            features = self.precincts[self.precincts["match"] != "none"]
+            tips = render.precinct_tooltips(features, candidates)
+            layer_name = "Precinct results"
+        else:
+            areas = self.areas(by)
+            features = areas[areas["total"] > 0.5].reset_index(drop=True)
+            tips = render.area_tooltips(features, candidates)
+            layer_name = "Neighbourhood results (apportioned)"
+        if view == "margin":
+            if len(candidates) < 2:
+                raise ExplorerError("a margin needs two candidates", hint="use --candidate")
+            styled = render.style_margin(features["margin"], candidates[0], candidates[1])
+        elif view == "winner":
+            styled = render.style_winner(features["winner"], features["winner_share"],
+                                         candidates)
+        elif view == "candidate":
+            if not candidate:
+                raise ExplorerError("--candidate is required for this view",
+                                    hint="candidates: " + ", ".join(candidates))
+            name = find_candidate(candidate, candidates)
+            share = features[name] / features["total"].replace(0, float("nan"))
+            styled = render.style_share(share, name, scheme)
+        else:
+            raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+        summary = self.ledger_summary
+        title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
+        subtitle = (join.describe_ledger(summary) + " Sources: " + "; ".join(self.credits())
+                    + ".")
+        notes = [f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
+                 "precincts without geography are not drawn (see explorer ledger)."]
+        if by not in ("precinct", "precincts"):
+            notes.append("Neighbourhood figures are estimates: " + features.attrs.get(
+                "method", "areal weighting") + ".")
+        layers = render.MapLayers(self.outline, self.neighbourhoods, self.freeways)
+        return {"features": features, "styled": styled, "tips": tips, "title": title,
+                "subtitle": subtitle, "layers": layers, "layer_name": layer_name,
+                "notes": notes, "view": view}
+
+    def map(self, view: str | None = None, candidate: str | None = None, by: str = "precinct",
+            tiles: str = "light", scheme: str = "fixed", tolerance: float = 15.0):
+        """An interactive folium map (renders inline in Jupyter)."""
+        from explorer import render
+
+        parts = self.map_parts(view, candidate, by, scheme)
+        fmap, _ = render.choropleth(
+            parts["features"], parts["styled"], parts["tips"], title=parts["title"],
+            subtitle=parts["subtitle"], layers=parts["layers"], layer_name=parts["layer_name"],
+            tiles=tiles, tolerance=tolerance, notes=parts["notes"],
+        )
+        return fmap
+
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
 

@@ -1,0 +1,440 @@
+"""Stage 5, render: interactive folium maps and static matplotlib maps.
+
+Maps are compact and self-contained: Leaflet is inlined (no CDN), the precinct coverage is
+simplified with its topology kept (shapely's coverage simplification, checked for gaps and
+overlaps afterwards), coordinates are rounded to about a metre, and each feature carries
+one pre-built, HTML-escaped tooltip. Every text that reaches the page is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import matplotlib
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+from explorer.crs import equal_area_crs_for, to_lonlat
+from explorer.errors import ExplorerError
+from explorer.outputs import atomic_path
+
+#: Okabe-Ito, a colour-blind-safe categorical palette (black left out).
+CATEGORICAL = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+               "#999999"]
+NO_DATA = "#d9d9d9"
+TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
+COORDINATE_DECIMALS = 5  # about 1 m
+
+
+def esc(value) -> str:
+    """HTML-escape any value for the page (quotes too)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@dataclass
+class Styled:
+    """Fill colour and legend for a set of features."""
+
+    fills: list[str]
+    legend_title: str
+    legend: list[tuple[str, str]]  # (colour, label)
+    opacity: list[float] = field(default_factory=list)
+
+
+def _palette(name: str, count: int) -> list[str]:
+    cmap = matplotlib.colormaps[name].resampled(count)
+    return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
+
+
+def style_margin(values: pd.Series, first: str, second: str) -> Styled:
+    """Diverging colours for a two-way margin centred on zero (PuOr, colour-blind safe)."""
+    bins = np.array([-1.0, -0.4, -0.2, -0.1, 0.0, 0.1, 0.2, 0.4, 1.0])
+    colours = _palette("PuOr", 8)  # purple for the second candidate, orange for the first
+    colours = colours[::-1]  # index 0 = most negative = second candidate ahead
+    index = np.clip(np.searchsorted(bins, values.fillna(0).to_numpy(), side="right") - 1, 0, 7)
+    fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
+    labels = []
+    for i in range(8):
+        low, high = bins[i] * 100, bins[i + 1] * 100
+        leader = second if high <= 0 else first
+        labels.append((colours[i], f"{leader} ahead by {abs(low):.0f}-{abs(high):.0f} pts"
+                       if high <= 0 else f"{leader} ahead by {low:.0f}-{high:.0f} pts"))
+    return Styled(fills, f"Two-way margin, percentage points ({first} v {second})",
+                  labels[::-1])
+
+
+def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int = 6) -> Styled:
+    """Sequential colours for one candidate's share: fixed 10-point bins or a mapclassify
+    scheme (quantiles, fisherjenks, naturalbreaks, equalinterval)."""
+    clean = values.dropna().to_numpy()
+    if scheme == "fixed" or len(np.unique(clean)) <= k:
+        top = max(0.1, float(np.ceil(clean.max() * 10) / 10)) if len(clean) else 1.0
+        edges = np.round(np.linspace(0, top, int(round(top * 10)) + 1), 2)
+        if len(edges) > 9:
+            edges = np.round(np.linspace(0, top, 7), 3)
+        upper = edges[1:]
+    else:
+        classifiers = {"quantiles": mapclassify.Quantiles, "fisherjenks": mapclassify.FisherJenks,
+                       "naturalbreaks": mapclassify.NaturalBreaks,
+                       "equalinterval": mapclassify.EqualInterval}
+        if scheme not in classifiers:
+            raise ExplorerError(f"unknown scheme {scheme!r}",
+                                hint="use fixed, " + ", ".join(classifiers))
+        upper = np.asarray(classifiers[scheme](clean, k=k).bins)
+    colours = _palette("YlGnBu", len(upper) + 1)[1:]
+    index = np.clip(np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0,
+                    len(upper) - 1)
+    fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
+    lower = np.concatenate([[0.0], upper[:-1]])
+    legend = [(colours[i], f"{lower[i] * 100:.0f}-{upper[i] * 100:.0f}%")
+              for i in range(len(upper))][::-1]
+    return Styled(fills, f"{candidate}: share of all votes, %", legend)
+
+
+def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
+    """Categorical winner colours, shaded by the winner's share (darker = bigger win)."""
+    present = [c for c in order if c in set(winners)]
+    colour_of = {c: CATEGORICAL[i % len(CATEGORICAL)] for i, c in enumerate(present)}
+    colour_of["tie"] = "#000000"
+    fills = [colour_of.get(w, NO_DATA) for w in winners]
+    share = winner_share.fillna(0).to_numpy()
+    opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
+    counts = winners.value_counts()
+    legend = [(colour_of[c], f"{c} ({counts.get(c, 0)} won)") for c in present]
+    return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
+
+
+class CompactGeoJson(MacroElement):
+    """GeoJSON drawn by a small inline script: styles and tooltips come from each feature's
+    own properties (``s`` a Leaflet path style, ``t`` pre-escaped tooltip HTML), so nothing
+    is written twice. The JSON is compact and safe inside a <script> element."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+  interactive: {{ this.interactive }},
+  style: function (f) { return f.properties.s || {}; },
+  onEachFeature: function (f, layer) {
+    if (f.properties.t) { layer.bindTooltip(f.properties.t, {sticky: true}); }
+    {% if this.highlight %}
+    layer.on('mouseover', function () { layer.setStyle({weight: 2.5, color: '#000'}); });
+    layer.on('mouseout', function () { layer.setStyle(f.properties.s || {}); });
+    {% endif %}
+  }
+}).addTo({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, data: dict, *, interactive: bool = True, highlight: bool = False):
+        super().__init__()
+        self._name = "CompactGeoJson"
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        self.data = text.replace("</", "<\\/").replace("\u2028", "\\u2028")
+        self.interactive = "true" if interactive else "false"
+        self.highlight = highlight
+
+
+def _round(geoms: np.ndarray) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+
+
+def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.ndarray, bool]:
+    """Simplify a polygon coverage keeping shared edges shared, in an equal-area CRS; return
+    lon/lat geometries rounded to ~1 m and whether the result is still a valid coverage."""
+    area_crs = equal_area_crs_for(frame)
+    metric = frame.geometry.to_crs(area_crs).values
+    if tolerance > 0:
+        metric = shapely.coverage_simplify(metric, tolerance, simplify_boundary=True)
+    lonlat = gpd.GeoSeries(metric, crs=area_crs).to_crs("EPSG:4326").values
+    rounded = shapely.make_valid(_round(lonlat))
+    valid = bool(shapely.coverage_is_valid(rounded))
+    return rounded, valid
+
+
+def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
+    features = []
+    for geom, props in zip(geoms, properties):
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": shapely.geometry.mapping(geom)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tip(title: str, rows: list[tuple[str, str]], note: str = "") -> str:
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    extra = f"<div class='n'>{esc(note)}</div>" if note else ""
+    return f"<b>{esc(title)}</b><table>{body}</table>{extra}"
+
+
+def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list[str]:
+    """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
+    tips = []
+    for _, row in frame.iterrows():
+        total = row["total"]
+        votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
+        rows = [("Match", row["match"]), ("Polygons", row.get("members", ""))]
+        rows += [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
+        rows.append(("Total", f"{total:,.0f}"))
+        note = ""
+        if row["match"] == "inferred":
+            note = "Geometry inferred: no polygon carries this precinct's ID."
+        elif row.get("inferred_members"):
+            note = f"Includes inferred polygons: {row['inferred_members']}"
+        tips.append(_tip(f"Precinct {row['precinct']}", rows, note))
+    return tips
+
+
+def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list[str]:
+    """Tooltips for apportioned areas, with the honesty fields."""
+    tips = []
+    for _, row in frame.iterrows():
+        total = row["total"]
+        votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
+        rows = [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
+        rows.append(("Total (estimated)", f"{total:,.0f}"))
+        for key, label in (("exact_share", "From exact precincts"),
+                           ("inferred_share", "From inferred geography"),
+                           ("partial_share", "From precincts partly inside"),
+                           ("coverage", "Area covered by mapped precincts")):
+            if key in row and pd.notna(row[key]):
+                rows.append((label, f"{row[key]:.0%}"))
+        tips.append(_tip(row["name"], rows))
+    return tips
+
+
+def _legend_html(title: str, styled: Styled, extra: list[str]) -> str:
+    swatches = "".join(
+        f"<div><i style='background:{c}'></i>{esc(label)}</div>" for c, label in styled.legend
+    )
+    notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
+    return (
+        "<div class='xl-legend'><b>" + esc(title) + "</b>" + swatches
+        + "<div><i style='background:#fff;border:2px dashed #222'></i>"
+        "inferred geography (dashed outline)</div>" + notes + "</div>"
+    )
+
+
+PAGE_CSS = """<style>
+.xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
+border-radius:4px;box-shadow:0 1px 4px #0004;font:14px/1.3 system-ui,sans-serif;max-width:60%}
+.xl-title small{display:block;color:#444;font-size:11px}
+.xl-legend{position:absolute;bottom:18px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
+border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
+.xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
+.xl-legend .x{color:#444;font-size:11px;margin-top:4px}
+.leaflet-tooltip table{border-collapse:collapse}.leaflet-tooltip th{text-align:left;padding-right:8px;
+font-weight:normal;color:#555}.leaflet-tooltip .n{color:#a00;max-width:260px;white-space:normal}
+.xl-label{font:11px system-ui,sans-serif;color:#333;text-shadow:0 0 3px #fff,0 0 3px #fff;
+white-space:nowrap}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;border:1px solid #c00;
+color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap}
+</style>"""
+
+
+def _inline_leaflet(fmap: folium.Map) -> None:
+    """Replace folium's CDN scripts and styles with an inlined Leaflet (works offline)."""
+    static = resources.files("explorer") / "_static"
+    fmap.default_js = []
+    fmap.default_css = []
+    script = (static / "leaflet.js").read_text(encoding="utf-8")
+    style = (static / "leaflet.css").read_text(encoding="utf-8")
+    header = fmap.get_root().header
+    header.add_child(folium.Element(f"<style>{style}</style>"), name="leaflet_css_inline",
+                     index=0)
+    header.add_child(folium.Element(f"<script>{script}</script>"), name="leaflet_js_inline",
+                     index=1)
+    header.add_child(folium.Element(PAGE_CSS), name="explorer_css")
+
+
+@dataclass
+class MapLayers:
+    """What goes on a map besides the choropleth."""
+
+    outline: gpd.GeoDataFrame
+    neighbourhoods: gpd.GeoDataFrame | None = None
+    freeways: gpd.GeoDataFrame | None = None
+
+
+def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
+    outline = to_lonlat(layers.outline)
+    shape = shapely.union_all(outline.geometry.values)
+    area_crs = equal_area_crs_for(outline)
+    near = gpd.GeoSeries([shape], crs="EPSG:4326").to_crs(area_crs).buffer(1500)
+    near = near.to_crs("EPSG:4326").iloc[0]
+    if layers.neighbourhoods is not None:
+        hoods = to_lonlat(layers.neighbourhoods)
+        hoods = hoods[hoods.intersects(shape)]
+        group = folium.FeatureGroup(name="Neighbourhoods", show=True)
+        clipped = shapely.intersection(hoods.geometry.values, near)
+        geoms = _round(shapely.simplify(shapely.boundary(clipped), 0.0002))
+        style = {"color": "#555", "weight": 1.2, "fill": False, "dashArray": "4 3"}
+        data = _feature_collection(geoms, [{"s": style} for _ in range(len(hoods))])
+        CompactGeoJson(data, interactive=False).add_to(group)
+        for geom, name in zip(hoods.geometry.values, hoods["name"]):
+            point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
+            folium.Marker(
+                [round(point.y, 5), round(point.x, 5)],
+                icon=folium.DivIcon(html=f"<div class='xl-label'>{esc(name)}</div>",
+                                    icon_size=(0, 0)),
+                interactive=False,
+            ).add_to(group)
+        group.add_to(fmap)
+    if layers.freeways is not None:
+        roads = to_lonlat(layers.freeways)
+        roads = roads[roads.intersects(near)].copy()
+        roads["geometry"] = _round(shapely.simplify(
+            shapely.intersection(roads.geometry.values, near), 0.00005))
+        group = folium.FeatureGroup(name="Freeways", show=True)
+        style = {"color": "#c00", "weight": 2.2, "opacity": 0.75}
+        data = _feature_collection(
+            roads.geometry.values, [{"s": style, "t": esc(lbl)} for lbl in roads["label"]]
+        )
+        CompactGeoJson(data).add_to(group)
+        for geom, route in zip(roads.geometry.values, roads["route"]):
+            parts = shapely.get_parts(geom)
+            if not len(parts):
+                continue
+            longest = parts[np.argmax(shapely.length(parts))]
+            point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
+            folium.Marker(
+                [round(point.y, 5), round(point.x, 5)],
+                icon=folium.DivIcon(html=f"<span class='xl-route'>{esc(route)}</span>",
+                                    icon_size=(0, 0)),
+                interactive=False,
+            ).add_to(group)
+        group.add_to(fmap)
+    district = folium.FeatureGroup(name="District outline", show=True)
+    style = {"color": "#000", "weight": 2.5, "fill": False}
+    CompactGeoJson(
+        _feature_collection(_round(outline.geometry.values), [{"s": style}] * len(outline)),
+        interactive=False,
+    ).add_to(district)
+    district.add_to(fmap)
+
+
+def choropleth(
+    features: gpd.GeoDataFrame,
+    styled: Styled,
+    tips: list[str],
+    *,
+    title: str,
+    subtitle: str,
+    layers: MapLayers,
+    layer_name: str,
+    tiles: str = "light",
+    tolerance: float = 15.0,
+    notes: list[str] | None = None,
+) -> tuple[folium.Map, dict]:
+    """A folium map: the choropleth, context layers, legend, title and source line.
+
+    Returns the map and facts about it (feature count, whether the simplified coverage
+    stayed free of gaps and overlaps) for tests and benchmarks.
+    """
+    if tiles not in TILES:
+        raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
+    features = features.reset_index(drop=True)
+    geoms, coverage_ok = simplify_coverage(features, tolerance)
+    inferred = (features.get("match", pd.Series("", index=features.index)) == "inferred")
+    properties = []
+    opacity = styled.opacity or [0.75] * len(features)
+    for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
+        style = {"fillColor": fill, "fillOpacity": float(alpha), "color": "#fff", "weight": 0.5}
+        if is_inferred:
+            style.update({"color": "#222", "weight": 1.6, "dashArray": "4 3"})
+        properties.append({"s": style, "t": tip})
+    data = _feature_collection(geoms, properties)
+    bounds = to_lonlat(layers.outline).total_bounds
+    fmap = folium.Map(tiles=TILES[tiles], control_scale=True, prefer_canvas=False,
+                      zoom_control=True)
+    _inline_leaflet(fmap)
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    group = folium.FeatureGroup(name=layer_name, show=True)
+    CompactGeoJson(data, highlight=True).add_to(group)
+    group.add_to(fmap)
+    _context_layers(fmap, layers)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    root = fmap.get_root()
+    root.html.add_child(folium.Element(
+        f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>"))
+    root.html.add_child(folium.Element(_legend_html(styled.legend_title, styled, notes or [])))
+    facts = {"features": len(features), "coverage_valid": coverage_ok}
+    return fmap, facts
+
+
+def save_html(fmap: folium.Map, target: str | Path) -> Path:
+    """Write the map atomically as one self-contained HTML file."""
+    with atomic_path(target) as temporary:
+        fmap.save(str(temporary))
+    return Path(target)
+
+
+def save_static(
+    features: gpd.GeoDataFrame,
+    styled: Styled,
+    target: str | Path,
+    *,
+    title: str,
+    credits: str,
+    layers: MapLayers,
+) -> Path:
+    """A print map (PNG or SVG by the file suffix) with the same colours, legend and credits."""
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    suffix = Path(target).suffix.lower().lstrip(".")
+    if suffix not in ("png", "svg", "pdf"):
+        raise ExplorerError(f"cannot write a static map as .{suffix}", source=target,
+                            hint="use .png, .svg or .pdf")
+    area_crs = equal_area_crs_for(features)
+    fig, ax = plt.subplots(figsize=(10, 10))
+    frame = features.to_crs(area_crs)
+    frame.plot(ax=ax, color=styled.fills, edgecolor="white", linewidth=0.3,
+               alpha=None if not styled.opacity else None)
+    inferred = frame[frame.get("match", pd.Series("", index=frame.index)) == "inferred"]
+    if len(inferred):
+        inferred.boundary.plot(ax=ax, color="#222", linewidth=0.8, linestyle="--")
+    outline = layers.outline.to_crs(area_crs)
+    xmin, ymin, xmax, ymax = outline.total_bounds
+    if layers.neighbourhoods is not None:
+        hoods = layers.neighbourhoods.to_crs(area_crs)
+        hoods = hoods[hoods.intersects(outline.union_all())]
+        hoods.boundary.plot(ax=ax, color="#555", linewidth=0.6, linestyle=":")
+        for geom, name in zip(hoods.geometry, hoods["name"]):
+            p = shapely.point_on_surface(shapely.intersection(geom, outline.union_all()))
+            ax.annotate(name, (p.x, p.y), fontsize=6, ha="center", color="#333")
+    if layers.freeways is not None:
+        layers.freeways.to_crs(area_crs).plot(ax=ax, color="#c00", linewidth=1.0)
+    outline.boundary.plot(ax=ax, color="black", linewidth=1.5)
+    pad = 0.03 * max(xmax - xmin, ymax - ymin)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_axis_off()
+    handles = [Patch(facecolor=c, label=label) for c, label in styled.legend]
+    handles.append(Patch(facecolor="white", edgecolor="#222", linestyle="--",
+                         label="inferred geography"))
+    ax.legend(handles=handles, title=styled.legend_title, loc="lower left", fontsize=7,
+              title_fontsize=8)
+    ax.set_title(title, fontsize=12)
+    fig.text(0.01, 0.01, credits, fontsize=6, wrap=True, color="#333")
+    with atomic_path(target) as temporary:
+        fig.savefig(temporary, format=suffix, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return Path(target)
+
+
+def map_json_size(fmap: folium.Map) -> int:
+    """Bytes of the rendered page (for benchmarks)."""
+    return len(fmap.get_root().render().encode("utf-8"))
+
+
+__all__ = ["choropleth", "json", "save_html", "save_static"]
