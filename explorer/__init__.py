@@ -1,6 +1,6 @@
 """explorer: map and question election returns by precinct and neighbourhood.
 
-The stages, one module each: :mod:`explorer.catalog` (fetch), :mod:`explorer.load`,
+The stages, one module each: :mod:`explorer.catalog` (fetch), :mod:`explorer.loaders`,
 :mod:`explorer.join` (with the vote ledger), and the :class:`Election` on top.
 """
 
@@ -8,7 +8,7 @@ from explorer.catalog import fetch
 from explorer.elections import Election, election_names, load_election
 from explorer.errors import ExplorerError
 from explorer.join import join_returns, vote_ledger
-from explorer.load import load_returns, wide_returns
+from explorer.loaders import load_returns, wide_returns
 
 load = load_election
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from explorer import catalog, join, load
+from explorer import catalog, join, loaders
 from explorer.errors import ExplorerError
 
 
@@ -181,14 +181,14 @@ class Election:
     @cached_property
     def returns(self) -> pd.DataFrame:
         """Precinct returns, long form: precinct, candidate, party, votes."""
-        return load.load_returns(
+        return loaders.load_returns(
             self._path(self.spec.returns), office=self.spec.office, district=self.spec.district
         )
 
     @cached_property
     def wide(self) -> pd.DataFrame:
         """Precinct returns, one row per precinct and one column per candidate."""
-        wide = load.wide_returns(self.returns)
+        wide = loaders.wide_returns(self.returns)
         wide.attrs["notes"] = list(self.returns.attrs.get("notes", []))
         return wide
 
@@ -197,7 +197,7 @@ class Election:
         """District-level totals per candidate, from the totals file (None if there is none)."""
         if not self.spec.totals:
             return None
-        return load.load_totals(
+        return loaders.load_totals(
             self._path(self.spec.totals), office=self.spec.office, district=self.spec.district
         )
 
@@ -205,7 +205,7 @@ class Election:
     def layer(self) -> gpd.GeoDataFrame:
         """The precinct polygons the returns are joined to."""
         spec = self.spec.precincts
-        return load.load_precincts(
+        return loaders.load_precincts(
             self._path(spec.file), spec.id_field, crs=spec.crs, layer=spec.layer
         )
 
@@ -216,7 +216,7 @@ class Election:
         if spec is None:
             return None
         file = spec.file.replace("{id}", self.spec.boundary_id or "")
-        return load.load_district(self._path(file), self.spec.boundary_id or "", crs=spec.crs)
+        return loaders.load_district(self._path(file), self.spec.boundary_id or "", crs=spec.crs)
 
     @cached_property
     def precincts(self) -> gpd.GeoDataFrame:
@@ -250,7 +250,7 @@ class Election:
         spec = self.spec.neighbourhoods
         if spec is None:
             return None
-        return load.load_neighbourhoods(
+        return loaders.load_neighbourhoods(
             self._path(spec.file), name_field=spec.name_field, where=spec.where
         )
 
@@ -260,7 +260,7 @@ class Election:
         if spec is None:
             return None
         numbers = self._path(spec.route_numbers) if spec.route_numbers else None
-        return load.load_freeways(self._path(spec.file), numbers)
+        return loaders.load_freeways(self._path(spec.file), numbers)
 
     @property
     def candidates(self) -> list[str]:

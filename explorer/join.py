@@ -40,7 +40,7 @@ import shapely
 
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
-from explorer.load import normalise_ids, read_csv_text
+from explorer.loaders import normalise_ids, read_csv_text
 
 MATCH_CLASSES = ("crosswalk", "exact", "base", "inferred", "none")
 SHARED_EDGE_METRES = 1.0
@@ -198,7 +198,7 @@ def join_returns(
 ) -> gpd.GeoDataFrame:
     """One feature per result precinct with votes, shares, margin, winner and ``match``.
 
-    ``wide`` is :func:`explorer.load.wide_returns` output; ``layer`` has ``precinct`` and
+    ``wide`` is :func:`explorer.loaders.wide_returns` output; ``layer`` has ``precinct`` and
     geometry. Result precincts with no geometry are kept, with an empty geometry and
     ``match == "none"``. ``attrs`` carries ``notes``, ``unassigned`` (in-district polygons
     that no result precinct took) and ``candidates``.

@@ -1,0 +1,85 @@
+"""Apportionment: conservation on real data and random coverages, agreement with tobler."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer.apportion import apportion, area_table, conservation_gap
+from explorer.crs import to_equal_area
+
+
+def test_runoff_onto_neighbourhoods_conserves_every_vote(general):
+    result = general.apportion()
+    columns = general.candidates
+    assert conservation_gap(general.precincts, result, columns) < 1e-9
+    total = result[columns].sum().sum() + result.attrs["outside"].sum()
+    assert total + result.attrs["unmapped"].sum() == pytest.approx(43179, rel=1e-12)
+    assert result.attrs["unmapped"].sum() == general.ledger.loc["total", "unmapped"]
+    koreatown = result.set_index("name").loc["Koreatown"]
+    assert koreatown["winner"] == "Robert Lee Ahn"
+    assert 0 < koreatown["exact_share"] <= 1 and 0.9 < koreatown["coverage"] <= 1
+
+
+def test_matches_tobler_area_interpolate(general):
+    tobler = pytest.importorskip("tobler")
+    from tobler.area_weighted import area_interpolate
+
+    sources = to_equal_area(general.precincts[general.precincts["match"] != "none"])
+    targets = general.neighbourhoods.to_crs(sources.crs)
+    ours = apportion(sources, targets, general.candidates)
+    # tobler keeps its area table in float32; given the same float64 table its arithmetic
+    # must agree with ours to 1e-9, and its own table to float32 precision
+    table = area_table(sources.reset_index(drop=True), targets.reset_index(drop=True))
+    same_table = area_interpolate(sources, targets, extensive_variables=general.candidates,
+                                  allocate_total=False, table=table)
+    theirs = area_interpolate(sources, targets, extensive_variables=general.candidates,
+                              allocate_total=False)
+    for column in general.candidates:
+        a, b, c = ours[column].to_numpy(), same_table[column].to_numpy(), theirs[column].to_numpy()
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-9), column
+        assert np.allclose(a, c, rtol=1e-6, atol=1e-4), column
+    assert tobler.__version__
+
+
+def test_point_weights_are_used_and_conserve(general):
+    from explorer import loaders
+
+    points = loaders.load_points(
+        general._path("sophiagavasheli/rural_health_DSPG/data/source/census/CenPop2020_Mean_TR.txt"),
+        weight_field="POPULATION", where={"statefp": "06", "countyfp": "037"},
+    )
+    assert 2000 < len(points) < 3000
+    result = general.apportion(weights=points)
+    assert result.attrs["method"].startswith("dasymetric")
+    assert conservation_gap(general.precincts, result, general.candidates) < 1e-9
+
+
+def random_coverage(seed: int, n: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    points = shapely.multipoints(rng.uniform(0, 10_000, size=(n, 2)))
+    cells = shapely.get_parts(shapely.voronoi_polygons(points, extend_to=shapely.box(0, 0, 1e4, 1e4)))
+    cells = shapely.intersection(cells, shapely.box(0, 0, 10_000, 10_000))
+    return gpd.GeoDataFrame(geometry=cells, crs="EPSG:3310")
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_sources=st.integers(3, 60), n_targets=st.integers(1, 15),
+       shift=st.floats(-3000, 3000))
+def test_property_conservation_on_random_coverages(seed, n_sources, n_targets, shift):
+    sources = random_coverage(seed, n_sources)
+    rng = np.random.default_rng(seed + 1)
+    sources["A"] = rng.integers(0, 1000, len(sources))
+    sources["B"] = rng.integers(0, 1000, len(sources))
+    targets = random_coverage(seed + 2, n_targets)
+    targets["geometry"] = targets.translate(shift, 0)  # part of the sources fall outside
+    targets["name"] = [f"t{i}" for i in range(len(targets))]
+    result = apportion(sources, targets, ["A", "B"])
+    assert conservation_gap(sources, result, ["A", "B"]) < 1e-9
+    assert (result.attrs["outside"] >= -1e-6).all()
+    if shift == 0:
+        assert result.attrs["outside"].abs().max() < 1e-6

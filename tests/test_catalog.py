@@ -1,0 +1,85 @@
+"""Fetch: verified copies from the mirror, atomic writes, clear failures."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import MIRROR
+
+from explorer import catalog
+from explorer.cli import main
+from explorer.errors import ExplorerError
+
+
+def test_catalog_pins_every_manifest_file_with_its_sha256():
+    import csv
+
+    manifest = {r["mirror_path"]: r for r in csv.DictReader(open(MIRROR.parent / "manifest.csv"))}
+    entries = {e.path: e for e in catalog.read_catalog()}
+    assert set(entries) == set(manifest)
+    for path, row in manifest.items():
+        assert entries[path].sha256 == row["sha256"]
+        assert entries[path].url == row["url"]
+
+
+def test_fetch_into_empty_folder_verifies_every_file(tmp_path, capsys):
+    assert main(["fetch", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    count = len(catalog.read_catalog())
+    assert f"{count} file(s) verified by sha256" in out
+    assert f"{count} fetched" in out
+    for entry in catalog.read_catalog():
+        assert catalog.sha256_of(tmp_path / entry.path) == entry.sha256
+    # a second run fetches nothing and still verifies
+    assert main(["fetch", "--data-dir", str(tmp_path)]) == 0
+    assert f"0 fetched from {MIRROR}, {count} already present" in capsys.readouterr().out
+
+
+def test_corrupt_mirror_byte_fails_clearly_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    entry = next(e for e in catalog.read_catalog() if e.dataset == "returns-20170606-totals")
+    source = mirror / entry.path
+    source.parent.mkdir(parents=True)
+    shutil.copyfile(MIRROR / entry.path, source)
+    data = bytearray(source.read_bytes())
+    data[10] ^= 0x01
+    source.write_bytes(bytes(data))
+    monkeypatch.setenv("EXPLORER_DATA_MIRROR", str(mirror))
+    target = tmp_path / "data"
+    assert main(["fetch", "returns-20170606-totals", "--data-dir", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "checksum mismatch" in err and entry.path in err
+    leftovers = [p for p in target.rglob("*") if p.is_file()] if target.exists() else []
+    assert leftovers == []
+
+
+def test_missing_mirror_file_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_DATA_MIRROR", str(tmp_path))
+    with pytest.raises(ExplorerError, match="not in the mirror"):
+        catalog.fetch(["returns-20170606-totals"], tmp_path / "data")
+
+
+def test_unknown_dataset_lists_known_ones():
+    with pytest.raises(ExplorerError, match="known datasets: .*cd-2012"):
+        catalog.select(["no-such-thing"])
+
+
+@pytest.mark.parametrize("bad", ["../escape.csv", "/etc/passwd", "a/../../b", "a\\..\\b"])
+def test_catalog_paths_that_escape_the_data_folder_are_refused(tmp_path, bad):
+    text = (
+        f'[[file]]\ndataset = "x"\npath = "{bad.replace(chr(92), chr(92) * 2)}"\n'
+        f'url = "https://example.org/x"\nsha256 = "{"0" * 64}"\n'
+    )
+    (tmp_path / "catalog.toml").write_text(text)
+    with pytest.raises(ExplorerError, match="escape the data folder"):
+        catalog.read_catalog(tmp_path / "catalog.toml")
+
+
+def test_malformed_sha256_is_refused(tmp_path):
+    (tmp_path / "c.toml").write_text(
+        '[[file]]\ndataset = "x"\npath = "a/b.csv"\nurl = "u"\nsha256 = "xyz"\n'
+    )
+    with pytest.raises(ExplorerError, match="malformed sha256"):
+        catalog.read_catalog(tmp_path / "c.toml")

@@ -1,0 +1,168 @@
+"""The join and the vote ledger, on the real CA-34 returns and on small synthetic layers."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explorer import join
+from explorer.cli import main
+from explorer.errors import ExplorerError
+
+
+def test_runoff_ledger_balances_to_the_district_totals(general):
+    ledger = general.ledger
+    assert ledger.loc["Jimmy Gomez", "returns"] == 25569
+    assert ledger.loc["Robert Lee Ahn", "returns"] == 17610
+    assert (ledger["difference"] == 0).all()
+    classes = ["exact", "base", "inferred", "unmapped"]
+    assert (ledger[classes].sum(axis=1) == ledger["returns"]).all()
+    assert ledger.loc["total", "exact"] == 27850
+
+
+def test_runoff_match_classes_on_real_ids(general):
+    features = general.precincts.set_index("precinct")
+    assert len(features) == 195
+    assert (features["match"] == "exact").sum() == 122
+    assert features.loc["0850001A", "match"] == "exact"
+    assert features.loc["0850012A", "match"] == "base"
+    assert "0850012C" in features.loc["0850012A", "members"].split(",")
+    for ballot_group in ("9990401A", "9990402A", "9990403A"):
+        assert features.loc[ballot_group, "match"] == "none"
+    assert features.loc[features["match"] == "inferred", "inferred_members"].ne("").all()
+    assert general.ledger_summary["unassigned_polygons"] == []
+
+
+def test_no_polygon_is_assigned_twice(general):
+    members = ",".join(general.precincts["members"]).split(",")
+    members = [m for m in members if m]
+    assert len(members) == len(set(members))
+
+
+def test_primary_ledger_and_winner_per_precinct(primary):
+    ledger = primary.ledger
+    assert len(ledger) == 25  # 24 candidates + total, Michelle "Hope" Walker with 0 votes
+    assert (ledger["difference"] == 0).all()
+    assert ledger.loc["total", "returns"] == 42308
+    mapped = primary.precincts[primary.precincts["match"] != "none"]
+    voted = mapped[mapped["total"] > 0]
+    assert voted["winner"].isin(primary.candidates + ["tie"]).all()
+    assert (mapped.loc[mapped["total"] == 0, "winner"] == "").all()  # zero-vote precincts
+    assert {"Jimmy Gomez", "Robert Lee Ahn"} <= set(mapped["winner"])
+
+
+def test_switching_inference_off_leaves_polygons_listed():
+    import explorer
+
+    plain = explorer.load("ca34-2017-general", infer=False)
+    assert "inferred" not in set(plain.precincts["match"])
+    assert len(plain.ledger_summary["unassigned_polygons"]) == 89
+    assert plain.ledger.loc["total", "exact"] == 27850
+
+
+def test_ledger_command_writes_csv_and_json(tmp_path, capsys):
+    assert main(["ledger", "ca34-2017-general", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "43,179" in out and "9990401A" in out
+    table = pd.read_csv(tmp_path / "ca34-2017-general-ledger.csv", index_col=0)
+    assert table.loc["total", "exact"] == 27850
+    assert (tmp_path / "ca34-2017-general-ledger.json").read_text().count('"candidate"') == 3
+
+
+# ---------------------------------------------------------------- synthetic layers
+
+
+def grid_layer(ids: list[str], columns: int = 3) -> gpd.GeoDataFrame:
+    boxes = [shapely.box(i % columns * 1000, i // columns * 1000, i % columns * 1000 + 1000,
+                         i // columns * 1000 + 1000) for i in range(len(ids))]
+    return gpd.GeoDataFrame({"precinct": ids}, geometry=boxes, crs="EPSG:3310")
+
+
+def wide(rows: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, index=["A", "B"]).T
+    frame["total"] = frame.sum(axis=1)
+    return frame
+
+
+def test_synthetic_exact_base_inferred_none():
+    layer = grid_layer(["0000100A", "0000200B", "0000300A", "0000305A", "0000400A", "0000500A"])
+    returns = wide({"0000100A": (5, 1), "0000200A": (2, 2), "0000301A": (1, 3),
+                    "9990401A": (4, 0)})
+    boundary = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 3000, 2000)], crs="EPSG:3310")
+    features = join.join_returns(returns, layer, boundary).set_index("precinct")
+    assert features.loc["0000100A", "match"] == "exact"
+    assert features.loc["0000200A", "match"] == "base"
+    assert features.loc["0000301A", "match"] == "inferred"
+    assert features.loc["0000301A", "members"].startswith("0000300A")
+    assert features.loc["9990401A", "match"] == "none"
+    ledger = join.vote_ledger(features.reset_index().pipe(_attrs, features))
+    assert ledger.loc["total", "unmapped"] == 4
+    members = ",".join(features["members"]).split(",")
+    assert sorted(m for m in members if m) == sorted(layer["precinct"])
+
+
+def _attrs(new, old):
+    new.attrs = old.attrs
+    return new
+
+
+def test_duplicate_polygon_ids_are_dissolved_and_reported():
+    layer = grid_layer(["0000100A", "0000100A", "0000200A"])
+    features = join.join_returns(wide({"0000100A": (1, 1), "0000200A": (1, 0)}), layer)
+    assert any("dissolved 1 duplicated" in n for n in features.attrs["notes"])
+    assert features.set_index("precinct").loc["0000100A", "geometry"].area == pytest.approx(2e6)
+
+
+def test_lost_leading_zero_is_restored():
+    layer = grid_layer(["0850001A", "0850002A"])
+    features = join.join_returns(wide({"850001A": (3, 1)}), layer)
+    assert features["precinct"].tolist() == ["0850001A"]
+    assert features["match"].tolist() == ["exact"]
+
+
+def test_crosswalk_overrides_matching(tmp_path):
+    layer = grid_layer(["0000100A", "0000200A", "0000300A"])
+    path = tmp_path / "cw.csv"
+    path.write_text("result_precinct,layer_precinct\n0000100A,0000200A\n0000100A,0000300A\n")
+    features = join.join_returns(wide({"0000100A": (1, 1)}), layer,
+                                 crosswalk=join.read_crosswalk(str(path)))
+    assert features["match"].tolist() == ["crosswalk"]
+    assert features["members"].tolist() == ["0000200A,0000300A"]
+
+
+def test_crosswalk_giving_a_polygon_twice_is_an_error(tmp_path):
+    path = tmp_path / "cw.csv"
+    path.write_text("result_precinct,layer_precinct\nA,P1\nB,P1\n")
+    with pytest.raises(ExplorerError, match="more than one result precinct"):
+        join.read_crosswalk(str(path))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_polygons=st.integers(2, 12),
+    ids=st.lists(st.integers(0, 20), min_size=1, max_size=12, unique=True),
+    votes=st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), min_size=12,
+                   max_size=12),
+    infer=st.booleans(),
+)
+def test_property_ledger_balances_and_no_polygon_twice(n_polygons, ids, votes, infer):
+    layer = grid_layer([f"{100 + i:07d}A" for i in range(n_polygons)], columns=4)
+    returns = wide({f"{100 + i:07d}{'AB'[i % 2]}": votes[k] for k, i in enumerate(ids)})
+    boundary = gpd.GeoDataFrame(geometry=[layer.union_all()], crs=layer.crs)
+    features = join.join_returns(returns, layer, boundary, infer=infer)
+    ledger = join.vote_ledger(features)
+    classes = [c for c in ("exact", "base", "inferred", "unmapped") if c in ledger]
+    assert (ledger[classes].sum(axis=1) == ledger["returns"]).all()
+    assert ledger.loc["total", "returns"] == returns["total"].sum()
+    members = [m for m in ",".join(features["members"]).split(",") if m]
+    assert len(members) == len(set(members))
+    if infer:
+        assert set(members) | set(features.attrs["unassigned"]) == set(layer["precinct"]) or (
+            features["match"].eq("none").all()
+        )
+    assert np.isfinite(features["total"]).all()
