@@ -319,7 +319,7 @@ def load_points(
         lat, lon = columns["LATITUDE"], columns["LONGITUDE"]
     except KeyError:
         raise ExplorerError("needs LATITUDE and LONGITUDE columns", source=path) from None
-    weights = pd.to_numeric(table[weight_field], errors="coerce")
+    weights = pd.to_numeric(table[weight_field.lower()], errors="coerce")
     points = gpd.GeoDataFrame(
         {"weight": weights.fillna(0.0).to_numpy()},
         geometry=gpd.points_from_xy(table[lon].astype(float), table[lat].astype(float)),

@@ -68,7 +68,7 @@ def style_margin(values: pd.Series, first: str, second: str) -> Styled:
     for i in range(8):
         low, high = bins[i] * 100, bins[i + 1] * 100
         leader = second if high <= 0 else first
-        labels.append((colours[i], f"{leader} ahead by {abs(low):.0f}-{abs(high):.0f} pts"
+        labels.append((colours[i], f"{leader} ahead by {abs(high):.0f}-{abs(low):.0f} pts"
                        if high <= 0 else f"{leader} ahead by {low:.0f}-{high:.0f} pts"))
     return Styled(fills, f"Two-way margin, percentage points ({first} v {second})",
                   labels[::-1])
@@ -228,7 +228,7 @@ PAGE_CSS = """<style>
 .xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
 border-radius:4px;box-shadow:0 1px 4px #0004;font:14px/1.3 system-ui,sans-serif;max-width:60%}
 .xl-title small{display:block;color:#444;font-size:11px}
-.xl-legend{position:absolute;bottom:18px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
+.xl-legend{position:absolute;bottom:48px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
 border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
 .xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
 .xl-legend .x{color:#444;font-size:11px;margin-top:4px}
@@ -347,7 +347,8 @@ def choropleth(
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
     for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
-        style = {"fillColor": fill, "fillOpacity": float(alpha), "color": "#fff", "weight": 0.5}
+        style = {"fillColor": fill, "fillOpacity": float(alpha), "color": "#fff", "weight": 0.5,
+                 "className": "xl-area"}
         if is_inferred:
             style.update({"color": "#222", "weight": 1.6, "dashArray": "4 3"})
         properties.append({"s": style, "t": tip})

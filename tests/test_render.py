@@ -1,0 +1,141 @@
+"""Maps: compact self-contained HTML, and a real headless browser with the network off."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PRECINCTS_2018, ROOT
+
+from explorer import render
+from explorer.cli import main
+from explorer.elections import Election
+
+
+def _data_blocks(html: str) -> list[str]:
+    return re.findall(r"L\.geoJson\((\{.*?\}), \{", html)
+
+
+def test_runoff_margin_map_is_compact_and_offline(tmp_path, capsys, general):
+    target = tmp_path / "runoff.html"
+    assert main(["map", "ca34-2017-general", "--tiles", "none", "-o", str(target)]) == 0
+    html = target.read_text()
+    assert target.stat().st_size < 500 * 1024
+    assert not re.search(r"<script[^>]+src=", html)  # no CDN: Leaflet is inline
+    assert not re.search(r"<link[^>]+stylesheet", html)
+    mapped = int((general.precincts["match"] != "none").sum())
+    assert html.count('"className":"xl-area"') == mapped
+    assert "Two-way margin" in html and "inferred geography" in html
+    assert "41,107 of 43,179 votes" in html
+    for route in ("I-10", "I-5", "US-101", "SR-134", "I-710"):
+        assert re.search(r"xl-route[^A-Z]{0,20}" + re.escape(route) + r"(\\u003c|<)/span", html)
+
+
+def test_primary_winner_map_and_static_png(tmp_path, capsys):
+    target = tmp_path / "primary.html"
+    png = tmp_path / "primary.png"
+    assert main(["map", "ca34-2017-primary", "--winner", "-o", str(target),
+                 "--png", str(png)]) == 0
+    html = target.read_text()
+    assert "Winner (paler = narrower win)" in html
+    assert "Jimmy Gomez (" in html and "Robert Lee Ahn (" in html
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+
+
+def test_neighbourhood_view_has_honesty_fields(tmp_path, capsys):
+    target = tmp_path / "hoods.html"
+    assert main(["map", "ca34-2017-general", "--by", "neighbourhood", "-o", str(target)]) == 0
+    html = target.read_text()
+    assert "From exact precincts" in html and "Area covered by mapped precincts" in html
+    assert "Koreatown" in html
+
+
+def test_simplified_coverage_has_no_gaps_or_overlaps(general):
+    mapped = general.precincts[general.precincts["match"] != "none"]
+    geoms, valid = render.simplify_coverage(mapped, 15.0)
+    assert valid
+    assert len(geoms) == len(mapped)
+
+
+def test_failed_map_leaves_previous_file_intact(tmp_path, capsys):
+    target = tmp_path / "m.html"
+    target.write_text("previous")
+    assert main(["map", "ca34-2017-general", "--candidate", "Nobody", "-o", str(target)]) == 2
+    assert target.read_text() == "previous"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+HOSTILE = '<script>alert("x")</script> & "Q" O\'Neil'
+
+
+@pytest.fixture
+def hostile_election(tmp_path, general):
+    """Real precinct polygons with returns naming a hostile candidate."""
+    ids = general.precincts.loc[general.precincts["match"] == "exact", "precinct"].head(6)
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for i, precinct in enumerate(ids):
+        rows.append(f'LA,{precinct},Mayor,1,X,"{HOSTILE.replace(chr(34), chr(34) * 2)}",{10 + i}')
+        rows.append(f"LA,{precinct},Mayor,1,Y,Plain Name,{5 + i}")
+    returns = tmp_path / "hostile.csv"
+    returns.write_text("\n".join(rows) + "\n")
+    layer = general._path(PRECINCTS_2018)
+    return Election.from_files(returns=returns, precincts=layer, precinct_id="Precinct",
+                               crs="EPSG:4326", office="Mayor", name="hostile")
+
+
+def test_hostile_names_are_escaped_in_html(hostile_election, tmp_path):
+    page = tmp_path / "hostile.html"
+    render.save_html(hostile_election.map(tiles="none"), page)
+    html = page.read_text()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in html
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
+                    reason="Debian chromium not installed (.ci/run installs it)")
+def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_file = tmp_path / "runoff.html"
+    assert main(["map", "ca34-2017-general", "--tiles", "none", "-o", str(page_file)]) == 0
+    hostile_file = tmp_path / "hostile.html"
+    render.save_html(hostile_election.map(tiles="none"), hostile_file)
+    shots = ROOT / "maps" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    mapped = int((general.precincts["match"] != "none").sum())
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=_chromium(),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
+        page = context.new_page()
+        errors, remote, dialogs = [], [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route(re.compile(r"^(?!file:).*"), lambda route: (remote.append(route.request.url),
+                                                               route.abort()))
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("path.xl-area")
+        assert page.locator("path.xl-area").count() == mapped
+        assert errors == [] and remote == []
+        page.screenshot(path=str(shots / "ca34-2017-general-margin.png"))
+
+        page.goto(hostile_file.as_uri())
+        page.wait_for_selector("path.xl-area")
+        page.locator("path.xl-area").first.hover(force=True)
+        tooltip = page.wait_for_selector(".leaflet-tooltip")
+        text = tooltip.inner_text()
+        assert '<script>alert("x")</script> & "Q" O\'Neil' in text
+        assert dialogs == [] and errors == []
+        page.screenshot(path=str(shots / "hostile-tooltip.png"))
+        browser.close()
+    assert (shots / "ca34-2017-general-margin.png").stat().st_size > 10_000
