@@ -61,9 +61,7 @@ def _point_weights(
     point_geoms = points.geometry.values
     point_weight = points["weight"].to_numpy(dtype=float)
     in_piece = shapely.STRtree(pieces).query(point_geoms, predicate="intersects")
-    piece_pop = np.bincount(
-        in_piece[1], weights=point_weight[in_piece[0]], minlength=len(pieces)
-    )
+    piece_pop = np.bincount(in_piece[1], weights=point_weight[in_piece[0]], minlength=len(pieces))
     in_source = shapely.STRtree(sources.geometry.values).query(point_geoms, predicate="intersects")
     source_pop = np.bincount(
         in_source[1], weights=point_weight[in_source[0]], minlength=len(sources)
@@ -105,9 +103,7 @@ def apportion(
     source_area = shapely.area(src.geometry.values)
     piece_area = shapely.area(pieces)
     if weights is not None and len(weights):
-        piece_weight, uses_points = _point_weights(
-            source_area, pieces, source_index, src, weights
-        )
+        piece_weight, uses_points = _point_weights(source_area, pieces, source_index, src, weights)
         method = (
             f"dasymetric: weighted by {int(uses_points.sum())} of {len(src)} sources' point "
             f"weights; {int((~uses_points).sum())} sources without weight fell back to area"

@@ -57,8 +57,16 @@ def find_place(name: str, places: pd.Series) -> int:
 
 
 RANK_COLUMNS = [
-    "rank", "votes", "total", "share", "margin", "winner",
-    "exact_share", "inferred_share", "partial_share", "coverage",
+    "rank",
+    "votes",
+    "total",
+    "share",
+    "margin",
+    "winner",
+    "exact_share",
+    "inferred_share",
+    "partial_share",
+    "coverage",
 ]
 
 
@@ -83,8 +91,14 @@ def rank(
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         table["share"] = table["votes"] / table["total"]
-    for column in ("margin", "winner", "exact_share", "inferred_share", "partial_share",
-                   "coverage"):
+    for column in (
+        "margin",
+        "winner",
+        "exact_share",
+        "inferred_share",
+        "partial_share",
+        "coverage",
+    ):
         if column in areas:
             table[column] = areas[column].to_numpy()
     table = table[table["total"] > 0]
@@ -110,9 +124,18 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     if "margin" in shown:
         shown["margin"] = (shown["margin"] * 100).round(1)
     return shown.rename(
-        columns={c: f"{c} %" for c in ("share", "exact_share", "inferred_share",
-                                       "partial_share", "coverage", "margin")
-                 if c in shown}
+        columns={
+            c: f"{c} %"
+            for c in (
+                "share",
+                "exact_share",
+                "inferred_share",
+                "partial_share",
+                "coverage",
+                "margin",
+            )
+            if c in shown
+        }
     )
 
 
@@ -126,8 +149,11 @@ class Question:
 
 
 QUESTION_FORMS = (
-    ("favoured", r"^(?:which|what) (?:neighbou?rhoods?|areas?|places?) "
-                 r"(?:favou?red|backed|supported|liked|went for) (?P<candidate>.+)$"),
+    (
+        "favoured",
+        r"^(?:which|what) (?:neighbou?rhoods?|areas?|places?) "
+        r"(?:favou?red|backed|supported|liked|went for) (?P<candidate>.+)$",
+    ),
     ("favoured", r"^where (?:was|did) (?P<candidate>.+?) (?:strongest|do best|do well)$"),
     ("won", r"^where did (?P<candidate>.+?) win$"),
     ("how", r"^how did (?P<candidate>.+?) do in (?P<place>.+)$"),
@@ -211,8 +237,10 @@ def answer(
         votes = row[candidates].astype(float).sort_values(ascending=False)
         total = row["total"]
         top = ", ".join(f"{c} {_pct(v / total)} ({v:,.0f})" for c, v in votes.head(5).items())
-        lines.append(f"{row.get('winner', votes.index[0])} won {row[label]} "
-                     f"(about {total:,.0f} votes): {top}.")
+        lines.append(
+            f"{row.get('winner', votes.index[0])} won {row[label]} "
+            f"(about {total:,.0f} votes): {top}."
+        )
         lines.append(_honesty_line(row))
     if methods:
         lines += ["", methods]

@@ -84,9 +84,7 @@ def read_catalog(path: Path | None = None) -> tuple[CatalogFile, ...]:
     for number, entry in enumerate(entries, start=1):
         missing = [key for key in required if not isinstance(entry.get(key), str)]
         if missing:
-            raise ExplorerError(
-                f"catalog entry {number} lacks {', '.join(missing)}", source=source
-            )
+            raise ExplorerError(f"catalog entry {number} lacks {', '.join(missing)}", source=source)
         digest = entry["sha256"].lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ExplorerError(f"catalog entry {number} has a malformed sha256", source=source)

@@ -27,8 +27,11 @@ app = typer.Typer(
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data folder (default: ./shapefiles in a checkout, "
-                 "else the user cache; or $EXPLORER_DATA_DIR)."),
+    typer.Option(
+        "--data-dir",
+        help="Data folder (default: ./shapefiles in a checkout, "
+        "else the user cache; or $EXPLORER_DATA_DIR).",
+    ),
 ]
 ElectionArg = Annotated[
     str | None, typer.Argument(help="Election name (see `explorer list`).", show_default=False)
@@ -53,8 +56,9 @@ def note(text: str) -> None:
 def _election(
     name: str | None, data_dir: Path | None, no_infer: bool = False, crosswalk=None
 ) -> Election:
-    return load_election(name or default_election(), data_dir=data_dir, infer=not no_infer,
-                         crosswalk=crosswalk)
+    return load_election(
+        name or default_election(), data_dir=data_dir, infer=not no_infer, crosswalk=crosswalk
+    )
 
 
 def _print_notes(election: Election) -> None:
@@ -104,8 +108,9 @@ def info(election: ElectionArg = None, data_dir: DataDir = None) -> None:
     chosen = _election(election, data_dir)
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
-    echo(f"Office: {spec.office}  District: {spec.district}  "
-         f"Precincts reporting: {len(chosen.wide)}")
+    echo(
+        f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {len(chosen.wide)}"
+    )
     table = chosen.summary()
     totals = chosen.totals
     if totals is not None:
@@ -122,12 +127,13 @@ def info(election: ElectionArg = None, data_dir: DataDir = None) -> None:
         return
     difference = table["votes"] - table["district_totals"]
     if (difference == 0).all() and int(table["votes"].sum()) == int(totals.sum()):
-        echo(f"Check: precinct returns match the district totals for all {len(table)} "
-             "candidates.")
+        echo(f"Check: precinct returns match the district totals for all {len(table)} candidates.")
     else:
         off = difference[difference != 0]
-        echo("Check: MISMATCH against the district totals: "
-             + ", ".join(f"{c} {d:+,}" for c, d in off.items()))
+        echo(
+            "Check: MISMATCH against the district totals: "
+            + ", ".join(f"{c} {d:+,}" for c, d in off.items())
+        )
         raise typer.Exit(1)
 
 
@@ -151,8 +157,10 @@ def ledger(
     if summary["unmapped_precincts"]:
         echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
     if summary["unassigned_polygons"]:
-        echo("In-district polygons with no result precinct: "
-             + ", ".join(summary["unassigned_polygons"]))
+        echo(
+            "In-district polygons with no result precinct: "
+            + ", ".join(summary["unassigned_polygons"])
+        )
     csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
     json_path = outputs.write_text(
         out_dir / f"{chosen.name}-ledger.json",
@@ -163,9 +171,7 @@ def ledger(
         raise ExplorerError("precinct returns do not add up to the district totals file")
 
 
-Format = Annotated[
-    str, typer.Option("--format", "-f", help="table, csv, json or markdown.")
-]
+Format = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")]
 MinVotes = Annotated[
     float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
 ]
@@ -189,30 +195,41 @@ def rank_command(
 
     chosen = _election(election, data_dir, no_infer, crosswalk)
     if not candidate:
-        raise ExplorerError("--candidate is required",
-                            hint="candidates: " + ", ".join(chosen.candidates))
+        raise ExplorerError(
+            "--candidate is required", hint="candidates: " + ", ".join(chosen.candidates)
+        )
     name = find_candidate(candidate, chosen.candidates)
     areas = chosen.areas(by)
     ranked, too_few = rank(areas, name, min_votes=min_votes)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
         text = outputs.format_frame(
-            ranked, "json", election=chosen.name, candidate=name, by=by,
+            ranked,
+            "json",
+            election=chosen.name,
+            candidate=name,
+            by=by,
             too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
-            ledger=chosen.ledger_summary, methods=methods,
+            ledger=chosen.ledger_summary,
+            methods=methods,
         )
     elif fmt in ("csv",):
         text = outputs.format_frame(ranked, "csv")
     else:
-        text = "\n".join([
-            f"{chosen.spec.title}: {by}s ranked by {name}'s share",
-            outputs.format_frame(rounded(ranked), fmt),
-            (f"\nToo few votes to call (under {min_votes:,.0f}): "
-             + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items()))
-            if len(too_few) else "",
-            "",
-            methods,
-        ])
+        text = "\n".join(
+            [
+                f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+                outputs.format_frame(rounded(ranked), fmt),
+                (
+                    f"\nToo few votes to call (under {min_votes:,.0f}): "
+                    + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
+                )
+                if len(too_few)
+                else "",
+                "",
+                methods,
+            ]
+        )
     if out is not None:
         outputs.write_text(out, text if text.endswith("\n") else text + "\n")
         note(f"wrote {out}")
@@ -262,9 +279,16 @@ def map_command(
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
     parts = chosen.map_parts(view, candidate, by, scheme)
     fmap, facts = render.choropleth(
-        parts["features"], parts["styled"], parts["tips"], title=parts["title"],
-        subtitle=parts["subtitle"], layers=parts["layers"], layer_name=parts["layer_name"],
-        tiles=tiles, tolerance=tolerance, notes=parts["notes"],
+        parts["features"],
+        parts["styled"],
+        parts["tips"],
+        title=parts["title"],
+        subtitle=parts["subtitle"],
+        layers=parts["layers"],
+        layer_name=parts["layer_name"],
+        tiles=tiles,
+        tolerance=tolerance,
+        notes=parts["notes"],
     )
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
     if by not in ("precinct", "precincts"):
@@ -275,13 +299,20 @@ def map_command(
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
     render.save_html(fmap, target)
     size = target.stat().st_size
-    echo(f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
-         f"{describe_ledger(chosen.ledger_summary)}")
+    echo(
+        f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
+        f"{describe_ledger(chosen.ledger_summary)}"
+    )
     for static in (png, svg):
         if static is not None:
-            render.save_static(parts["features"], parts["styled"], static,
-                               title=parts["title"], credits=parts["subtitle"],
-                               layers=parts["layers"])
+            render.save_static(
+                parts["features"],
+                parts["styled"],
+                static,
+                title=parts["title"],
+                credits=parts["subtitle"],
+                layers=parts["layers"],
+            )
             echo(f"Wrote {static}")
 
 
@@ -313,8 +344,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("EXPLORER_DEBUG"):
             raise
         text = " ".join(str(error).split())[:300]
-        note(f"explorer: error: unexpected {type(error).__name__}: {text} "
-             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)")
+        note(
+            f"explorer: error: unexpected {type(error).__name__}: {text} "
+            "(set EXPLORER_DEBUG=1 for the traceback, and please report it)"
+        )
         return 1
     return 0
 

@@ -152,7 +152,10 @@ class Election:
             returns=str(returns),
             totals=str(totals) if totals else None,
             precincts=LayerSpec(
-                name="precincts", kind="precincts", file=str(precincts), id_field=precinct_id,
+                name="precincts",
+                kind="precincts",
+                file=str(precincts),
+                id_field=precinct_id,
                 crs=crs,
             ),
             boundary=LayerSpec(name="district", kind="districts", file=str(district))
@@ -160,7 +163,9 @@ class Election:
             else None,
             boundary_id="district" if district else None,
             neighbourhoods=LayerSpec(
-                name="neighbourhoods", kind="neighbourhoods", file=str(neighbourhoods),
+                name="neighbourhoods",
+                kind="neighbourhoods",
+                file=str(neighbourhoods),
                 name_field=neighbourhood_name,
             )
             if neighbourhoods
@@ -266,17 +271,24 @@ class Election:
     def candidates(self) -> list[str]:
         return [c for c in self.wide.columns if c != "total"]
 
-    def apportion(self, to: gpd.GeoDataFrame | None = None, *, target_id: str = "name",
-                  weights: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    def apportion(
+        self,
+        to: gpd.GeoDataFrame | None = None,
+        *,
+        target_id: str = "name",
+        weights: gpd.GeoDataFrame | None = None,
+    ) -> gpd.GeoDataFrame:
         """Apportion the mapped precinct votes onto ``to`` (default: the neighbourhoods)."""
         from explorer.apportion import apportion
 
         targets = self.neighbourhoods if to is None else to
         if targets is None:
-            raise ExplorerError(f"election {self.name} names no neighbourhood layer",
-                                hint="pass a target layer")
-        return apportion(self.precincts, targets, self.candidates, target_id=target_id,
-                         weights=weights)
+            raise ExplorerError(
+                f"election {self.name} names no neighbourhood layer", hint="pass a target layer"
+            )
+        return apportion(
+            self.precincts, targets, self.candidates, target_id=target_id, weights=weights
+        )
 
     def areas(self, by: str = "neighbourhood", **options) -> gpd.GeoDataFrame:
         """Results per area: ``by="neighbourhood"`` (apportioned) or ``"precinct"``."""
@@ -291,8 +303,7 @@ class Election:
         """Areas ranked by the candidate's share; returns (ranked, too_few)."""
         from explorer.ask import find_candidate, rank
 
-        return rank(self.areas(by), find_candidate(candidate, self.candidates),
-                    min_votes=min_votes)
+        return rank(self.areas(by), find_candidate(candidate, self.candidates), min_votes=min_votes)
 
     def ask(self, question: str, min_votes: float = 100, fmt: str = "table") -> str:
         """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
@@ -300,11 +311,22 @@ class Election:
 
         parsed = parse_question(question)
         areas = self.areas("neighbourhood")
-        return answer(parsed, areas, self.candidates, min_votes=min_votes,
-                      methods=self.methods_note(areas), fmt=fmt)
+        return answer(
+            parsed,
+            areas,
+            self.candidates,
+            min_votes=min_votes,
+            methods=self.methods_note(areas),
+            fmt=fmt,
+        )
 
-    def map_parts(self, view: str | None = None, candidate: str | None = None,
-                  by: str = "precinct", scheme: str = "fixed"):
+    def map_parts(
+        self,
+        view: str | None = None,
+        candidate: str | None = None,
+        by: str = "precinct",
+        scheme: str = "fixed",
+    ):
         """Features, styling, tooltips and titles for a map view.
 
         ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
@@ -331,12 +353,13 @@ class Election:
                 raise ExplorerError("a margin needs two candidates", hint="use --candidate")
             styled = render.style_margin(features["margin"], candidates[0], candidates[1])
         elif view == "winner":
-            styled = render.style_winner(features["winner"], features["winner_share"],
-                                         candidates)
+            styled = render.style_winner(features["winner"], features["winner_share"], candidates)
         elif view == "candidate":
             if not candidate:
-                raise ExplorerError("--candidate is required for this view",
-                                    hint="candidates: " + ", ".join(candidates))
+                raise ExplorerError(
+                    "--candidate is required for this view",
+                    hint="candidates: " + ", ".join(candidates),
+                )
             name = find_candidate(candidate, candidates)
             share = features[name] / features["total"].replace(0, float("nan"))
             styled = render.style_share(share, name, scheme)
@@ -344,28 +367,54 @@ class Election:
             raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
         summary = self.ledger_summary
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
-        subtitle = (join.describe_ledger(summary) + " Sources: " + "; ".join(self.credits())
-                    + ".")
-        notes = [f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
-                 "precincts without geography are not drawn (see explorer ledger)."]
+        subtitle = join.describe_ledger(summary) + " Sources: " + "; ".join(self.credits()) + "."
+        notes = [
+            f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
+            "precincts without geography are not drawn (see explorer ledger)."
+        ]
         if by not in ("precinct", "precincts"):
-            notes.append("Neighbourhood figures are estimates: " + features.attrs.get(
-                "method", "areal weighting") + ".")
+            notes.append(
+                "Neighbourhood figures are estimates: "
+                + features.attrs.get("method", "areal weighting")
+                + "."
+            )
         layers = render.MapLayers(self.outline, self.neighbourhoods, self.freeways)
-        return {"features": features, "styled": styled, "tips": tips, "title": title,
-                "subtitle": subtitle, "layers": layers, "layer_name": layer_name,
-                "notes": notes, "view": view}
+        return {
+            "features": features,
+            "styled": styled,
+            "tips": tips,
+            "title": title,
+            "subtitle": subtitle,
+            "layers": layers,
+            "layer_name": layer_name,
+            "notes": notes,
+            "view": view,
+        }
 
-    def map(self, view: str | None = None, candidate: str | None = None, by: str = "precinct",
-            tiles: str = "light", scheme: str = "fixed", tolerance: float = 15.0):
+    def map(
+        self,
+        view: str | None = None,
+        candidate: str | None = None,
+        by: str = "precinct",
+        tiles: str = "light",
+        scheme: str = "fixed",
+        tolerance: float = 15.0,
+    ):
         """An interactive folium map (renders inline in Jupyter)."""
         from explorer import render
 
         parts = self.map_parts(view, candidate, by, scheme)
         fmap, _ = render.choropleth(
-            parts["features"], parts["styled"], parts["tips"], title=parts["title"],
-            subtitle=parts["subtitle"], layers=parts["layers"], layer_name=parts["layer_name"],
-            tiles=tiles, tolerance=tolerance, notes=parts["notes"],
+            parts["features"],
+            parts["styled"],
+            parts["tips"],
+            title=parts["title"],
+            subtitle=parts["subtitle"],
+            layers=parts["layers"],
+            layer_name=parts["layer_name"],
+            tiles=tiles,
+            tolerance=tolerance,
+            notes=parts["notes"],
         )
         return fmap
 
@@ -400,13 +449,17 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     spec = election.spec
     lines = ["Methods:"]
     lines.append(f"- Returns: {spec.title}, {spec.date} ({Path(spec.returns).name}).")
-    lines.append(f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
-                 "result precincts matched exact / base / inferred (see `explorer ledger`).")
+    lines.append(
+        f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
+        "result precincts matched exact / base / inferred (see `explorer ledger`)."
+    )
     lines.append(f"- Ledger: {join.describe_ledger(summary)}")
     if by != "precinct":
         layer = spec.neighbourhoods
-        lines.append(f"- Areas: {layer.title if layer else by}; votes apportioned by "
-                     f"{areas.attrs.get('method', 'area')}. Figures per area are estimates.")
+        lines.append(
+            f"- Areas: {layer.title if layer else by}; votes apportioned by "
+            f"{areas.attrs.get('method', 'area')}. Figures per area are estimates."
+        )
         outside = areas.attrs.get("outside")
         if outside is not None:
             lines.append(f"- {abs(outside.sum()):,.0f} mapped votes fall outside every area.")

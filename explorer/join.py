@@ -136,9 +136,7 @@ def _shared_edges(geoms: np.ndarray) -> pd.DataFrame:
 def _infer(owner: np.ndarray, eligible: np.ndarray, geoms: np.ndarray, ids: np.ndarray):
     """Give unowned eligible polygons to adjacent owners, round by round (see module doc)."""
     edges = _shared_edges(geoms)
-    both = pd.concat(
-        [edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True
-    )
+    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
     number = np.array([_numeric(i) for i in ids])
     owner = owner.copy()
     owner_number = {}
@@ -247,7 +245,9 @@ def join_returns(
                 owner[index] = min(claimants)
                 match[min(claimants)] = "base"
         if contested:
-            notes.append(f"{contested} polygon(s) wanted by two result precincts went to the lower ID")
+            notes.append(
+                f"{contested} polygon(s) wanted by two result precincts went to the lower ID"
+            )
 
     claimed = owner != None  # noqa: E711 (before any inference)
     inferred_polygon = np.zeros(len(ids), dtype=bool)
@@ -260,9 +260,7 @@ def join_returns(
             owner, seeded = _seed_unmatched(owner, eligible, ids, unmatched, max_number_gap)
             match[seeded] = "inferred"
             owner = _infer(owner, eligible, area_layer.geometry.values, ids)
-            inferred_polygon = (owner != None) & eligible & ~np.isin(  # noqa: E711
-                np.arange(len(ids)), np.flatnonzero(claimed)
-            )
+            inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
 
     features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
@@ -283,9 +281,7 @@ def _dissolve_owned(layer, owner, inferred_polygon, wide, match) -> gpd.GeoDataF
         crs=layer.crs,
     )
     joined = lambda s: ",".join(sorted(v for v in s if v))  # noqa: E731
-    grouped = pieces.dissolve(
-        "precinct", aggfunc={"member": joined, "inferred_member": joined}
-    )
+    grouped = pieces.dissolve("precinct", aggfunc={"member": joined, "inferred_member": joined})
     geometry = grouped.geometry.reindex(wide.index)
     members = grouped["member"].reindex(wide.index).fillna("")
     inferred_members = grouped["inferred_member"].reindex(wide.index).fillna("")

@@ -251,8 +251,9 @@ def _overlap_routes(lines, candidates, candidate_routes, tolerance: float, share
     if not len(line_index):
         return routes
     overlap = shapely.length(shapely.intersection(lines[line_index], buffers[candidate_index]))
-    pairs = pd.DataFrame({"line": line_index, "route": candidate_routes[candidate_index],
-                          "overlap": overlap})
+    pairs = pd.DataFrame(
+        {"line": line_index, "route": candidate_routes[candidate_index], "overlap": overlap}
+    )
     per_route = pairs.groupby(["line", "route"], as_index=False)["overlap"].sum()
     best = per_route.sort_values("overlap", ascending=False).drop_duplicates("line")
     lengths = shapely.length(lines[best["line"].to_numpy()])
@@ -294,11 +295,16 @@ def load_freeways(path: str | Path, route_numbers: str | Path | None = None) -> 
     is_name = np.array([route_label(name) is None for name in frame["FullName"]])
     names = (
         frame[is_name]
-        .assign(length=frame.length, name=frame["FullName"].str.replace(
-            r"\bFrwy\b", "Fwy", regex=True).str.title())
-        .groupby(["route", "name"])["length"].sum().reset_index()
+        .assign(
+            length=frame.length,
+            name=frame["FullName"].str.replace(r"\bFrwy\b", "Fwy", regex=True).str.title(),
+        )
+        .groupby(["route", "name"])["length"]
+        .sum()
+        .reset_index()
         .sort_values("length", ascending=False)
-        .groupby("route")["name"].agg(lambda s: " / ".join(s))
+        .groupby("route")["name"]
+        .agg(lambda s: " / ".join(s))
     )
     merged = frame.dissolve("route", as_index=False)[["route", "geometry"]]
     merged["geometry"] = shapely.line_merge(merged.geometry.values)
@@ -432,8 +438,11 @@ def _unify_candidates(names: pd.Series, frame: pd.DataFrame, path: Path) -> pd.S
     unified = key.map(spelling)
     variants = cleaned[unified != cleaned].unique()
     if len(variants):
-        _note(frame, f"{path}: merged {len(variants)} candidate spelling(s) differing in case "
-                     f"or spacing ({', '.join(map(repr, variants[:3]))})")
+        _note(
+            frame,
+            f"{path}: merged {len(variants)} candidate spelling(s) differing in case "
+            f"or spacing ({', '.join(map(repr, variants[:3]))})",
+        )
     return unified
 
 
@@ -495,8 +504,7 @@ def _drop_duplicate_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         lines = long[(long.precinct == precinct) & (long.candidate == candidate)]
         detail = ", ".join(f"line {ln}: {v}" for ln, v in zip(lines._line, lines.votes))
         raise ExplorerError(
-            f"conflicting duplicate rows for precinct {precinct}, candidate {candidate} "
-            f"({detail})",
+            f"conflicting duplicate rows for precinct {precinct}, candidate {candidate} ({detail})",
             source=path,
             hint="keep one row per precinct and candidate",
         )

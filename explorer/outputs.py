@@ -28,7 +28,9 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExplorerError(f"cannot create folder ({exc.strerror})", source=target.parent) from None
+        raise ExplorerError(
+            f"cannot create folder ({exc.strerror})", source=target.parent
+        ) from None
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
@@ -86,7 +88,15 @@ def format_frame(frame: pd.DataFrame, fmt: str = "table", **extra) -> str:
     if fmt == "markdown":
         return _markdown(frame)
     if fmt == "table":
-        with pd.option_context("display.width", 200, "display.max_columns", 50,
-                               "display.max_rows", 500, "display.max_colwidth", 40):
+        with pd.option_context(
+            "display.width",
+            200,
+            "display.max_columns",
+            50,
+            "display.max_rows",
+            500,
+            "display.max_colwidth",
+            40,
+        ):
             return frame.to_string()
     raise ExplorerError(f"unknown format {fmt!r}", hint="use one of " + ", ".join(FORMATS))

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import matplotlib
 import mapclassify
+import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -30,8 +29,16 @@ from explorer.errors import ExplorerError
 from explorer.outputs import atomic_path
 
 #: Okabe-Ito, a colour-blind-safe categorical palette (black left out).
-CATEGORICAL = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-               "#999999"]
+CATEGORICAL = [
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#999999",
+]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
 COORDINATE_DECIMALS = 5  # about 1 m
@@ -68,10 +75,15 @@ def style_margin(values: pd.Series, first: str, second: str) -> Styled:
     for i in range(8):
         low, high = bins[i] * 100, bins[i + 1] * 100
         leader = second if high <= 0 else first
-        labels.append((colours[i], f"{leader} ahead by {abs(high):.0f}-{abs(low):.0f} pts"
-                       if high <= 0 else f"{leader} ahead by {low:.0f}-{high:.0f} pts"))
-    return Styled(fills, f"Two-way margin, percentage points ({first} v {second})",
-                  labels[::-1])
+        labels.append(
+            (
+                colours[i],
+                f"{leader} ahead by {abs(high):.0f}-{abs(low):.0f} pts"
+                if high <= 0
+                else f"{leader} ahead by {low:.0f}-{high:.0f} pts",
+            )
+        )
+    return Styled(fills, f"Two-way margin, percentage points ({first} v {second})", labels[::-1])
 
 
 def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int = 6) -> Styled:
@@ -80,25 +92,31 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
     clean = values.dropna().to_numpy()
     if scheme == "fixed" or len(np.unique(clean)) <= k:
         top = max(0.1, float(np.ceil(clean.max() * 10) / 10)) if len(clean) else 1.0
-        edges = np.round(np.linspace(0, top, int(round(top * 10)) + 1), 2)
+        edges = np.round(np.linspace(0, top, round(top * 10) + 1), 2)
         if len(edges) > 9:
             edges = np.round(np.linspace(0, top, 7), 3)
         upper = edges[1:]
     else:
-        classifiers = {"quantiles": mapclassify.Quantiles, "fisherjenks": mapclassify.FisherJenks,
-                       "naturalbreaks": mapclassify.NaturalBreaks,
-                       "equalinterval": mapclassify.EqualInterval}
+        classifiers = {
+            "quantiles": mapclassify.Quantiles,
+            "fisherjenks": mapclassify.FisherJenks,
+            "naturalbreaks": mapclassify.NaturalBreaks,
+            "equalinterval": mapclassify.EqualInterval,
+        }
         if scheme not in classifiers:
-            raise ExplorerError(f"unknown scheme {scheme!r}",
-                                hint="use fixed, " + ", ".join(classifiers))
+            raise ExplorerError(
+                f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
+            )
         upper = np.asarray(classifiers[scheme](clean, k=k).bins)
     colours = _palette("YlGnBu", len(upper) + 1)[1:]
-    index = np.clip(np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0,
-                    len(upper) - 1)
+    index = np.clip(
+        np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
+    )
     fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
     lower = np.concatenate([[0.0], upper[:-1]])
-    legend = [(colours[i], f"{lower[i] * 100:.0f}-{upper[i] * 100:.0f}%")
-              for i in range(len(upper))][::-1]
+    legend = [
+        (colours[i], f"{lower[i] * 100:.0f}-{upper[i] * 100:.0f}%") for i in range(len(upper))
+    ][::-1]
     return Styled(fills, f"{candidate}: share of all votes, %", legend)
 
 
@@ -165,8 +183,9 @@ def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.nda
 def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
     features = []
     for geom, props in zip(geoms, properties):
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": shapely.geometry.mapping(geom)})
+        features.append(
+            {"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(geom)}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -202,10 +221,12 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
         votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
         rows = [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
         rows.append(("Total (estimated)", f"{total:,.0f}"))
-        for key, label in (("exact_share", "From exact precincts"),
-                           ("inferred_share", "From inferred geography"),
-                           ("partial_share", "From precincts partly inside"),
-                           ("coverage", "Area covered by mapped precincts")):
+        for key, label in (
+            ("exact_share", "From exact precincts"),
+            ("inferred_share", "From inferred geography"),
+            ("partial_share", "From precincts partly inside"),
+            ("coverage", "Area covered by mapped precincts"),
+        ):
             if key in row and pd.notna(row[key]):
                 rows.append((label, f"{row[key]:.0%}"))
         tips.append(_tip(row["name"], rows))
@@ -218,7 +239,10 @@ def _legend_html(title: str, styled: Styled, extra: list[str]) -> str:
     )
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     return (
-        "<div class='xl-legend'><b>" + esc(title) + "</b>" + swatches
+        "<div class='xl-legend'><b>"
+        + esc(title)
+        + "</b>"
+        + swatches
         + "<div><i style='background:#fff;border:2px dashed #222'></i>"
         "inferred geography (dashed outline)</div>" + notes + "</div>"
     )
@@ -248,10 +272,10 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     script = (static / "leaflet.js").read_text(encoding="utf-8")
     style = (static / "leaflet.css").read_text(encoding="utf-8")
     header = fmap.get_root().header
-    header.add_child(folium.Element(f"<style>{style}</style>"), name="leaflet_css_inline",
-                     index=0)
-    header.add_child(folium.Element(f"<script>{script}</script>"), name="leaflet_js_inline",
-                     index=1)
+    header.add_child(folium.Element(f"<style>{style}</style>"), name="leaflet_css_inline", index=0)
+    header.add_child(
+        folium.Element(f"<script>{script}</script>"), name="leaflet_js_inline", index=1
+    )
     header.add_child(folium.Element(PAGE_CSS), name="explorer_css")
 
 
@@ -283,16 +307,18 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
             point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
             folium.Marker(
                 [round(point.y, 5), round(point.x, 5)],
-                icon=folium.DivIcon(html=f"<div class='xl-label'>{esc(name)}</div>",
-                                    icon_size=(0, 0)),
+                icon=folium.DivIcon(
+                    html=f"<div class='xl-label'>{esc(name)}</div>", icon_size=(0, 0)
+                ),
                 interactive=False,
             ).add_to(group)
         group.add_to(fmap)
     if layers.freeways is not None:
         roads = to_lonlat(layers.freeways)
         roads = roads[roads.intersects(near)].copy()
-        roads["geometry"] = _round(shapely.simplify(
-            shapely.intersection(roads.geometry.values, near), 0.00005))
+        roads["geometry"] = _round(
+            shapely.simplify(shapely.intersection(roads.geometry.values, near), 0.00005)
+        )
         group = folium.FeatureGroup(name="Freeways", show=True)
         style = {"color": "#c00", "weight": 2.2, "opacity": 0.75}
         data = _feature_collection(
@@ -307,8 +333,9 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
             point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
             folium.Marker(
                 [round(point.y, 5), round(point.x, 5)],
-                icon=folium.DivIcon(html=f"<span class='xl-route'>{esc(route)}</span>",
-                                    icon_size=(0, 0)),
+                icon=folium.DivIcon(
+                    html=f"<span class='xl-route'>{esc(route)}</span>", icon_size=(0, 0)
+                ),
                 interactive=False,
             ).add_to(group)
         group.add_to(fmap)
@@ -343,19 +370,25 @@ def choropleth(
         raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
     features = features.reset_index(drop=True)
     geoms, coverage_ok = simplify_coverage(features, tolerance)
-    inferred = (features.get("match", pd.Series("", index=features.index)) == "inferred")
+    inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
     for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
-        style = {"fillColor": fill, "fillOpacity": float(alpha), "color": "#fff", "weight": 0.5,
-                 "className": "xl-area"}
+        style = {
+            "fillColor": fill,
+            "fillOpacity": float(alpha),
+            "color": "#fff",
+            "weight": 0.5,
+            "className": "xl-area",
+        }
         if is_inferred:
             style.update({"color": "#222", "weight": 1.6, "dashArray": "4 3"})
         properties.append({"s": style, "t": tip})
     data = _feature_collection(geoms, properties)
     bounds = to_lonlat(layers.outline).total_bounds
-    fmap = folium.Map(tiles=TILES[tiles], control_scale=True, prefer_canvas=False,
-                      zoom_control=True)
+    fmap = folium.Map(
+        tiles=TILES[tiles], control_scale=True, prefer_canvas=False, zoom_control=True
+    )
     _inline_leaflet(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     group = folium.FeatureGroup(name=layer_name, show=True)
@@ -364,8 +397,9 @@ def choropleth(
     _context_layers(fmap, layers)
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
-    root.html.add_child(folium.Element(
-        f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>"))
+    root.html.add_child(
+        folium.Element(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
+    )
     root.html.add_child(folium.Element(_legend_html(styled.legend_title, styled, notes or [])))
     facts = {"features": len(features), "coverage_valid": coverage_ok}
     return fmap, facts
@@ -394,13 +428,19 @@ def save_static(
 
     suffix = Path(target).suffix.lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
-        raise ExplorerError(f"cannot write a static map as .{suffix}", source=target,
-                            hint="use .png, .svg or .pdf")
+        raise ExplorerError(
+            f"cannot write a static map as .{suffix}", source=target, hint="use .png, .svg or .pdf"
+        )
     area_crs = equal_area_crs_for(features)
     fig, ax = plt.subplots(figsize=(10, 10))
     frame = features.to_crs(area_crs)
-    frame.plot(ax=ax, color=styled.fills, edgecolor="white", linewidth=0.3,
-               alpha=None if not styled.opacity else None)
+    frame.plot(
+        ax=ax,
+        color=styled.fills,
+        edgecolor="white",
+        linewidth=0.3,
+        alpha=np.asarray(styled.opacity) if styled.opacity else 0.85,
+    )
     inferred = frame[frame.get("match", pd.Series("", index=frame.index)) == "inferred"]
     if len(inferred):
         inferred.boundary.plot(ax=ax, color="#222", linewidth=0.8, linestyle="--")
@@ -421,10 +461,12 @@ def save_static(
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
     handles = [Patch(facecolor=c, label=label) for c, label in styled.legend]
-    handles.append(Patch(facecolor="white", edgecolor="#222", linestyle="--",
-                         label="inferred geography"))
-    ax.legend(handles=handles, title=styled.legend_title, loc="lower left", fontsize=7,
-              title_fontsize=8)
+    handles.append(
+        Patch(facecolor="white", edgecolor="#222", linestyle="--", label="inferred geography")
+    )
+    ax.legend(
+        handles=handles, title=styled.legend_title, loc="lower left", fontsize=7, title_fontsize=8
+    )
     ax.set_title(title, fontsize=12)
     fig.text(0.01, 0.01, credits, fontsize=6, wrap=True, color="#333")
     with atomic_path(target) as temporary:

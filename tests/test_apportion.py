@@ -35,10 +35,12 @@ def test_matches_tobler_area_interpolate(general):
     # tobler keeps its area table in float32; given the same float64 table its arithmetic
     # must agree with ours to 1e-9, and its own table to float32 precision
     table = area_table(sources.reset_index(drop=True), targets.reset_index(drop=True))
-    same_table = area_interpolate(sources, targets, extensive_variables=general.candidates,
-                                  allocate_total=False, table=table)
-    theirs = area_interpolate(sources, targets, extensive_variables=general.candidates,
-                              allocate_total=False)
+    same_table = area_interpolate(
+        sources, targets, extensive_variables=general.candidates, allocate_total=False, table=table
+    )
+    theirs = area_interpolate(
+        sources, targets, extensive_variables=general.candidates, allocate_total=False
+    )
     for column in general.candidates:
         a, b, c = ours[column].to_numpy(), same_table[column].to_numpy(), theirs[column].to_numpy()
         assert np.allclose(a, b, rtol=1e-9, atol=1e-9), column
@@ -50,8 +52,11 @@ def test_point_weights_are_used_and_conserve(general):
     from explorer import loaders
 
     points = loaders.load_points(
-        general._path("sophiagavasheli/rural_health_DSPG/data/source/census/CenPop2020_Mean_TR.txt"),
-        weight_field="POPULATION", where={"statefp": "06", "countyfp": "037"},
+        general._path(
+            "sophiagavasheli/rural_health_DSPG/data/source/census/CenPop2020_Mean_TR.txt"
+        ),
+        weight_field="POPULATION",
+        where={"statefp": "06", "countyfp": "037"},
     )
     assert 2000 < len(points) < 3000
     result = general.apportion(weights=points)
@@ -62,14 +67,20 @@ def test_point_weights_are_used_and_conserve(general):
 def random_coverage(seed: int, n: int) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     points = shapely.multipoints(rng.uniform(0, 10_000, size=(n, 2)))
-    cells = shapely.get_parts(shapely.voronoi_polygons(points, extend_to=shapely.box(0, 0, 1e4, 1e4)))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(points, extend_to=shapely.box(0, 0, 1e4, 1e4))
+    )
     cells = shapely.intersection(cells, shapely.box(0, 0, 10_000, 10_000))
     return gpd.GeoDataFrame(geometry=cells, crs="EPSG:3310")
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 10_000), n_sources=st.integers(3, 60), n_targets=st.integers(1, 15),
-       shift=st.floats(-3000, 3000))
+@given(
+    seed=st.integers(0, 10_000),
+    n_sources=st.integers(3, 60),
+    n_targets=st.integers(1, 15),
+    shift=st.floats(-3000, 3000),
+)
 def test_property_conservation_on_random_coverages(seed, n_sources, n_targets, shift):
     sources = random_coverage(seed, n_sources)
     rng = np.random.default_rng(seed + 1)

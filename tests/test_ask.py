@@ -33,8 +33,21 @@ def test_rank_ahn_by_neighbourhood(capsys):
 
 def test_rank_json_output_to_file(tmp_path, capsys):
     out = tmp_path / "rank.json"
-    assert main(["rank", "ca34-2017-general", "--candidate", "Gomez", "--format", "json",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "rank",
+                "ca34-2017-general",
+                "--candidate",
+                "Gomez",
+                "--format",
+                "json",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["candidate"] == "Jimmy Gomez"
     shares = [row["share"] for row in data["rows"]]

@@ -15,7 +15,8 @@ from explorer.errors import ExplorerError
 def test_catalog_pins_every_manifest_file_with_its_sha256():
     import csv
 
-    manifest = {r["mirror_path"]: r for r in csv.DictReader(open(MIRROR.parent / "manifest.csv"))}
+    with open(MIRROR.parent / "manifest.csv") as handle:
+        manifest = {r["mirror_path"]: r for r in csv.DictReader(handle)}
     entries = {e.path: e for e in catalog.read_catalog()}
     assert set(entries) == set(manifest)
     for path, row in manifest.items():

@@ -78,8 +78,15 @@ def test_ledger_command_writes_csv_and_json(tmp_path, capsys):
 
 
 def grid_layer(ids: list[str], columns: int = 3) -> gpd.GeoDataFrame:
-    boxes = [shapely.box(i % columns * 1000, i // columns * 1000, i % columns * 1000 + 1000,
-                         i // columns * 1000 + 1000) for i in range(len(ids))]
+    boxes = [
+        shapely.box(
+            i % columns * 1000,
+            i // columns * 1000,
+            i % columns * 1000 + 1000,
+            i // columns * 1000 + 1000,
+        )
+        for i in range(len(ids))
+    ]
     return gpd.GeoDataFrame({"precinct": ids}, geometry=boxes, crs="EPSG:3310")
 
 
@@ -91,8 +98,7 @@ def wide(rows: dict[str, tuple[int, int]]) -> pd.DataFrame:
 
 def test_synthetic_exact_base_inferred_none():
     layer = grid_layer(["0000100A", "0000200B", "0000300A", "0000305A", "0000400A", "0000500A"])
-    returns = wide({"0000100A": (5, 1), "0000200A": (2, 2), "0000301A": (1, 3),
-                    "9990401A": (4, 0)})
+    returns = wide({"0000100A": (5, 1), "0000200A": (2, 2), "0000301A": (1, 3), "9990401A": (4, 0)})
     boundary = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 3000, 2000)], crs="EPSG:3310")
     features = join.join_returns(returns, layer, boundary).set_index("precinct")
     assert features.loc["0000100A", "match"] == "exact"
@@ -129,8 +135,9 @@ def test_crosswalk_overrides_matching(tmp_path):
     layer = grid_layer(["0000100A", "0000200A", "0000300A"])
     path = tmp_path / "cw.csv"
     path.write_text("result_precinct,layer_precinct\n0000100A,0000200A\n0000100A,0000300A\n")
-    features = join.join_returns(wide({"0000100A": (1, 1)}), layer,
-                                 crosswalk=join.read_crosswalk(str(path)))
+    features = join.join_returns(
+        wide({"0000100A": (1, 1)}), layer, crosswalk=join.read_crosswalk(str(path))
+    )
     assert features["match"].tolist() == ["crosswalk"]
     assert features["members"].tolist() == ["0000200A,0000300A"]
 
@@ -146,8 +153,7 @@ def test_crosswalk_giving_a_polygon_twice_is_an_error(tmp_path):
 @given(
     n_polygons=st.integers(2, 12),
     ids=st.lists(st.integers(0, 20), min_size=1, max_size=12, unique=True),
-    votes=st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), min_size=12,
-                   max_size=12),
+    votes=st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), min_size=12, max_size=12),
     infer=st.booleans(),
 )
 def test_property_ledger_balances_and_no_polygon_twice(n_polygons, ids, votes, infer):

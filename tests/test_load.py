@@ -98,9 +98,18 @@ def test_shapefile_missing_dbf_names_it(tmp_path):
     ("text", "message"),
     [
         ("county,precinct,office,district,party,candidate\nLA,1,X,1,D,A\n", "missing required"),
-        ("precinct,office,district,candidate,votes\n0001,X,1,A,ten\n", "line 2 .*'ten' is not a whole"),
-        ("precinct,office,district,candidate,votes\n0001,X,1,A,5\n0002,X,1,A,-3\n", "line 3 .*negative"),
-        ("precinct,office,district,candidate,votes\n0001,X,1,A,5\n0001,X,1,A,6\n", "conflicting duplicate rows .*line 2: 5, line 3: 6"),
+        (
+            "precinct,office,district,candidate,votes\n0001,X,1,A,ten\n",
+            "line 2 .*'ten' is not a whole",
+        ),
+        (
+            "precinct,office,district,candidate,votes\n0001,X,1,A,5\n0002,X,1,A,-3\n",
+            "line 3 .*negative",
+        ),
+        (
+            "precinct,office,district,candidate,votes\n0001,X,1,A,5\n0001,X,1,A,6\n",
+            "conflicting duplicate rows .*line 2: 5, line 3: 6",
+        ),
         ("", "file is empty"),
     ],
 )
@@ -124,8 +133,10 @@ def test_messy_but_repairable_returns(tmp_path):
     path.write_text(text, encoding="utf-8")
     long = load.load_returns(path, office="X", district="1")
     assert long.to_dict("list") == {
-        "precinct": ["0001A", "0002A"], "candidate": ["Ann Lee", "Ann Lee"],
-        "party": ["", ""], "votes": [5, 7],
+        "precinct": ["0001A", "0002A"],
+        "candidate": ["Ann Lee", "Ann Lee"],
+        "party": ["", ""],
+        "votes": [5, 7],
     } or (list(long["votes"]) == [5, 7] and set(long["candidate"]) == {"Ann Lee"})
     notes = " ".join(long.attrs["notes"])
     assert "duplicate" in notes and "spelling" in notes
@@ -133,7 +144,9 @@ def test_messy_but_repairable_returns(tmp_path):
 
 def test_latin1_returns_are_read_and_noted(tmp_path):
     path = tmp_path / "r.csv"
-    path.write_bytes("precinct,office,district,candidate,votes\n1,X,1,Luis L\xf3pez,4\n".encode("latin-1"))
+    path.write_bytes(
+        "precinct,office,district,candidate,votes\n1,X,1,Luis L\xf3pez,4\n".encode("latin-1")
+    )
     long = load.load_returns(path, office="X", district="1")
     assert long["candidate"].iloc[0] == "Luis López"
     assert any("Latin-1" in n for n in long.attrs["notes"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from conftest import PRECINCTS_2018, ROOT
@@ -37,8 +36,7 @@ def test_runoff_margin_map_is_compact_and_offline(tmp_path, capsys, general):
 def test_primary_winner_map_and_static_png(tmp_path, capsys):
     target = tmp_path / "primary.html"
     png = tmp_path / "primary.png"
-    assert main(["map", "ca34-2017-primary", "--winner", "-o", str(target),
-                 "--png", str(png)]) == 0
+    assert main(["map", "ca34-2017-primary", "--winner", "-o", str(target), "--png", str(png)]) == 0
     html = target.read_text()
     assert "Winner (paler = narrower win)" in html
     assert "Jimmy Gomez (" in html and "Robert Lee Ahn (" in html
@@ -82,8 +80,14 @@ def hostile_election(tmp_path, general):
     returns = tmp_path / "hostile.csv"
     returns.write_text("\n".join(rows) + "\n")
     layer = general._path(PRECINCTS_2018)
-    return Election.from_files(returns=returns, precincts=layer, precinct_id="Precinct",
-                               crs="EPSG:4326", office="Mayor", name="hostile")
+    return Election.from_files(
+        returns=returns,
+        precincts=layer,
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        office="Mayor",
+        name="hostile",
+    )
 
 
 def test_hostile_names_are_escaped_in_html(hostile_election, tmp_path):
@@ -98,8 +102,10 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                    reason="Debian chromium not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"),
+    reason="Debian chromium not installed (.ci/run installs it)",
+)
 def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
     playwright = pytest.importorskip("playwright.sync_api")
     page_file = tmp_path / "runoff.html"
@@ -112,8 +118,14 @@ def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=_chromium(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(viewport={"width": 1200, "height": 900}, offline=True)
         page = context.new_page()
@@ -121,8 +133,10 @@ def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.route(re.compile(r"^(?!file:).*"), lambda route: (remote.append(route.request.url),
-                                                               route.abort()))
+        page.route(
+            re.compile(r"^(?!file:).*"),
+            lambda route: (remote.append(route.request.url), route.abort()),
+        )
         page.goto(page_file.as_uri())
         page.wait_for_selector("path.xl-area")
         assert page.locator("path.xl-area").count() == mapped
