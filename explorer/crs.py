@@ -25,7 +25,16 @@ def equal_area_crs_for(gdf: gpd.GeoDataFrame, preferred: str | None = None) -> C
     """
     if preferred:
         return CRS.from_user_input(preferred)
-    lon_min, lat_min, lon_max, lat_max = gdf.to_crs(LONLAT).total_bounds
+    from pyproj import Transformer
+
+    crs = CRS.from_user_input(gdf.crs)
+    bounds = gdf.total_bounds
+    if crs.is_geographic and crs.equals(CRS.from_user_input(LONLAT)):
+        lon_min, lat_min, lon_max, lat_max = bounds
+    else:
+        lon_min, lat_min, lon_max, lat_max = Transformer.from_crs(
+            crs, LONLAT, always_xy=True
+        ).transform_bounds(*bounds)
     in_california = lon_min > -125.0 and lon_max < -113.5 and lat_min > 32.0 and lat_max < 42.5
     if in_california:
         return CRS.from_user_input(CALIFORNIA_ALBERS)

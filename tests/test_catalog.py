@@ -84,3 +84,17 @@ def test_malformed_sha256_is_refused(tmp_path):
     )
     with pytest.raises(ExplorerError, match="malformed sha256"):
         catalog.read_catalog(tmp_path / "c.toml")
+
+
+def test_unknown_election_is_one_line_and_nonzero(capsys):
+    assert main(["info", "ca99-2017-nothing"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown election 'ca99-2017-nothing'" in err
+    assert "ca34-2017-general" in err
+
+
+def test_info_confirms_runoff_totals(capsys):
+    assert main(["info", "ca34-2017-general"]) == 0
+    out = capsys.readouterr().out
+    assert "25569" in out and "17610" in out
+    assert "match the district totals for all 2 candidates" in out
