@@ -277,19 +277,7 @@ def map_command(
         raise ExplorerError("choose one of --candidate, --margin, --winner")
     chosen = _election(election, data_dir, no_infer, crosswalk)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    parts = chosen.map_parts(view, candidate, by, scheme)
-    fmap, facts = render.choropleth(
-        parts["features"],
-        parts["styled"],
-        parts["tips"],
-        title=parts["title"],
-        subtitle=parts["subtitle"],
-        layers=parts["layers"],
-        layer_name=parts["layer_name"],
-        tiles=tiles,
-        tolerance=tolerance,
-        notes=parts["notes"],
-    )
+    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance)
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"

@@ -401,10 +401,23 @@ class Election:
         tolerance: float = 15.0,
     ):
         """An interactive folium map (renders inline in Jupyter)."""
+        fmap, _, _ = self.build_map(view, candidate, by, tiles, scheme, tolerance)
+        return fmap
+
+    def build_map(
+        self,
+        view=None,
+        candidate=None,
+        by="precinct",
+        tiles="light",
+        scheme="fixed",
+        tolerance=15.0,
+    ):
+        """The map, facts about it (feature count, coverage validity) and its parts."""
         from explorer import render
 
         parts = self.map_parts(view, candidate, by, scheme)
-        fmap, _ = render.choropleth(
+        fmap, facts = render.choropleth(
             parts["features"],
             parts["styled"],
             parts["tips"],
@@ -416,7 +429,7 @@ class Election:
             tolerance=tolerance,
             notes=parts["notes"],
         )
-        return fmap
+        return fmap, facts, parts
 
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
