@@ -91,14 +91,7 @@ def rank(
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         table["share"] = table["votes"] / table["total"]
-    for column in (
-        "margin",
-        "winner",
-        "exact_share",
-        "inferred_share",
-        "partial_share",
-        "coverage",
-    ):
+    for column in RANK_COLUMNS[4:]:  # margin, winner and the honesty fields
         if column in areas:
             table[column] = areas[column].to_numpy()
     table = table[table["total"] > 0]

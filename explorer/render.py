@@ -288,6 +288,15 @@ class MapLayers:
     freeways: gpd.GeoDataFrame | None = None
 
 
+def _label(point, html_text: str) -> folium.Marker:
+    """A non-interactive text label at a point (``html_text`` must already be escaped)."""
+    return folium.Marker(
+        [round(point.y, 5), round(point.x, 5)],
+        icon=folium.DivIcon(html=html_text, icon_size=(0, 0)),
+        interactive=False,
+    )
+
+
 def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
     outline = to_lonlat(layers.outline)
     shape = shapely.union_all(outline.geometry.values)
@@ -305,13 +314,7 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         CompactGeoJson(data, interactive=False).add_to(group)
         for geom, name in zip(hoods.geometry.values, hoods["name"]):
             point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
-            folium.Marker(
-                [round(point.y, 5), round(point.x, 5)],
-                icon=folium.DivIcon(
-                    html=f"<div class='xl-label'>{esc(name)}</div>", icon_size=(0, 0)
-                ),
-                interactive=False,
-            ).add_to(group)
+            _label(point, f"<div class='xl-label'>{esc(name)}</div>").add_to(group)
         group.add_to(fmap)
     if layers.freeways is not None:
         roads = to_lonlat(layers.freeways)
@@ -331,13 +334,7 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
                 continue
             longest = parts[np.argmax(shapely.length(parts))]
             point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
-            folium.Marker(
-                [round(point.y, 5), round(point.x, 5)],
-                icon=folium.DivIcon(
-                    html=f"<span class='xl-route'>{esc(route)}</span>", icon_size=(0, 0)
-                ),
-                interactive=False,
-            ).add_to(group)
+            _label(point, f"<span class='xl-route'>{esc(route)}</span>").add_to(group)
         group.add_to(fmap)
     district = folium.FeatureGroup(name="District outline", show=True)
     style = {"color": "#000", "weight": 2.5, "fill": False}
