@@ -1,0 +1,264 @@
+"""Exact polygon intersection areas for many pairs at once, compiled with numba.
+
+GEOS computes each intersection as a full overlay (about 50 microseconds a pair, whatever
+the size), which dominates apportionment. Only the *area* is needed, and that has a short
+exact formula. With both polygons oriented (exteriors counter-clockwise, holes clockwise)
+their winding numbers are 1 inside and 0 outside, and
+
+    area(S ∩ C) = sum over edges (a, b) of S:  sign(O, a, b) * area(C ∩ triangle(O, a, b))
+
+for any point O (a fan decomposition of S). ``area(C ∩ triangle)`` is the signed area of
+C's rings clipped to the triangle by Sutherland-Hodgman, which is exact for any polygon
+against a convex window (it preserves the winding number inside the window). Both
+polygons are first clipped to the intersection of their bounding boxes the same way, and
+coordinates are taken relative to that box's centre to keep the arithmetic well scaled.
+Results agree with GEOS to about 1e-12 relative (tested on the real layers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from numba import njit, prange
+
+
+def ring_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Oriented rings of (multi)polygons as flat arrays.
+
+    Returns ``coords`` (n, 2) with each ring closed, ``ring_offsets`` (rings + 1) into
+    ``coords`` and ``geom_offsets`` (geometries + 1) into the rings.
+    """
+    oriented = shapely.orient_polygons(geoms, exterior_cw=False)
+    parts, part_geom = shapely.get_parts(oriented, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    ring_geom = part_geom[ring_part]
+    ring_offsets = np.concatenate([[0], np.cumsum(np.bincount(coord_ring, minlength=len(rings)))])
+    geom_offsets = np.concatenate([[0], np.cumsum(np.bincount(ring_geom, minlength=len(geoms)))])
+    return coords.astype(np.float64), ring_offsets.astype(np.int64), geom_offsets.astype(np.int64)
+
+
+@njit(cache=True, inline="always")
+def _clip_half_plane(src_x, src_y, n, dst_x, dst_y, nx, ny, c):
+    """Keep the part of a closed polygon (n vertices, not repeated) where nx*x + ny*y <= c."""
+    m = 0
+    if n == 0:
+        return 0
+    if 2 * n > len(dst_x):  # S-H emits at most two points per edge
+        raise ValueError("clip buffer too small")
+    px = src_x[n - 1]
+    py = src_y[n - 1]
+    p_in = nx * px + ny * py <= c
+    for i in range(n):
+        qx = src_x[i]
+        qy = src_y[i]
+        q_in = nx * qx + ny * qy <= c
+        if q_in != p_in:
+            dp = nx * px + ny * py - c
+            dq = nx * qx + ny * qy - c
+            t = dp / (dp - dq)
+            dst_x[m] = px + t * (qx - px)
+            dst_y[m] = py + t * (qy - py)
+            m += 1
+        if q_in:
+            dst_x[m] = qx
+            dst_y[m] = qy
+            m += 1
+        px = qx
+        py = qy
+        p_in = q_in
+    return m
+
+
+@njit(cache=True)
+def _clip_rings_to_box(
+    coords,
+    ring_offsets,
+    first_ring,
+    last_ring,
+    ox,
+    oy,
+    box,
+    out_x,
+    out_y,
+    out_offsets,
+    tmp_x,
+    tmp_y,
+):
+    """Clip rings [first_ring, last_ring) to ``box`` (relative to O); return ring count."""
+    count = 0
+    cursor = 0
+    out_offsets[0] = 0
+    for r in range(first_ring, last_ring):
+        start = ring_offsets[r]
+        n = ring_offsets[r + 1] - start - 1  # drop the closing vertex
+        for i in range(n):
+            tmp_x[i] = coords[start + i, 0] - ox
+            tmp_y[i] = coords[start + i, 1] - oy
+        # four half-planes: x <= xmax, -x <= -xmin, y <= ymax, -y <= -ymin
+        m = _clip_half_plane(tmp_x, tmp_y, n, out_x[cursor:], out_y[cursor:], 1.0, 0.0, box[2])
+        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, -1.0, 0.0, -box[0])
+        m = _clip_half_plane(tmp_x, tmp_y, m, out_x[cursor:], out_y[cursor:], 0.0, 1.0, box[3])
+        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, 0.0, -1.0, -box[1])
+        if m >= 3:
+            for i in range(m):
+                out_x[cursor + i] = tmp_x[i]
+                out_y[cursor + i] = tmp_y[i]
+            cursor += m
+            count += 1
+            out_offsets[count] = cursor
+    return count
+
+
+@njit(cache=True)
+def _signed_area(x, y, n):
+    total = 0.0
+    for i in range(n):
+        j = i + 1 if i + 1 < n else 0
+        total += x[i] * y[j] - x[j] * y[i]
+    return 0.5 * total
+
+
+@njit(cache=True)
+def _pair_area(
+    s_coords,
+    s_rings,
+    s_first,
+    s_last,
+    c_coords,
+    c_rings,
+    c_first,
+    c_last,
+    box,
+    sx,
+    sy,
+    s_off,
+    cx,
+    cy,
+    c_off,
+    t1x,
+    t1y,
+    t2x,
+    t2y,
+):
+    ox = 0.5 * (box[0] + box[2])
+    oy = 0.5 * (box[1] + box[3])
+    local = np.empty(4)
+    local[0] = box[0] - ox
+    local[1] = box[1] - oy
+    local[2] = box[2] - ox
+    local[3] = box[3] - oy
+    n_s = _clip_rings_to_box(
+        s_coords, s_rings, s_first, s_last, ox, oy, local, sx, sy, s_off, t1x, t1y
+    )
+    if n_s == 0:
+        return 0.0
+    n_c = _clip_rings_to_box(
+        c_coords, c_rings, c_first, c_last, ox, oy, local, cx, cy, c_off, t1x, t1y
+    )
+    if n_c == 0:
+        return 0.0
+    total = 0.0
+    for rs in range(n_s):
+        a0 = s_off[rs]
+        n = s_off[rs + 1] - a0
+        for i in range(n):
+            ax = sx[a0 + i]
+            ay = sy[a0 + i]
+            k = a0 + i + 1 if i + 1 < n else a0
+            bx = sx[k]
+            by = sy[k]
+            cross = ax * by - bx * ay
+            if cross == 0.0:
+                continue
+            sign = 1.0
+            if cross < 0.0:  # make the triangle (O, a, b) counter-clockwise
+                ax, bx = bx, ax
+                ay, by = by, ay
+                sign = -1.0
+            # half-planes of triangle O->a->b (CCW): keep left of each edge
+            for rc in range(n_c):
+                c0 = c_off[rc]
+                m = c_off[rc + 1] - c0
+                m = _clip_half_plane(cx[c0:], cy[c0:], m, t1x, t1y, ay, -ax, 0.0)
+                m = _clip_half_plane(
+                    t1x, t1y, m, t2x, t2y, by - ay, ax - bx, (by - ay) * ax + (ax - bx) * ay
+                )
+                m = _clip_half_plane(t2x, t2y, m, t1x, t1y, -by, bx, 0.0)
+                if m >= 3:
+                    total += sign * _signed_area(t1x, t1y, m)
+    return total
+
+
+@njit(cache=True, parallel=True)
+def _pair_areas(
+    s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, c_bounds, left, right
+):
+    out = np.zeros(len(left))
+    for p in prange(len(left)):
+        i = left[p]
+        j = right[p]
+        box = np.empty(4)
+        box[0] = max(s_bounds[i, 0], c_bounds[j, 0])
+        box[1] = max(s_bounds[i, 1], c_bounds[j, 1])
+        box[2] = min(s_bounds[i, 2], c_bounds[j, 2])
+        box[3] = min(s_bounds[i, 3], c_bounds[j, 3])
+        if box[0] >= box[2] or box[1] >= box[3]:
+            continue
+        n_s = s_rings[s_geoms[i + 1]] - s_rings[s_geoms[i]]
+        n_c = c_rings[c_geoms[j + 1]] - c_rings[c_geoms[j]]
+        size_s = 4 * n_s + 64
+        size_c = 4 * n_c + 64
+        size_t = 16 * max(n_s, n_c) + 64
+        sx = np.empty(size_s)
+        sy = np.empty(size_s)
+        cx = np.empty(size_c)
+        cy = np.empty(size_c)
+        s_off = np.empty(s_geoms[i + 1] - s_geoms[i] + 1, np.int64)
+        c_off = np.empty(c_geoms[j + 1] - c_geoms[j] + 1, np.int64)
+        t1x = np.empty(size_t)
+        t1y = np.empty(size_t)
+        t2x = np.empty(size_t)
+        t2y = np.empty(size_t)
+        out[p] = _pair_area(
+            s_coords,
+            s_rings,
+            s_geoms[i],
+            s_geoms[i + 1],
+            c_coords,
+            c_rings,
+            c_geoms[j],
+            c_geoms[j + 1],
+            box,
+            sx,
+            sy,
+            s_off,
+            cx,
+            cy,
+            c_off,
+            t1x,
+            t1y,
+            t2x,
+            t2y,
+        )
+    return out
+
+
+def intersection_areas(
+    sources: np.ndarray, targets: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Area of ``sources[left[k]] ∩ targets[right[k]]`` for every k, exactly, in parallel."""
+    s_coords, s_rings, s_geoms = ring_arrays(sources)
+    c_coords, c_rings, c_geoms = ring_arrays(targets)
+    return _pair_areas(
+        s_coords,
+        s_rings,
+        s_geoms,
+        c_coords,
+        c_rings,
+        c_geoms,
+        shapely.bounds(sources),
+        shapely.bounds(targets),
+        left.astype(np.int64),
+        right.astype(np.int64),
+    )
