@@ -120,6 +120,144 @@ def _signed_area(x, y, n):
 
 
 @njit(cache=True)
+def _clip_local(x, y, off, n_rings, box, out_x, out_y, out_off, tmp_x, tmp_y):
+    """Clip already-local rings to ``box``; return the number of rings kept."""
+    count = 0
+    cursor = 0
+    out_off[0] = 0
+    for r in range(n_rings):
+        start = off[r]
+        n = off[r + 1] - start
+        for i in range(n):
+            tmp_x[i] = x[start + i]
+            tmp_y[i] = y[start + i]
+        m = _clip_half_plane(tmp_x, tmp_y, n, out_x[cursor:], out_y[cursor:], 1.0, 0.0, box[2])
+        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, -1.0, 0.0, -box[0])
+        m = _clip_half_plane(tmp_x, tmp_y, m, out_x[cursor:], out_y[cursor:], 0.0, 1.0, box[3])
+        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, 0.0, -1.0, -box[1])
+        if m >= 3:
+            for i in range(m):
+                out_x[cursor + i] = tmp_x[i]
+                out_y[cursor + i] = tmp_y[i]
+            cursor += m
+            count += 1
+            out_off[count] = cursor
+    return count
+
+
+@njit(cache=True)
+def _rings_area(x, y, off, n_rings):
+    total = 0.0
+    for r in range(n_rings):
+        total += _signed_area(x[off[r] :], y[off[r] :], off[r + 1] - off[r])
+    return total
+
+
+@njit(cache=True)
+def _fan_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, fx, fy):
+    """Sum over edges (a, b) of S of sign * area(C within triangle(F, a, b))."""
+    size = 2 * c_off[n_c] + 64
+    t1x = np.empty(8 * size)
+    t1y = np.empty(8 * size)
+    t2x = np.empty(8 * size)
+    t2y = np.empty(8 * size)
+    lx = np.empty(c_off[n_c])
+    ly = np.empty(c_off[n_c])
+    for k in range(c_off[n_c]):
+        lx[k] = cx[k] - fx
+        ly[k] = cy[k] - fy
+    total = 0.0
+    for rs in range(n_s):
+        a0 = s_off[rs]
+        n = s_off[rs + 1] - a0
+        for i in range(n):
+            ax = sx[a0 + i] - fx
+            ay = sy[a0 + i] - fy
+            k = a0 + i + 1 if i + 1 < n else a0
+            bx = sx[k] - fx
+            by = sy[k] - fy
+            cross = ax * by - bx * ay
+            if cross == 0.0:
+                continue
+            sign = 1.0
+            if cross < 0.0:  # make the triangle (F, a, b) counter-clockwise
+                ax, bx = bx, ax
+                ay, by = by, ay
+                sign = -1.0
+            for rc in range(n_c):
+                c0 = c_off[rc]
+                m = c_off[rc + 1] - c0
+                m = _clip_half_plane(lx[c0:], ly[c0:], m, t1x, t1y, ay, -ax, 0.0)
+                m = _clip_half_plane(
+                    t1x, t1y, m, t2x, t2y, by - ay, ax - bx, (by - ay) * ax + (ax - bx) * ay
+                )
+                m = _clip_half_plane(t2x, t2y, m, t1x, t1y, -by, bx, 0.0)
+                if m >= 3:
+                    total += sign * _signed_area(t1x, t1y, m)
+    return total
+
+
+FAN_WORK = 4096  # below this many vertex pairs a box is solved directly
+MAX_DEPTH = 8
+
+
+@njit(cache=True)
+def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
+    """area(S ∩ C) for rings already clipped to ``box``, splitting busy boxes in four.
+
+    Where one polygon covers a whole box the answer there is the other's area, so a box is
+    only split while both boundaries cross it: a region quadtree on the two boundaries,
+    walked with an explicit stack (numba caches recursive functions unreliably).
+    """
+    total = 0.0
+    stack = [(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box, 0)]
+    while len(stack) > 0:
+        sx, sy, s_off, n_s, cx, cy, c_off, n_c, box, depth = stack.pop()
+        if n_s == 0 or n_c == 0:
+            continue
+        box_area = (box[2] - box[0]) * (box[3] - box[1])
+        c_area = _rings_area(cx, cy, c_off, n_c)
+        if abs(c_area - box_area) <= 1e-12 * box_area:
+            total += _rings_area(sx, sy, s_off, n_s)
+            continue
+        s_area = _rings_area(sx, sy, s_off, n_s)
+        if abs(s_area - box_area) <= 1e-12 * box_area:
+            total += c_area
+            continue
+        ns = s_off[n_s]
+        nc = c_off[n_c]
+        mx = 0.5 * (box[0] + box[2])
+        my = 0.5 * (box[1] + box[3])
+        if ns * nc <= FAN_WORK or depth >= MAX_DEPTH:
+            total += _fan_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, mx, my)
+            continue
+        size_s = 4 * ns + 64
+        size_c = 4 * nc + 64
+        tx = np.empty(4 * max(size_s, size_c))
+        ty = np.empty(4 * max(size_s, size_c))
+        for q in range(4):
+            quad = np.empty(4)
+            quad[0] = box[0] if q % 2 == 0 else mx
+            quad[2] = mx if q % 2 == 0 else box[2]
+            quad[1] = box[1] if q < 2 else my
+            quad[3] = my if q < 2 else box[3]
+            qsx = np.empty(size_s)
+            qsy = np.empty(size_s)
+            qs_off = np.empty(n_s + 1, np.int64)
+            k_s = _clip_local(sx, sy, s_off, n_s, quad, qsx, qsy, qs_off, tx, ty)
+            if k_s == 0:
+                continue
+            qcx = np.empty(size_c)
+            qcy = np.empty(size_c)
+            qc_off = np.empty(n_c + 1, np.int64)
+            k_c = _clip_local(cx, cy, c_off, n_c, quad, qcx, qcy, qc_off, tx, ty)
+            if k_c == 0:
+                continue
+            stack.append((qsx, qsy, qs_off, k_s, qcx, qcy, qc_off, k_c, quad, depth + 1))
+    return total
+
+
+@njit(cache=True)
 def _pair_area(
     s_coords,
     s_rings,
@@ -158,36 +296,57 @@ def _pair_area(
     )
     if n_c == 0:
         return 0.0
-    total = 0.0
-    for rs in range(n_s):
-        a0 = s_off[rs]
-        n = s_off[rs + 1] - a0
-        for i in range(n):
-            ax = sx[a0 + i]
-            ay = sy[a0 + i]
-            k = a0 + i + 1 if i + 1 < n else a0
-            bx = sx[k]
-            by = sy[k]
-            cross = ax * by - bx * ay
-            if cross == 0.0:
-                continue
-            sign = 1.0
-            if cross < 0.0:  # make the triangle (O, a, b) counter-clockwise
-                ax, bx = bx, ax
-                ay, by = by, ay
-                sign = -1.0
-            # half-planes of triangle O->a->b (CCW): keep left of each edge
-            for rc in range(n_c):
-                c0 = c_off[rc]
-                m = c_off[rc + 1] - c0
-                m = _clip_half_plane(cx[c0:], cy[c0:], m, t1x, t1y, ay, -ax, 0.0)
-                m = _clip_half_plane(
-                    t1x, t1y, m, t2x, t2y, by - ay, ax - bx, (by - ay) * ax + (ax - bx) * ay
-                )
-                m = _clip_half_plane(t2x, t2y, m, t1x, t1y, -by, bx, 0.0)
-                if m >= 3:
-                    total += sign * _signed_area(t1x, t1y, m)
-    return total
+    return _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, local)
+
+
+@njit(cache=True)
+def _one_pair(s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, c_bounds, i, j):
+    """Area of source i ∩ target j. All scratch arrays are allocated here, per call: inside
+    a ``prange`` body numba may hoist loop-invariant allocations and share them between
+    threads."""
+    box = np.empty(4)
+    box[0] = max(s_bounds[i, 0], c_bounds[j, 0])
+    box[1] = max(s_bounds[i, 1], c_bounds[j, 1])
+    box[2] = min(s_bounds[i, 2], c_bounds[j, 2])
+    box[3] = min(s_bounds[i, 3], c_bounds[j, 3])
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return 0.0
+    n_s = s_rings[s_geoms[i + 1]] - s_rings[s_geoms[i]]
+    n_c = c_rings[c_geoms[j + 1]] - c_rings[c_geoms[j]]
+    size_s = 4 * n_s + 64
+    size_c = 4 * n_c + 64
+    size_t = 16 * max(n_s, n_c) + 64
+    sx = np.empty(size_s)
+    sy = np.empty(size_s)
+    cx = np.empty(size_c)
+    cy = np.empty(size_c)
+    s_off = np.empty(s_geoms[i + 1] - s_geoms[i] + 1, np.int64)
+    c_off = np.empty(c_geoms[j + 1] - c_geoms[j] + 1, np.int64)
+    t1x = np.empty(size_t)
+    t1y = np.empty(size_t)
+    t2x = np.empty(size_t)
+    t2y = np.empty(size_t)
+    return _pair_area(
+        s_coords,
+        s_rings,
+        s_geoms[i],
+        s_geoms[i + 1],
+        c_coords,
+        c_rings,
+        c_geoms[j],
+        c_geoms[j + 1],
+        box,
+        sx,
+        sy,
+        s_off,
+        cx,
+        cy,
+        c_off,
+        t1x,
+        t1y,
+        t2x,
+        t2y,
+    )
 
 
 @njit(cache=True, parallel=True)
@@ -196,50 +355,17 @@ def _pair_areas(
 ):
     out = np.zeros(len(left))
     for p in prange(len(left)):
-        i = left[p]
-        j = right[p]
-        box = np.empty(4)
-        box[0] = max(s_bounds[i, 0], c_bounds[j, 0])
-        box[1] = max(s_bounds[i, 1], c_bounds[j, 1])
-        box[2] = min(s_bounds[i, 2], c_bounds[j, 2])
-        box[3] = min(s_bounds[i, 3], c_bounds[j, 3])
-        if box[0] >= box[2] or box[1] >= box[3]:
-            continue
-        n_s = s_rings[s_geoms[i + 1]] - s_rings[s_geoms[i]]
-        n_c = c_rings[c_geoms[j + 1]] - c_rings[c_geoms[j]]
-        size_s = 4 * n_s + 64
-        size_c = 4 * n_c + 64
-        size_t = 16 * max(n_s, n_c) + 64
-        sx = np.empty(size_s)
-        sy = np.empty(size_s)
-        cx = np.empty(size_c)
-        cy = np.empty(size_c)
-        s_off = np.empty(s_geoms[i + 1] - s_geoms[i] + 1, np.int64)
-        c_off = np.empty(c_geoms[j + 1] - c_geoms[j] + 1, np.int64)
-        t1x = np.empty(size_t)
-        t1y = np.empty(size_t)
-        t2x = np.empty(size_t)
-        t2y = np.empty(size_t)
-        out[p] = _pair_area(
+        out[p] = _one_pair(
             s_coords,
             s_rings,
-            s_geoms[i],
-            s_geoms[i + 1],
+            s_geoms,
             c_coords,
             c_rings,
-            c_geoms[j],
-            c_geoms[j + 1],
-            box,
-            sx,
-            sy,
-            s_off,
-            cx,
-            cy,
-            c_off,
-            t1x,
-            t1y,
-            t2x,
-            t2y,
+            c_geoms,
+            s_bounds,
+            c_bounds,
+            left[p],
+            right[p],
         )
     return out
 

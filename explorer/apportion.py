@@ -4,7 +4,8 @@ Areal weighting, vectorised: a spatial index pairs sources with the targets whos
 they touch, the intersection area of every pair is computed exactly (a compiled kernel, or
 GEOS), and a sparse source-by-target weight table moves the counts. Areas are measured in
 an equal-area CRS. A source's weight in a target is the share of the source's area (or,
-with a point weight layer, of its population) that falls in the target; what falls outside every target is reported, so counts are conserved:
+with a point weight layer, of its population) that falls in the target; what falls
+outside every target is reported, so counts are conserved:
 
     sum over sources = sum over targets + outside.
 """
@@ -24,6 +25,8 @@ PARTIAL_TOLERANCE = 1e-6
 
 
 ENGINES = ("auto", "numba", "geos")
+#: below this many candidate pairs GEOS is quicker than compiling the numba kernel
+NUMBA_MIN_PAIRS = 5_000
 
 
 def _geos_areas(source_geoms, target_geoms, source_index, target_index) -> np.ndarray:
@@ -45,8 +48,9 @@ def piece_areas(
 
     Pairs come from the bounding boxes in a spatial index. ``engine="numba"`` computes the
     areas with the compiled exact formula in :mod:`explorer._overlay` (several times faster
-    than an overlay), ``"geos"`` with GEOS intersections; ``"auto"`` uses numba when it is
-    installed. Pairs that do not overlap are dropped.
+    than an overlay), ``"geos"`` with GEOS intersections; ``"auto"`` uses numba for inputs
+    of at least ``NUMBA_MIN_PAIRS`` candidate pairs (the first call compiles the kernel, a
+    few seconds, cached on disk afterwards). Pairs that do not overlap are dropped.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")
@@ -55,7 +59,7 @@ def piece_areas(
     tree = shapely.STRtree(target_geoms)
     source_index, target_index = tree.query(source_geoms)
     areas = None
-    if engine in ("auto", "numba"):
+    if engine == "numba" or (engine == "auto" and len(source_index) >= NUMBA_MIN_PAIRS):
         try:
             from explorer._overlay import intersection_areas
 
