@@ -41,7 +41,10 @@ CATEGORICAL = [
 ]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
-COORDINATE_DECIMALS = 5  # about 1 m
+CONTEXT_DECIMALS = 5  # about 1 m, for lines drawn over the choropleth
+COORDINATE_DECIMALS = (
+    6  # about 0.1 m: coarser rounding can pinch thin precincts and break the coverage
+)
 
 
 def esc(value) -> str:
@@ -135,16 +138,33 @@ def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) 
 
 class CompactGeoJson(MacroElement):
     """GeoJSON drawn by a small inline script: styles and tooltips come from each feature's
-    own properties (``s`` a Leaflet path style, ``t`` pre-escaped tooltip HTML), so nothing
-    is written twice. The JSON is compact and safe inside a <script> element."""
+    own properties, so nothing is written twice. ``s`` is a Leaflet path style; ``t`` is
+    either pre-escaped tooltip HTML or a compact ``[title, rows, note]`` tip whose row
+    labels may be indexes into ``labels`` (candidate names are written once). Every string
+    is escaped in Python; the JSON is compact and safe inside a <script> element."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_labels = {{ this.labels }};
+function {{ this.get_name() }}_tip(t) {
+  if (typeof t === 'string') { return t; }
+  var labels = {{ this.get_name() }}_labels, html = '<b>' + t[0] + '</b><table>';
+  for (var i = 0; i < t[1].length; i++) {
+    var r = t[1][i];
+    html += '<tr><th>' + (typeof r[0] === 'number' ? labels[r[0]] : r[0]) + '</th><td>'
+      + r[1] + '</td></tr>';
+  }
+  html += '</table>';
+  if (t[2]) { html += "<div class='n'>" + t[2] + '</div>'; }
+  return html;
+}
 var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
   interactive: {{ this.interactive }},
   style: function (f) { return f.properties.s || {}; },
   onEachFeature: function (f, layer) {
-    if (f.properties.t) { layer.bindTooltip(f.properties.t, {sticky: true}); }
+    if (f.properties.t) {
+      layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t), {sticky: true});
+    }
     {% if this.highlight %}
     layer.on('mouseover', function () { layer.setStyle({weight: 2.5, color: '#000'}); });
     layer.on('mouseout', function () { layer.setStyle(f.properties.s || {}); });
@@ -154,17 +174,30 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
 {% endmacro %}"""
     )
 
-    def __init__(self, data: dict, *, interactive: bool = True, highlight: bool = False):
+    def __init__(
+        self,
+        data: dict,
+        *,
+        interactive: bool = True,
+        highlight: bool = False,
+        labels: list[str] | None = None,
+    ):
         super().__init__()
         self._name = "CompactGeoJson"
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        self.data = text.replace("</", "<\\/").replace("\u2028", "\\u2028")
+        self.data = _script_json(data)
+        self.labels = _script_json(labels or [])
         self.interactive = "true" if interactive else "false"
         self.highlight = highlight
 
 
-def _round(geoms: np.ndarray) -> np.ndarray:
-    return shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+def _script_json(value) -> str:
+    """Compact JSON that cannot close the surrounding <script> element."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _round(geoms: np.ndarray, decimals: int = CONTEXT_DECIMALS) -> np.ndarray:
+    return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
 
 
 def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.ndarray, bool]:
@@ -175,7 +208,7 @@ def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.nda
     if tolerance > 0:
         metric = shapely.coverage_simplify(metric, tolerance, simplify_boundary=True)
     lonlat = gpd.GeoSeries(metric, crs=area_crs).to_crs("EPSG:4326").values
-    rounded = shapely.make_valid(_round(lonlat))
+    rounded = shapely.make_valid(_round(lonlat, COORDINATE_DECIMALS))
     valid = bool(shapely.coverage_is_valid(rounded))
     return rounded, valid
 
@@ -189,13 +222,27 @@ def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _tip(title: str, rows: list[tuple[str, str]], note: str = "") -> str:
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    extra = f"<div class='n'>{esc(note)}</div>" if note else ""
-    return f"<b>{esc(title)}</b><table>{body}</table>{extra}"
+def _tip(title: str, rows: list[tuple[str, str]], note: str = "") -> list:
+    """A tooltip as ``[title, [[label, value], ...], note]``, every string escaped."""
+    return [esc(title), [[esc(k), esc(v)] for k, v in rows], esc(note)]
 
 
-def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list[str]:
+def _intern_labels(tips: list) -> tuple[list, list[str]]:
+    """Replace row labels used more than once by indexes into a shared label list."""
+    counts: dict[str, int] = {}
+    for tip in tips:
+        for label, _ in tip[1]:
+            counts[label] = counts.get(label, 0) + 1
+    shared = [label for label, n in counts.items() if n > 1]
+    index = {label: i for i, label in enumerate(shared)}
+    compact = [
+        [tip[0], [[index.get(label, label), value] for label, value in tip[1]], tip[2]]
+        for tip in tips
+    ]
+    return compact, shared
+
+
+def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
     """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
     tips = []
     for _, row in frame.iterrows():
@@ -213,7 +260,7 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
     return tips
 
 
-def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list[str]:
+def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
     """Tooltips for apportioned areas, with the honesty fields."""
     tips = []
     for _, row in frame.iterrows():
@@ -370,6 +417,7 @@ def choropleth(
     inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
+    tips, labels = _intern_labels(tips)
     for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
         style = {
             "fillColor": fill,
@@ -389,7 +437,7 @@ def choropleth(
     _inline_leaflet(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     group = folium.FeatureGroup(name=layer_name, show=True)
-    CompactGeoJson(data, highlight=True).add_to(group)
+    CompactGeoJson(data, highlight=True, labels=labels).add_to(group)
     group.add_to(fmap)
     _context_layers(fmap, layers)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -7,6 +7,7 @@ import re
 import shutil
 
 import pytest
+import shapely
 from conftest import PRECINCTS_2018, ROOT
 
 from explorer import render
@@ -153,3 +154,15 @@ def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
         page.screenshot(path=str(shots / "hostile-tooltip.png"))
         browser.close()
     assert (shots / "ca34-2017-general-margin.png").stat().st_size > 10_000
+
+
+def test_county_wide_simplified_coverage_stays_gap_free(general):
+    from explorer import catalog, loaders
+
+    layer = loaders.load_precincts(
+        catalog.local_path(general.spec.precincts.file), "Precinct", crs="EPSG:4326"
+    )
+    geoms, valid = render.simplify_coverage(layer, 40.0)
+    assert len(geoms) == 4357
+    assert valid
+    assert not shapely.is_empty(geoms).any()
