@@ -19,6 +19,7 @@ import shapely
 from scipy import sparse
 
 from explorer.crs import equal_area_crs_for
+from explorer.errors import ExplorerError
 from explorer.join import add_result_columns
 
 PARTIAL_TOLERANCE = 1e-6
@@ -125,6 +126,35 @@ def _point_weights(
     return weights, uses_points
 
 
+def _polygon_weights(
+    source_index: np.ndarray,
+    target_index: np.ndarray,
+    area_weight: np.ndarray,
+    sources: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
+    polygons: gpd.GeoDataFrame,
+    engine: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Piece weights from polygons with a ``weight`` count spread evenly over each polygon:
+    weight in piece / weight in source. Sources holding no weight fall back to area."""
+    polygons = polygons.to_crs(sources.crs).reset_index(drop=True)
+    density = polygons["weight"].to_numpy(dtype=float) / shapely.area(polygons.geometry.values)
+    pieces = gpd.GeoDataFrame(
+        geometry=shapely.intersection(
+            sources.geometry.values[source_index], targets.geometry.values[target_index]
+        ),
+        crs=sources.crs,
+    )
+    piece_i, poly_i, overlap = piece_areas(pieces, polygons, engine)
+    piece_pop = np.bincount(piece_i, weights=overlap * density[poly_i], minlength=len(pieces))
+    src_i, src_poly, src_overlap = piece_areas(sources, polygons, engine)
+    source_pop = np.bincount(src_i, weights=src_overlap * density[src_poly], minlength=len(sources))
+    uses_weights = source_pop > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = piece_pop / source_pop[source_index]
+    return np.where(uses_weights[source_index], share, area_weight), uses_weights
+
+
 def apportion(
     sources: gpd.GeoDataFrame,
     targets: gpd.GeoDataFrame,
@@ -136,6 +166,11 @@ def apportion(
     engine: str = "auto",
 ) -> gpd.GeoDataFrame:
     """Move the count ``columns`` of ``sources`` onto ``targets``.
+
+    ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
+    tract centres of population) or polygons (a count spread evenly over each polygon).
+    Each source's votes then follow its weight rather than its area; sources with no weight
+    fall back to area, and ``attrs["method"]`` says how many did.
 
     Returns the targets (in their own CRS) with the apportioned counts and honesty fields:
     ``exact_share`` and ``inferred_share`` (share of the target's votes from sources of
@@ -154,12 +189,18 @@ def apportion(
     source_area = shapely.area(src.geometry.values)
     area_weight = piece_area / source_area[source_index]
     if weights is not None and len(weights):
-        piece_weight, uses_points = _point_weights(
-            source_index, target_index, area_weight, src, tgt, weights
+        if "weight" not in weights.columns:
+            raise ExplorerError("the weight layer needs a numeric 'weight' column")
+        points = bool(np.all(shapely.get_type_id(weights.geometry.values) == 0))
+        weigh = _point_weights if points else _polygon_weights
+        extra = () if points else (engine,)
+        piece_weight, uses_weights = weigh(
+            source_index, target_index, area_weight, src, tgt, weights, *extra
         )
+        kind = "point" if points else "polygon"
         method = (
-            f"dasymetric: weighted by {int(uses_points.sum())} of {len(src)} sources' point "
-            f"weights; {int((~uses_points).sum())} sources without weight fell back to area"
+            f"dasymetric: {int(uses_weights.sum())} of {len(src)} precincts weighted by "
+            f"{kind} weights; {int((~uses_weights).sum())} without weight fell back to area"
         )
     else:
         piece_weight = area_weight

@@ -172,6 +172,10 @@ def ledger(
 
 
 Format = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")]
+Weights = Annotated[
+    str | None,
+    typer.Option(help="Dasymetric weights: a catalog points layer, e.g. tract-centres-2020."),
+]
 MinVotes = Annotated[
     float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
 ]
@@ -185,6 +189,7 @@ def rank_command(
     fmt: Format = "table",
     out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
     min_votes: MinVotes = 100,
+    weights: Weights = None,
     data_dir: DataDir = None,
     no_infer: NoInfer = False,
     crosswalk: Crosswalk = None,
@@ -199,7 +204,8 @@ def rank_command(
             "--candidate is required", hint="candidates: " + ", ".join(chosen.candidates)
         )
     name = find_candidate(candidate, chosen.candidates)
-    areas = chosen.areas(by)
+    options = {"weights": chosen.weight_layer(weights)} if weights else {}
+    areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
     ranked, too_few = rank(areas, name, min_votes=min_votes)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
@@ -241,6 +247,7 @@ def ask(
     question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
+    weights: Weights = None,
     fmt: Format = "table",
     data_dir: DataDir = None,
 ) -> None:
@@ -250,7 +257,8 @@ def ask(
 
     parse_question(question)  # refuse unsupported phrasing before loading any data
     chosen = _election(election, data_dir)
-    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt))
+    options = {"weights": chosen.weight_layer(weights)} if weights else {}
+    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
 
 
 @app.command("map")

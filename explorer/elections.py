@@ -290,6 +290,19 @@ class Election:
             self.precincts, targets, self.candidates, target_id=target_id, weights=weights
         )
 
+    def weight_layer(self, name: str) -> gpd.GeoDataFrame:
+        """A catalog point layer (``kind = "points"``, e.g. ``tract-centres-2020``) with a
+        ``weight`` column, for dasymetric apportionment."""
+        spec = layer_spec(name)
+        if spec.kind != "points" or not spec.weight_field:
+            raise ExplorerError(
+                f"layer {name!r} is not a weight layer",
+                hint="use a points layer such as tract-centres-2020",
+            )
+        return loaders.load_points(
+            self._path(spec.file), weight_field=spec.weight_field, crs=spec.crs or "EPSG:4326"
+        )
+
     def areas(self, by: str = "neighbourhood", **options) -> gpd.GeoDataFrame:
         """Results per area: ``by="neighbourhood"`` (apportioned) or ``"precinct"``."""
         if by in ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods"):
@@ -299,18 +312,19 @@ class Election:
             return mapped.rename(columns={"precinct": "name"}).pipe(_keep_attrs, mapped)
         raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
 
-    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100):
+    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):
         """Areas ranked by the candidate's share; returns (ranked, too_few)."""
         from explorer.ask import find_candidate, rank
 
-        return rank(self.areas(by), find_candidate(candidate, self.candidates), min_votes=min_votes)
+        areas = self.areas(by, **options)
+        return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
 
-    def ask(self, question: str, min_votes: float = 100, fmt: str = "table") -> str:
+    def ask(self, question: str, min_votes: float = 100, fmt: str = "table", **options) -> str:
         """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
         from explorer.ask import answer, parse_question
 
         parsed = parse_question(question)
-        areas = self.areas("neighbourhood")
+        areas = self.areas("neighbourhood", **options)
         return answer(
             parsed,
             areas,

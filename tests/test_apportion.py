@@ -61,7 +61,33 @@ def test_point_weights_are_used_and_conserve(general):
     assert 2000 < len(points) < 3000
     result = general.apportion(weights=points)
     assert result.attrs["method"].startswith("dasymetric")
+    assert "point weights" in result.attrs["method"]
     assert conservation_gap(general.precincts, result, general.candidates) < 1e-9
+    by_area = general.apportion()
+    moved = np.abs(result["total"].to_numpy() - by_area["total"].to_numpy())
+    assert moved.max() > 10  # the weights really move votes between neighbourhoods
+
+
+def test_polygon_weights_follow_the_weight_not_the_area():
+    square = gpd.GeoDataFrame(
+        {"A": [100.0]}, geometry=[shapely.box(0, 0, 2000, 1000)], crs="EPSG:3310"
+    )
+    halves = gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        crs="EPSG:3310",
+    )
+    east_only = gpd.GeoDataFrame(
+        {"weight": [10.0]}, geometry=[shapely.box(1000, 0, 2000, 1000)], crs="EPSG:3310"
+    )
+    result = apportion(square, halves, ["A"], weights=east_only).set_index("name")
+    assert result.loc["east", "A"] == pytest.approx(100.0)
+    assert result.loc["west", "A"] == pytest.approx(0.0)
+    assert "polygon weights" in result.attrs["method"]
+    nowhere = east_only.assign(geometry=[shapely.box(5000, 0, 6000, 1000)])
+    fallback = apportion(square, halves, ["A"], weights=nowhere).set_index("name")
+    assert fallback.loc["west", "A"] == pytest.approx(50.0)  # no weight: back to area
+    assert "1 without weight fell back to area" in fallback.attrs["method"]
 
 
 def random_coverage(seed: int, n: int) -> gpd.GeoDataFrame:

@@ -86,3 +86,20 @@ def test_unsupported_question_lists_the_forms(capsys):
 def test_parse_question_forms():
     assert parse_question("Which neighborhoods backed Gomez").candidate == "Gomez"
     assert parse_question("how did Ahn do in Boyle Heights?").place == "Boyle Heights"
+
+
+def test_rank_with_population_weights(capsys):
+    assert (
+        main(["rank", "ca34-2017-general", "--candidate", "Ahn", "--weights", "tract-centres-2020"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "dasymetric" in out and "point weights" in out
+    assert out.splitlines()[3].startswith("Koreatown")
+
+
+def test_rank_with_a_layer_that_is_not_weights(capsys):
+    assert (
+        main(["rank", "ca34-2017-general", "--candidate", "Ahn", "--weights", "la-freeways"]) == 2
+    )
+    assert "not a weight layer" in capsys.readouterr().err

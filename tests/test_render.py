@@ -144,6 +144,22 @@ def test_map_in_headless_chromium_offline(tmp_path, general, hostile_election):
         assert errors == [] and remote == []
         page.screenshot(path=str(shots / "ca34-2017-general-margin.png"))
 
+        primary_file = tmp_path / "primary.html"
+        assert (
+            main(
+                ["map", "ca34-2017-primary", "--winner", "--tiles", "none", "-o", str(primary_file)]
+            )
+            == 0
+        )
+        page.goto(primary_file.as_uri())
+        page.wait_for_selector("path.xl-area")
+        assert page.locator("path.xl-area").count() == mapped
+        page.locator("path.xl-area").nth(20).hover(force=True)
+        tip = page.wait_for_selector(".leaflet-tooltip").inner_text()
+        assert "Match" in tip and "Total" in tip and tip.count("%") == 5  # top five candidates
+        assert errors == [] and remote == []
+        page.screenshot(path=str(shots / "ca34-2017-primary-winner.png"))
+
         page.goto(hostile_file.as_uri())
         page.wait_for_selector("path.xl-area")
         page.locator("path.xl-area").first.hover(force=True)
