@@ -381,7 +381,10 @@ class Election:
             raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
         summary = self.ledger_summary
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
-        subtitle = join.describe_ledger(summary) + " Sources: " + "; ".join(self.credits()) + "."
+        credits = self.credits()
+        subtitle = join.describe_ledger(summary)
+        if credits:
+            subtitle += " Sources: " + "; ".join(credits) + "."
         notes = [
             f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
             "precincts without geography are not drawn (see explorer ledger)."
