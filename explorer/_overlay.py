@@ -71,43 +71,22 @@ def _clip_half_plane(src_x, src_y, n, dst_x, dst_y, nx, ny, c):
 
 
 @njit(cache=True)
-def _clip_rings_to_box(
-    coords,
-    ring_offsets,
-    first_ring,
-    last_ring,
-    ox,
-    oy,
-    box,
-    out_x,
-    out_y,
-    out_offsets,
-    tmp_x,
-    tmp_y,
-):
-    """Clip rings [first_ring, last_ring) to ``box`` (relative to O); return ring count."""
-    count = 0
-    cursor = 0
-    out_offsets[0] = 0
-    for r in range(first_ring, last_ring):
-        start = ring_offsets[r]
-        n = ring_offsets[r + 1] - start - 1  # drop the closing vertex
-        for i in range(n):
-            tmp_x[i] = coords[start + i, 0] - ox
-            tmp_y[i] = coords[start + i, 1] - oy
-        # four half-planes: x <= xmax, -x <= -xmin, y <= ymax, -y <= -ymin
-        m = _clip_half_plane(tmp_x, tmp_y, n, out_x[cursor:], out_y[cursor:], 1.0, 0.0, box[2])
-        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, -1.0, 0.0, -box[0])
-        m = _clip_half_plane(tmp_x, tmp_y, m, out_x[cursor:], out_y[cursor:], 0.0, 1.0, box[3])
-        m = _clip_half_plane(out_x[cursor:], out_y[cursor:], m, tmp_x, tmp_y, 0.0, -1.0, -box[1])
-        if m >= 3:
-            for i in range(m):
-                out_x[cursor + i] = tmp_x[i]
-                out_y[cursor + i] = tmp_y[i]
-            cursor += m
-            count += 1
-            out_offsets[count] = cursor
-    return count
+def _local_rings(coords, ring_offsets, first_ring, last_ring, ox, oy):
+    """Rings [first_ring, last_ring) relative to (ox, oy), without their closing vertex."""
+    n_rings = last_ring - first_ring
+    off = np.empty(n_rings + 1, np.int64)
+    off[0] = 0
+    for k in range(n_rings):
+        r = first_ring + k
+        off[k + 1] = off[k] + ring_offsets[r + 1] - ring_offsets[r] - 1
+    x = np.empty(off[n_rings])
+    y = np.empty(off[n_rings])
+    for k in range(n_rings):
+        start = ring_offsets[first_ring + k]
+        for i in range(off[k + 1] - off[k]):
+            x[off[k] + i] = coords[start + i, 0] - ox
+            y[off[k] + i] = coords[start + i, 1] - oy
+    return x, y, off, n_rings
 
 
 @njit(cache=True)
@@ -258,95 +237,41 @@ def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
 
 
 @njit(cache=True)
-def _pair_area(
-    s_coords,
-    s_rings,
-    s_first,
-    s_last,
-    c_coords,
-    c_rings,
-    c_first,
-    c_last,
-    box,
-    sx,
-    sy,
-    s_off,
-    cx,
-    cy,
-    c_off,
-    t1x,
-    t1y,
-    t2x,
-    t2y,
-):
-    ox = 0.5 * (box[0] + box[2])
-    oy = 0.5 * (box[1] + box[3])
-    local = np.empty(4)
-    local[0] = box[0] - ox
-    local[1] = box[1] - oy
-    local[2] = box[2] - ox
-    local[3] = box[3] - oy
-    n_s = _clip_rings_to_box(
-        s_coords, s_rings, s_first, s_last, ox, oy, local, sx, sy, s_off, t1x, t1y
-    )
-    if n_s == 0:
-        return 0.0
-    n_c = _clip_rings_to_box(
-        c_coords, c_rings, c_first, c_last, ox, oy, local, cx, cy, c_off, t1x, t1y
-    )
-    if n_c == 0:
-        return 0.0
-    return _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, local)
-
-
-@njit(cache=True)
 def _one_pair(s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, c_bounds, i, j):
     """Area of source i ∩ target j. All scratch arrays are allocated here, per call: inside
     a ``prange`` body numba may hoist loop-invariant allocations and share them between
     threads."""
-    box = np.empty(4)
-    box[0] = max(s_bounds[i, 0], c_bounds[j, 0])
-    box[1] = max(s_bounds[i, 1], c_bounds[j, 1])
-    box[2] = min(s_bounds[i, 2], c_bounds[j, 2])
-    box[3] = min(s_bounds[i, 3], c_bounds[j, 3])
-    if box[0] >= box[2] or box[1] >= box[3]:
+    xmin = max(s_bounds[i, 0], c_bounds[j, 0])
+    ymin = max(s_bounds[i, 1], c_bounds[j, 1])
+    xmax = min(s_bounds[i, 2], c_bounds[j, 2])
+    ymax = min(s_bounds[i, 3], c_bounds[j, 3])
+    if xmin >= xmax or ymin >= ymax:
         return 0.0
-    n_s = s_rings[s_geoms[i + 1]] - s_rings[s_geoms[i]]
-    n_c = c_rings[c_geoms[j + 1]] - c_rings[c_geoms[j]]
-    size_s = 4 * n_s + 64
-    size_c = 4 * n_c + 64
-    size_t = 16 * max(n_s, n_c) + 64
-    sx = np.empty(size_s)
-    sy = np.empty(size_s)
-    cx = np.empty(size_c)
-    cy = np.empty(size_c)
-    s_off = np.empty(s_geoms[i + 1] - s_geoms[i] + 1, np.int64)
-    c_off = np.empty(c_geoms[j + 1] - c_geoms[j] + 1, np.int64)
-    t1x = np.empty(size_t)
-    t1y = np.empty(size_t)
-    t2x = np.empty(size_t)
-    t2y = np.empty(size_t)
-    return _pair_area(
-        s_coords,
-        s_rings,
-        s_geoms[i],
-        s_geoms[i + 1],
-        c_coords,
-        c_rings,
-        c_geoms[j],
-        c_geoms[j + 1],
-        box,
-        sx,
-        sy,
-        s_off,
-        cx,
-        cy,
-        c_off,
-        t1x,
-        t1y,
-        t2x,
-        t2y,
-    )
+    ox = 0.5 * (xmin + xmax)
+    oy = 0.5 * (ymin + ymax)
+    box = np.empty(4)
+    box[0] = xmin - ox
+    box[1] = ymin - oy
+    box[2] = xmax - ox
+    box[3] = ymax - oy
+    sx, sy, s_off, n_s = _local_rings(s_coords, s_rings, s_geoms[i], s_geoms[i + 1], ox, oy)
+    cx, cy, c_off, n_c = _local_rings(c_coords, c_rings, c_geoms[j], c_geoms[j + 1], ox, oy)
+    size = 4 * max(len(sx), len(cx)) + 64
+    tx = np.empty(4 * size)
+    ty = np.empty(4 * size)
+    ksx = np.empty(size)
+    ksy = np.empty(size)
+    ks_off = np.empty(n_s + 1, np.int64)
+    k_s = _clip_local(sx, sy, s_off, n_s, box, ksx, ksy, ks_off, tx, ty)
+    if k_s == 0:
+        return 0.0
+    kcx = np.empty(size)
+    kcy = np.empty(size)
+    kc_off = np.empty(n_c + 1, np.int64)
+    k_c = _clip_local(cx, cy, c_off, n_c, box, kcx, kcy, kc_off, tx, ty)
+    if k_c == 0:
+        return 0.0
+    return _area_in_box(ksx, ksy, ks_off, k_s, kcx, kcy, kc_off, k_c, box)
 
 
 @njit(cache=True, parallel=True)
