@@ -125,6 +125,16 @@ def _clip_local(x, y, off, n_rings, box, out_x, out_y, out_off, tmp_x, tmp_y):
 
 
 @njit(cache=True)
+def _clipped(x, y, off, n_rings, box, size, tmp_x, tmp_y):
+    """New arrays holding the rings clipped to ``box``: (x, y, offsets, ring count)."""
+    out_x = np.empty(size)
+    out_y = np.empty(size)
+    out_off = np.empty(n_rings + 1, np.int64)
+    count = _clip_local(x, y, off, n_rings, box, out_x, out_y, out_off, tmp_x, tmp_y)
+    return out_x, out_y, out_off, count
+
+
+@njit(cache=True)
 def _rings_area(x, y, off, n_rings):
     total = 0.0
     for r in range(n_rings):
@@ -220,16 +230,10 @@ def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
             quad[2] = mx if q % 2 == 0 else box[2]
             quad[1] = box[1] if q < 2 else my
             quad[3] = my if q < 2 else box[3]
-            qsx = np.empty(size_s)
-            qsy = np.empty(size_s)
-            qs_off = np.empty(n_s + 1, np.int64)
-            k_s = _clip_local(sx, sy, s_off, n_s, quad, qsx, qsy, qs_off, tx, ty)
+            qsx, qsy, qs_off, k_s = _clipped(sx, sy, s_off, n_s, quad, size_s, tx, ty)
             if k_s == 0:
                 continue
-            qcx = np.empty(size_c)
-            qcy = np.empty(size_c)
-            qc_off = np.empty(n_c + 1, np.int64)
-            k_c = _clip_local(cx, cy, c_off, n_c, quad, qcx, qcy, qc_off, tx, ty)
+            qcx, qcy, qc_off, k_c = _clipped(cx, cy, c_off, n_c, quad, size_c, tx, ty)
             if k_c == 0:
                 continue
             stack.append((qsx, qsy, qs_off, k_s, qcx, qcy, qc_off, k_c, quad, depth + 1))
@@ -259,16 +263,10 @@ def _one_pair(s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, 
     size = 4 * max(len(sx), len(cx)) + 64
     tx = np.empty(4 * size)
     ty = np.empty(4 * size)
-    ksx = np.empty(size)
-    ksy = np.empty(size)
-    ks_off = np.empty(n_s + 1, np.int64)
-    k_s = _clip_local(sx, sy, s_off, n_s, box, ksx, ksy, ks_off, tx, ty)
+    ksx, ksy, ks_off, k_s = _clipped(sx, sy, s_off, n_s, box, size, tx, ty)
     if k_s == 0:
         return 0.0
-    kcx = np.empty(size)
-    kcy = np.empty(size)
-    kc_off = np.empty(n_c + 1, np.int64)
-    k_c = _clip_local(cx, cy, c_off, n_c, box, kcx, kcy, kc_off, tx, ty)
+    kcx, kcy, kc_off, k_c = _clipped(cx, cy, c_off, n_c, box, size, tx, ty)
     if k_c == 0:
         return 0.0
     return _area_in_box(ksx, ksy, ks_off, k_s, kcx, kcy, kc_off, k_c, box)
