@@ -241,10 +241,13 @@ def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
 
 
 @njit(cache=True)
-def _one_pair(s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, c_bounds, i, j):
-    """Area of source i ∩ target j. All scratch arrays are allocated here, per call: inside
+def _one_pair(source_arrays, target_arrays, i, j):
+    """Area of source i ∩ target j (each ``*_arrays``: coords, ring offsets, geometry
+    offsets, bounds). All scratch arrays are allocated here, per call: inside
     a ``prange`` body numba may hoist loop-invariant allocations and share them between
     threads."""
+    s_coords, s_rings, s_geoms, s_bounds = source_arrays
+    c_coords, c_rings, c_geoms, c_bounds = target_arrays
     xmin = max(s_bounds[i, 0], c_bounds[j, 0])
     ymin = max(s_bounds[i, 1], c_bounds[j, 1])
     xmax = min(s_bounds[i, 2], c_bounds[j, 2])
@@ -273,23 +276,10 @@ def _one_pair(s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, 
 
 
 @njit(cache=True, parallel=True)
-def _pair_areas(
-    s_coords, s_rings, s_geoms, c_coords, c_rings, c_geoms, s_bounds, c_bounds, left, right
-):
+def _pair_areas(source_arrays, target_arrays, left, right):
     out = np.zeros(len(left))
     for p in prange(len(left)):
-        out[p] = _one_pair(
-            s_coords,
-            s_rings,
-            s_geoms,
-            c_coords,
-            c_rings,
-            c_geoms,
-            s_bounds,
-            c_bounds,
-            left[p],
-            right[p],
-        )
+        out[p] = _one_pair(source_arrays, target_arrays, left[p], right[p])
     return out
 
 
@@ -297,17 +287,6 @@ def intersection_areas(
     sources: np.ndarray, targets: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
     """Area of ``sources[left[k]] ∩ targets[right[k]]`` for every k, exactly, in parallel."""
-    s_coords, s_rings, s_geoms = ring_arrays(sources)
-    c_coords, c_rings, c_geoms = ring_arrays(targets)
-    return _pair_areas(
-        s_coords,
-        s_rings,
-        s_geoms,
-        c_coords,
-        c_rings,
-        c_geoms,
-        shapely.bounds(sources),
-        shapely.bounds(targets),
-        left.astype(np.int64),
-        right.astype(np.int64),
-    )
+    source_arrays = (*ring_arrays(sources), shapely.bounds(sources))
+    target_arrays = (*ring_arrays(targets), shapely.bounds(targets))
+    return _pair_areas(source_arrays, target_arrays, left.astype(np.int64), right.astype(np.int64))
