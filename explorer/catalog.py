@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import platformdirs
 
 from explorer.errors import ExplorerError
+from explorer.outputs import current_umask
 
 MIRROR_ENV = "EXPLORER_DATA_MIRROR"
 DATA_DIR_ENV = "EXPLORER_DATA_DIR"
@@ -206,6 +207,7 @@ def fetch_file(entry: CatalogFile, root: Path, mirror: Path | None) -> tuple[Pat
                 source=origin,
                 hint="the source changed or is corrupt: restore it or update the catalog",
             )
+        os.chmod(partial, 0o666 & ~current_umask())
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -272,6 +272,7 @@ def map_command(
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
     scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
     tolerance: Annotated[float, typer.Option(help="Simplification in metres (0: none).")] = 15.0,
+    min_votes: MinVotes = 100,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
     svg: Annotated[Path | None, typer.Option(help="Also write a static SVG here.")] = None,
     data_dir: DataDir = None,
@@ -285,7 +286,7 @@ def map_command(
         raise ExplorerError("choose one of --candidate, --margin, --winner")
     chosen = _election(election, data_dir, no_infer, crosswalk)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance)
+    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"

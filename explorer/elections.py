@@ -340,11 +340,13 @@ class Election:
         candidate: str | None = None,
         by: str = "precinct",
         scheme: str = "fixed",
+        min_votes: float = 100,
     ):
         """Features, styling, tooltips and titles for a map view.
 
         ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
-        otherwise) or ``candidate`` (needs ``candidate``).
+        otherwise) or ``candidate`` (needs ``candidate``). In the neighbourhood view, areas
+        with fewer than ``min_votes`` estimated votes are drawn grey as too few to call.
         """
         from explorer import render
         from explorer.ask import find_candidate
@@ -379,6 +381,12 @@ class Election:
             styled = render.style_share(share, name, scheme)
         else:
             raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+        if by not in ("precinct", "precincts"):
+            styled = render.grey_out(
+                styled,
+                features["total"] < min_votes,
+                f"too few votes to call (under {min_votes:,.0f})",
+            )
         summary = self.ledger_summary
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
         credits = self.credits()
@@ -416,9 +424,10 @@ class Election:
         tiles: str = "light",
         scheme: str = "fixed",
         tolerance: float = 15.0,
+        min_votes: float = 100,
     ):
         """An interactive folium map (renders inline in Jupyter)."""
-        fmap, _, _ = self.build_map(view, candidate, by, tiles, scheme, tolerance)
+        fmap, _, _ = self.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
         return fmap
 
     def build_map(
@@ -429,11 +438,12 @@ class Election:
         tiles="light",
         scheme="fixed",
         tolerance=15.0,
+        min_votes=100,
     ):
         """The map, facts about it (feature count, coverage validity) and its parts."""
         from explorer import render
 
-        parts = self.map_parts(view, candidate, by, scheme)
+        parts = self.map_parts(view, candidate, by, scheme, min_votes)
         fmap, facts = render.choropleth(
             parts["features"],
             parts["styled"],

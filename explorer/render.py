@@ -62,6 +62,15 @@ class Styled:
     opacity: list[float] = field(default_factory=list)
 
 
+def grey_out(styled: Styled, mask: pd.Series, label: str) -> Styled:
+    """Draw the masked features in the no-data grey, with a legend entry saying why."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    fills = [NO_DATA if m else f for f, m in zip(styled.fills, mask)]
+    return Styled(fills, styled.legend_title, [*styled.legend, (NO_DATA, label)], styled.opacity)
+
+
 def _palette(name: str, count: int) -> list[str]:
     cmap = matplotlib.colormaps[name].resampled(count)
     return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
@@ -280,19 +289,18 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
     return tips
 
 
-def _legend_html(title: str, styled: Styled, extra: list[str]) -> str:
+def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = True) -> str:
     swatches = "".join(
         f"<div><i style='background:{c}'></i>{esc(label)}</div>" for c, label in styled.legend
     )
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
-    return (
-        "<div class='xl-legend'><b>"
-        + esc(title)
-        + "</b>"
-        + swatches
-        + "<div><i style='background:#fff;border:2px dashed #222'></i>"
-        "inferred geography (dashed outline)</div>" + notes + "</div>"
+    dashed = (
+        "<div><i style='background:#fff;border:2px dashed #222'></i>"
+        "inferred geography (dashed outline)</div>"
+        if inferred
+        else ""
     )
+    return f"<div class='xl-legend'><b>{esc(title)}</b>{swatches}{dashed}{notes}</div>"
 
 
 PAGE_CSS = """<style>
@@ -445,7 +453,8 @@ def choropleth(
     root.html.add_child(
         folium.Element(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
     )
-    root.html.add_child(folium.Element(_legend_html(styled.legend_title, styled, notes or [])))
+    legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
+    root.html.add_child(folium.Element(legend))
     facts = {"features": len(features), "coverage_valid": coverage_ok}
     return fmap, facts
 
@@ -506,11 +515,18 @@ def save_static(
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
     handles = [Patch(facecolor=c, label=label) for c, label in styled.legend]
-    handles.append(
-        Patch(facecolor="white", edgecolor="#222", linestyle="--", label="inferred geography")
-    )
+    if len(inferred):
+        handles.append(
+            Patch(facecolor="white", edgecolor="#222", linestyle="--", label="inferred geography")
+        )
     ax.legend(
-        handles=handles, title=styled.legend_title, loc="lower left", fontsize=7, title_fontsize=8
+        handles=handles,
+        title=styled.legend_title,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=7,
+        title_fontsize=8,
+        frameon=False,
     )
     ax.set_title(title, fontsize=12)
     fig.text(0.01, 0.01, credits, fontsize=6, wrap=True, color="#333")

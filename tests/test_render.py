@@ -49,6 +49,9 @@ def test_neighbourhood_view_has_honesty_fields(tmp_path, capsys):
     assert main(["map", "ca34-2017-general", "--by", "neighbourhood", "-o", str(target)]) == 0
     html = target.read_text()
     assert "From exact precincts" in html and "Area covered by mapped precincts" in html
+    assert "too few votes to call (under 100)" in html  # e.g. Pasadena, 4 votes, drawn grey
+    assert html.count('"fillColor":"#d9d9d9"') >= 5
+    assert "inferred geography (dashed outline)" not in html  # no inferred areas here
     assert "Koreatown" in html
 
 
@@ -182,3 +185,9 @@ def test_county_wide_simplified_coverage_stays_gap_free(general):
     assert len(geoms) == 4357
     assert valid
     assert not shapely.is_empty(geoms).any()
+
+
+def test_published_files_are_world_readable(tmp_path, capsys):
+    target = tmp_path / "m.html"
+    assert main(["map", "ca34-2017-general", "--tiles", "none", "-o", str(target)]) == 0
+    assert target.stat().st_mode & 0o044 == 0o044
