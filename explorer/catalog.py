@@ -80,9 +80,17 @@ def read_catalog(path: Path | None = None) -> tuple[CatalogFile, ...]:
     """Every file the catalog names, validated (fields present, sha256 well formed, paths safe)."""
     source = path or config_file("catalog.toml")
     entries = _read_toml(source).get("file", [])
+    if not isinstance(entries, list):
+        raise ExplorerError("'file' must be an array of tables ([[file]])", source=source)
     files = []
     required = ("dataset", "path", "url", "sha256")
     for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ExplorerError(f"catalog entry {number} is not a table", source=source)
+        if not isinstance(entry.get("bytes", 0), int):
+            raise ExplorerError(
+                f"catalog entry {number}: bytes must be a whole number", source=source
+            )
         missing = [key for key in required if not isinstance(entry.get(key), str)]
         if missing:
             raise ExplorerError(f"catalog entry {number} lacks {', '.join(missing)}", source=source)

@@ -6,10 +6,13 @@ anything unexpected prints one line too (set ``EXPLORER_DEBUG=1`` for the traceb
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_origin
 
 import typer
 
@@ -53,12 +56,133 @@ def note(text: str) -> None:
     typer.echo(text, err=True)
 
 
-def _election(
-    name: str | None, data_dir: Path | None, no_infer: bool = False, crosswalk=None
-) -> Election:
-    return load_election(
-        name or default_election(), data_dir=data_dir, infer=not no_infer, crosswalk=crosswalk
-    )
+@dataclass(frozen=True)
+class ElectionSource:
+    """Where a command's election comes from: the catalog, or the user's own files."""
+
+    data_dir: Path | None = None
+    no_infer: bool = False
+    crosswalk: Path | None = None
+    returns: Path | None = None
+    precincts: Path | None = None
+    precinct_id: str = "precinct"
+    district: Path | None = None
+    office: str | None = None
+    contest_district: str | None = None
+    crs: str | None = None
+    layer: str | None = None
+    neighbourhoods: Path | None = None
+    neighbourhood_name: str = "name"
+    title: str | None = None
+
+    def load(self, name: str | None) -> Election:
+        options = {
+            "data_dir": self.data_dir,
+            "infer": not self.no_infer,
+            "crosswalk": self.crosswalk,
+        }
+        if self.returns is None and self.precincts is None:
+            return load_election(name or default_election(), **options)
+        if self.returns is None or self.precincts is None:
+            raise ExplorerError("your own election needs both --returns and --precincts")
+        return Election.from_files(
+            returns=self.returns,
+            precincts=self.precincts,
+            precinct_id=self.precinct_id,
+            district=self.district,
+            office=self.office,
+            contest_district=self.contest_district,
+            crs=self.crs,
+            layer=self.layer,
+            neighbourhoods=self.neighbourhoods,
+            neighbourhood_name=self.neighbourhood_name,
+            name=name or Path(self.returns).stem,
+            title=self.title,
+            **options,
+        )
+
+
+_OWN = "Your own election (instead of a catalog name)"
+_SOURCE_OPTIONS = {
+    "data_dir": (Path | None, DataDir),
+    "no_infer": (bool, NoInfer),
+    "crosswalk": (Path | None, Crosswalk),
+    "returns": (Path | None, typer.Option(help="OpenElections-format CSV.", rich_help_panel=_OWN)),
+    "precincts": (
+        Path | None,
+        typer.Option(
+            help="Precinct layer: shapefile, zip, GeoPackage, GeoJSON or TopoJSON.",
+            rich_help_panel=_OWN,
+        ),
+    ),
+    "precinct_id": (
+        str,
+        typer.Option(help="Precinct ID field of the layer.", rich_help_panel=_OWN),
+    ),
+    "district": (
+        Path | None,
+        typer.Option(
+            help="District boundary layer (default: the dissolved precincts).", rich_help_panel=_OWN
+        ),
+    ),
+    "office": (
+        str | None,
+        typer.Option(help="Office to keep (e.g. 'U.S. House').", rich_help_panel=_OWN),
+    ),
+    "contest_district": (
+        str | None,
+        typer.Option(help="District number to keep.", rich_help_panel=_OWN),
+    ),
+    "crs": (
+        str | None,
+        typer.Option(
+            help="CRS of a layer that declares none, e.g. EPSG:4326.", rich_help_panel=_OWN
+        ),
+    ),
+    "layer": (
+        str | None,
+        typer.Option(help="Layer to read from a multi-layer file.", rich_help_panel=_OWN),
+    ),
+    "neighbourhoods": (
+        Path | None,
+        typer.Option(help="Neighbourhood (target) layer.", rich_help_panel=_OWN),
+    ),
+    "neighbourhood_name": (
+        str,
+        typer.Option(help="Name field of the neighbourhood layer.", rich_help_panel=_OWN),
+    ),
+    "title": (str | None, typer.Option(help="Title for maps and tables.", rich_help_panel=_OWN)),
+}
+
+
+def election_options(command):
+    """Give a command the options that choose its election, gathered into ``source``."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "source"]
+    added = []
+    annotations = {k: v for k, v in command.__annotations__.items() if k != "source"}
+    defaults = ElectionSource()
+    for name, (kind, option) in _SOURCE_OPTIONS.items():
+        annotation = option if get_origin(option) is Annotated else Annotated[kind, option]
+        added.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=getattr(defaults, name),
+                annotation=annotation,
+            )
+        )
+        annotations[name] = annotation
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        source = ElectionSource(**{name: kwargs.pop(name) for name in _SOURCE_OPTIONS})
+        return command(*args, source=source, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=kept + added)
+    wrapper.__annotations__ = annotations
+    del wrapper.__wrapped__  # typer must see the new signature, not the original
+    return wrapper
 
 
 def _print_notes(election: Election) -> None:
@@ -103,9 +227,12 @@ def fetch(
 
 
 @app.command()
-def info(election: ElectionArg = None, data_dir: DataDir = None) -> None:
+@election_options
+def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     """Candidates, votes and shares, precinct count, and a check against district totals."""
-    chosen = _election(election, data_dir)
+    chosen = source.load(election)
+    for line in chosen.returns.attrs.get("notes", []):
+        note(f"note: {line}")
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
     echo(
@@ -138,16 +265,16 @@ def info(election: ElectionArg = None, data_dir: DataDir = None) -> None:
 
 
 @app.command()
+@election_options
 def ledger(
     election: ElectionArg = None,
-    data_dir: DataDir = None,
     out_dir: Annotated[Path, typer.Option(help="Folder for the CSV and JSON.")] = Path("maps"),
-    no_infer: NoInfer = False,
-    crosswalk: Crosswalk = None,
+    *,
+    source: ElectionSource,
 ) -> None:
     """The vote ledger: every vote by match class, unmapped precincts listed, checked
     against the district totals. Writes <election>-ledger.csv and .json."""
-    chosen = _election(election, data_dir, no_infer, crosswalk)
+    chosen = source.load(election)
     table = chosen.ledger
     summary = chosen.ledger_summary
     _print_notes(chosen)
@@ -182,6 +309,7 @@ MinVotes = Annotated[
 
 
 @app.command("rank")
+@election_options
 def rank_command(
     election: ElectionArg = None,
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
@@ -190,15 +318,14 @@ def rank_command(
     out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
-    data_dir: DataDir = None,
-    no_infer: NoInfer = False,
-    crosswalk: Crosswalk = None,
+    *,
+    source: ElectionSource,
 ) -> None:
     """Rank neighbourhoods (or precincts) by a candidate's share, with the votes behind it
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
     from explorer.ask import find_candidate, rank, rounded
 
-    chosen = _election(election, data_dir, no_infer, crosswalk)
+    chosen = source.load(election)
     if not candidate:
         raise ExplorerError(
             "--candidate is required", hint="candidates: " + ", ".join(chosen.candidates)
@@ -243,25 +370,28 @@ def rank_command(
 
 
 @app.command()
+@election_options
 def ask(
     question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
     fmt: Format = "table",
-    data_dir: DataDir = None,
+    *,
+    source: ElectionSource,
 ) -> None:
     """Answer a plain question: which neighbourhoods favoured X; where did X win; how did X
     do in PLACE; who won PLACE."""
     from explorer.ask import parse_question
 
     parse_question(question)  # refuse unsupported phrasing before loading any data
-    chosen = _election(election, data_dir)
+    chosen = source.load(election)
     options = {"weights": chosen.weight_layer(weights)} if weights else {}
     echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
 
 
 @app.command("map")
+@election_options
 def map_command(
     election: ElectionArg = None,
     candidate: Annotated[str | None, typer.Option(help="Map this candidate's share.")] = None,
@@ -275,16 +405,15 @@ def map_command(
     min_votes: MinVotes = 100,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
     svg: Annotated[Path | None, typer.Option(help="Also write a static SVG here.")] = None,
-    data_dir: DataDir = None,
-    no_infer: NoInfer = False,
-    crosswalk: Crosswalk = None,
+    *,
+    source: ElectionSource,
 ) -> None:
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
     from explorer import render
 
     if sum([bool(candidate), margin, winner]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner")
-    chosen = _election(election, data_dir, no_infer, crosswalk)
+    chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
     fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")

@@ -140,6 +140,7 @@ class Election:
         neighbourhood_name: str = "name",
         freeways: str | Path | None = None,
         crs: str | None = None,
+        layer: str | None = None,
         **options,
     ) -> Election:
         """An election from your own files: any OpenElections-format CSV and any precinct
@@ -157,6 +158,7 @@ class Election:
                 file=str(precincts),
                 id_field=precinct_id,
                 crs=crs,
+                layer=layer,
             ),
             boundary=LayerSpec(name="district", kind="districts", file=str(district))
             if district
