@@ -442,6 +442,49 @@ def map_command(
             echo(f"Wrote {static}")
 
 
+@app.command()
+def swing(
+    before: Annotated[str, typer.Argument(help="The earlier election, e.g. ca34-2017-primary.")],
+    after: Annotated[str, typer.Argument(help="The later election, e.g. ca34-2017-general.")],
+    candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
+    by: Annotated[str, typer.Option(help="neighbourhood or precinct.")] = "neighbourhood",
+    fmt: Format = "table",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Map file.")] = None,
+    tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
+    min_votes: MinVotes = 100,
+    data_dir: DataDir = None,
+) -> None:
+    """How a candidate's share changed between two catalog elections (primary to runoff):
+    a table by neighbourhood or precinct and a diverging map."""
+    from explorer import render
+    from explorer.swing import compare, swing_map, swing_table
+
+    if not candidate:
+        raise ExplorerError("--candidate is required")
+    first = load_election(before, data_dir=data_dir)
+    second = load_election(after, data_dir=data_dir)
+    result = compare(first, second, candidate)
+    s = result.summary
+    table = swing_table(result, by, min_votes)
+    echo(
+        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+        f"{s['after_share']:.1%} in {after}."
+    )
+    echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
+    echo(
+        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+        f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack geography "
+        "in one of the two and are not compared."
+    )
+    fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
+    suffix = "-neighbourhoods" if by.startswith("neigh") else ""
+    target = output or Path("maps") / (
+        f"{before}-to-{after}-{candidate_slug(result.candidate)}{suffix}.html"
+    )
+    render.save_html(fmap, target)
+    echo(f"Wrote {target}")
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 

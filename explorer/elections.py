@@ -463,6 +463,24 @@ class Election:
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
 
+    def _repr_html_(self) -> str:
+        """A notebook summary: title, date, candidates with votes, the ledger in one line."""
+        from explorer.render import esc
+
+        table = self.summary().head(8)
+        rows = "".join(
+            f"<tr><td>{esc(name)}</td><td style='text-align:right'>{row.votes:,.0f}</td>"
+            f"<td style='text-align:right'>{row.share:.1%}</td></tr>"
+            for name, row in table.iterrows()
+        )
+        more = len(self.candidates) - len(table)
+        extra = f"<tr><td colspan=3>and {more} more</td></tr>" if more > 0 else ""
+        return (
+            f"<div><b>{esc(self.spec.title)}</b> ({esc(self.name)}), "
+            f"{esc(self.spec.date or 'date unknown')}<table>{rows}{extra}</table>"
+            f"<small>{esc(join.describe_ledger(self.ledger_summary))}</small></div>"
+        )
+
     def source_files(self) -> list[str]:
         """Catalog paths this election reads (for credits)."""
         spec = self.spec

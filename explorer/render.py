@@ -76,26 +76,48 @@ def _palette(name: str, count: int) -> list[str]:
     return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
 
 
-def style_margin(values: pd.Series, first: str, second: str) -> Styled:
-    """Diverging colours for a two-way margin centred on zero (PuOr, colour-blind safe)."""
-    bins = np.array([-1.0, -0.4, -0.2, -0.1, 0.0, 0.1, 0.2, 0.4, 1.0])
-    colours = _palette("PuOr", 8)  # purple for the second candidate, orange for the first
-    colours = colours[::-1]  # index 0 = most negative = second candidate ahead
-    index = np.clip(np.searchsorted(bins, values.fillna(0).to_numpy(), side="right") - 1, 0, 7)
+def style_diverging(
+    values: pd.Series, edges: list[float], negative: str, positive: str, title: str
+) -> Styled:
+    """Diverging colours centred on zero (PuOr, colour-blind safe). ``edges`` are the positive
+    class edges in percentage points, e.g. [10, 20, 40, 100]; ``negative`` and ``positive``
+    are label templates with ``{range}``, e.g. "Ahn ahead by {range} pts"."""
+    upper = np.array(edges, dtype=float) / 100
+    bins = np.concatenate([-upper[::-1], [0.0], upper])
+    count = len(bins) - 1
+    colours = _palette("PuOr", count)[::-1]  # index 0 = most negative (purple)
+    clipped = np.clip(values.fillna(0).to_numpy(), bins[0], bins[-1])
+    index = np.clip(np.searchsorted(bins, clipped, side="right") - 1, 0, count - 1)
     fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
-    labels = []
-    for i in range(8):
-        low, high = bins[i] * 100, bins[i + 1] * 100
-        leader = second if high <= 0 else first
-        labels.append(
-            (
-                colours[i],
-                f"{leader} ahead by {abs(high):.0f}-{abs(low):.0f} pts"
-                if high <= 0
-                else f"{leader} ahead by {low:.0f}-{high:.0f} pts",
-            )
-        )
-    return Styled(fills, f"Two-way margin, percentage points ({first} v {second})", labels[::-1])
+    legend = []
+    for i in range(count):
+        low, high = abs(bins[i]) * 100, abs(bins[i + 1]) * 100
+        template = negative if bins[i + 1] <= 0 else positive
+        span = f"{min(low, high):.0f}-{max(low, high):.0f}"
+        legend.append((colours[i], template.format(range=span)))
+    return Styled(fills, title, legend[::-1])
+
+
+def style_margin(values: pd.Series, first: str, second: str) -> Styled:
+    """Two-way margin: orange where the first candidate leads, purple where the second does."""
+    return style_diverging(
+        values,
+        [10, 20, 40, 100],
+        f"{second} ahead by {{range}} pts",
+        f"{first} ahead by {{range}} pts",
+        f"Two-way margin, percentage points ({first} v {second})",
+    )
+
+
+def style_swing(values: pd.Series, candidate: str) -> Styled:
+    """Change in a candidate's share between two elections, in percentage points."""
+    return style_diverging(
+        values,
+        [5, 10, 20, 40, 100],
+        f"{candidate} lost {{range}} pts",
+        f"{candidate} gained {{range}} pts",
+        f"Change in {candidate}'s share of the vote, percentage points",
+    )
 
 
 def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int = 6) -> Styled:

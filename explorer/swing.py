@@ -1,0 +1,180 @@
+"""Primary-to-runoff comparison: how a candidate's share changed, by precinct and by area.
+
+Precincts are matched across the two elections by their result precinct ID. Only precincts
+with geometry in both joins are compared, and the votes that could not be compared are
+counted (no vote is dropped silently). Neighbourhood figures compare the apportioned shares
+of the two elections. This module sits on top, beside :mod:`explorer.elections`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from explorer.ask import find_candidate
+from explorer.elections import Election
+from explorer.errors import ExplorerError
+
+
+@dataclass
+class Swing:
+    """The change in one candidate's share from ``before`` to ``after``."""
+
+    candidate: str
+    before: Election
+    after: Election
+    precincts: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    summary: dict
+
+    def map(
+        self,
+        by: str = "precinct",
+        tiles: str = "light",
+        tolerance: float = 15.0,
+        min_votes: float = 100,
+    ):
+        """A diverging folium map of the swing."""
+        fmap, _ = swing_map(self, by, tiles, tolerance, min_votes)
+        return fmap
+
+    def _repr_html_(self) -> str:
+        from explorer.render import esc
+
+        s = self.summary
+        return (
+            f"<b>{esc(self.candidate)}</b>: {s['before_share']:.1%} in {esc(self.before.name)} "
+            f"to {s['after_share']:.1%} in {esc(self.after.name)}; "
+            f"{s['compared_precincts']} precincts compared, "
+            f"{s['not_compared_votes_after']:,} runoff votes could not be compared."
+        )
+
+
+def _share(frame: pd.DataFrame, candidate: str) -> pd.Series:
+    return frame[candidate] / frame["total"].replace(0, np.nan)
+
+
+def compare(before: Election, after: Election, candidate: str) -> Swing:
+    """Per-precinct and per-neighbourhood change in ``candidate``'s share."""
+    name = find_candidate(candidate, after.candidates)
+    if name not in before.candidates:
+        name_before = find_candidate(candidate, before.candidates)
+        if name_before != name:
+            raise ExplorerError(f"{candidate!r} names different candidates in the two elections")
+    first = before.precincts.set_index("precinct")
+    second = after.precincts.set_index("precinct")
+    mapped_first = first.index[first["match"] != "none"]
+    mapped_second = second.index[second["match"] != "none"]
+    common = mapped_second.intersection(mapped_first)
+    swing = second.loc[common, ["match", "members", "geometry"]].copy()
+    swing["before_votes"] = first.loc[common, name].to_numpy()
+    swing["before_total"] = first.loc[common, "total"].to_numpy()
+    swing["after_votes"] = second.loc[common, name].to_numpy()
+    swing["after_total"] = second.loc[common, "total"].to_numpy()
+    swing["before_match"] = first.loc[common, "match"].to_numpy()
+    swing["before_share"] = swing["before_votes"] / swing["before_total"].replace(0, np.nan)
+    swing["after_share"] = swing["after_votes"] / swing["after_total"].replace(0, np.nan)
+    swing["change"] = swing["after_share"] - swing["before_share"]
+    swing = gpd.GeoDataFrame(swing.reset_index(), geometry="geometry", crs=second.crs)
+
+    before_areas = before.areas("neighbourhood")
+    after_areas = after.areas("neighbourhood")
+    areas = after_areas[["name", "geometry"]].copy()
+    areas["before_share"] = _share(before_areas, name).to_numpy()
+    areas["after_share"] = _share(after_areas, name).to_numpy()
+    areas["before_total"] = before_areas["total"].to_numpy()
+    areas["after_total"] = after_areas["total"].to_numpy()
+    areas["change"] = areas["after_share"] - areas["before_share"]
+    for column in ("exact_share", "inferred_share", "coverage"):
+        areas[column] = after_areas[column].to_numpy()
+
+    summary = {
+        "before_share": float(first[name].sum() / first["total"].sum()),
+        "after_share": float(second[name].sum() / second["total"].sum()),
+        "compared_precincts": len(common),
+        "compared_votes_after": int(swing["after_total"].sum()),
+        "not_compared_votes_after": int(second["total"].sum() - swing["after_total"].sum()),
+        "not_compared_votes_before": int(first["total"].sum() - swing["before_total"].sum()),
+        "inferred_votes_after": int(swing.loc[swing["match"] == "inferred", "after_total"].sum()),
+    }
+    return Swing(name, before, after, swing, areas, summary)
+
+
+def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100) -> pd.DataFrame:
+    """Areas (or precincts) ordered by the change, largest gain first, in percentage points."""
+    if by.startswith("neigh"):
+        frame = swing.areas[
+            (swing.areas["before_total"] >= min_votes) & (swing.areas["after_total"] >= min_votes)
+        ]
+        label = "name"
+    else:
+        frame = swing.precincts
+        label = "precinct"
+    table = pd.DataFrame(
+        {
+            label: frame[label].to_numpy(),
+            "before %": (frame["before_share"] * 100).round(1).to_numpy(),
+            "after %": (frame["after_share"] * 100).round(1).to_numpy(),
+            "change pts": (frame["change"] * 100).round(1).to_numpy(),
+            "votes after": frame["after_total"].round().astype("int64").to_numpy(),
+        }
+    )
+    return table.sort_values("change pts", ascending=False).set_index(label)
+
+
+def swing_map(
+    swing: Swing,
+    by: str = "precinct",
+    tiles: str = "light",
+    tolerance: float = 15.0,
+    min_votes: float = 100,
+):
+    """A diverging map of the change; returns the folium map and facts about it."""
+    from explorer import join, render
+
+    if by.startswith("neigh"):
+        features = swing.areas[swing.areas["after_total"] > 0.5].reset_index(drop=True)
+        too_few = (features["before_total"] < min_votes) | (features["after_total"] < min_votes)
+        label = "name"
+        layer_name = "Neighbourhood change (apportioned)"
+    else:
+        features = swing.precincts
+        too_few = features["after_total"] < 1
+        label = "precinct"
+        layer_name = "Precinct change"
+    styled = render.style_swing(features["change"], swing.candidate)
+    styled = render.grey_out(styled, too_few, f"too few votes to compare (under {min_votes:,.0f})")
+    tips = [
+        render._tip(
+            str(row[label]),
+            [
+                (swing.before.name, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
+                (swing.after.name, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
+                ("Change", f"{row['change'] * 100:+.1f} pts"),
+            ],
+        )
+        for _, row in features.iterrows()
+    ]
+    s = swing.summary
+    title = f"{swing.candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
+    subtitle = (
+        f"{swing.before.spec.title} to {swing.after.spec.title}. {s['compared_precincts']} "
+        f"precincts compared; {s['not_compared_votes_after']:,} runoff votes lack geography in "
+        f"one of the two elections. Runoff ledger: "
+        f"{join.describe_ledger(swing.after.ledger_summary)}"
+    )
+    layers = render.MapLayers(swing.after.outline, swing.after.neighbourhoods, swing.after.freeways)
+    return render.choropleth(
+        features,
+        styled,
+        tips,
+        title=title,
+        subtitle=subtitle,
+        layers=layers,
+        layer_name=layer_name,
+        tiles=tiles,
+        tolerance=tolerance,
+    )

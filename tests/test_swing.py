@@ -1,0 +1,98 @@
+"""Primary-to-runoff swing and the notebook-facing API, on the real CA-34 elections."""
+
+from __future__ import annotations
+
+import pytest
+
+import explorer
+from explorer.cli import main
+from explorer.swing import swing_table
+
+
+@pytest.fixture(scope="module")
+def ahn_swing(primary, general):
+    return explorer.compare(primary, general, candidate="Ahn")
+
+
+def test_ahn_from_about_22_to_about_41_percent(ahn_swing):
+    s = ahn_swing.summary
+    assert ahn_swing.candidate == "Robert Lee Ahn"
+    assert s["before_share"] == pytest.approx(9415 / 42308)
+    assert s["after_share"] == pytest.approx(17610 / 43179)
+    # every vote is either compared or counted as not comparable
+    assert s["compared_votes_after"] + s["not_compared_votes_after"] == 43179
+    assert s["compared_precincts"] == 185
+
+
+def test_precinct_swing_matches_the_two_joins(ahn_swing, primary, general):
+    table = ahn_swing.precincts.set_index("precinct")
+    precinct = "0850001A"
+    before = primary.precincts.set_index("precinct").loc[precinct]
+    after = general.precincts.set_index("precinct").loc[precinct]
+    expected = after["Robert Lee Ahn"] / after["total"] - before["Robert Lee Ahn"] / before["total"]
+    assert table.loc[precinct, "change"] == pytest.approx(expected)
+
+
+def test_neighbourhood_swing_table(ahn_swing):
+    table = swing_table(ahn_swing, "neighbourhood")
+    assert table["change pts"].is_monotonic_decreasing
+    assert table.loc["Koreatown", "after %"] == pytest.approx(64.3, abs=0.05)
+    assert (table["change pts"] > 0).all()  # Ahn gained everywhere with enough votes
+    assert (table["votes after"] >= 100).all()
+
+
+def test_swing_command_writes_a_diverging_map(tmp_path, capsys):
+    target = tmp_path / "swing.html"
+    assert (
+        main(
+            [
+                "swing",
+                "ca34-2017-primary",
+                "ca34-2017-general",
+                "--candidate",
+                "Ahn",
+                "--by",
+                "precinct",
+                "-o",
+                str(target),
+                "--tiles",
+                "none",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "22.3% of the vote in ca34-2017-primary, 40.8% in ca34-2017-general" in out
+    html = target.read_text()
+    assert "Robert Lee Ahn gained 20-40 pts" in html
+    assert html.count('"className":"xl-area"') == 185
+
+
+def test_election_summary_for_notebooks(general):
+    html = general._repr_html_()
+    assert "CA-34 special general election (runoff)" in html and "2017-06-06" in html
+    assert "25,569" in html and "17,610" in html
+    assert "41,107 of 43,179 votes" in html
+
+
+def test_from_files_on_files_the_catalog_does_not_know(tmp_path, general):
+    precincts = general.precincts[general.precincts["match"] == "exact"].head(12)
+    layer = precincts[["precinct", "geometry"]].rename(columns={"precinct": "PCT_ID"})
+    layer.to_file(tmp_path / "mine.gpkg")
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for _, row in precincts.iterrows():
+        rows.append(f"LA,{row.precinct},Mayor,,,Ada,{row['Jimmy Gomez']}")
+        rows.append(f"LA,{row.precinct},Mayor,,,Bea,{row['Robert Lee Ahn']}")
+    (tmp_path / "mine.csv").write_text("\n".join(rows) + "\n")
+    mine = explorer.Election.from_files(
+        returns=tmp_path / "mine.csv",
+        precincts=tmp_path / "mine.gpkg",
+        precinct_id="PCT_ID",
+        office="Mayor",
+        name="mine",
+    )
+    assert mine.ledger.loc["total", "exact"] == precincts["total"].sum()
+    assert mine.outline.to_crs(3310).area.iloc[0] == pytest.approx(
+        precincts.to_crs(3310).union_all().area
+    )
+    assert mine.map(tiles="none") is not None
