@@ -73,6 +73,7 @@ class ElectionSource:
     layer: str | None = None
     neighbourhoods: Path | None = None
     neighbourhood_name: str = "name"
+    roads: Path | None = None
     title: str | None = None
 
     def load(self, name: str | None) -> Election:
@@ -96,6 +97,7 @@ class ElectionSource:
             layer=self.layer,
             neighbourhoods=self.neighbourhoods,
             neighbourhood_name=self.neighbourhood_name,
+            freeways=self.roads,
             name=name or Path(self.returns).stem,
             title=self.title,
             **options,
@@ -150,6 +152,12 @@ _SOURCE_OPTIONS = {
     "neighbourhood_name": (
         str,
         typer.Option(help="Name field of the neighbourhood layer.", rich_help_panel=_OWN),
+    ),
+    "roads": (
+        Path | None,
+        typer.Option(
+            help="Road or freeway line layer to draw (labelled by name).", rich_help_panel=_OWN
+        ),
     ),
     "title": (str | None, typer.Option(help="Title for maps and tables.", rich_help_panel=_OWN)),
 }

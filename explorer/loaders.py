@@ -272,6 +272,8 @@ def load_freeways(path: str | Path, route_numbers: str | Path | None = None) -> 
     A route known by several names along its length lists them, longest first.
     """
     frame = read_layer(path)
+    if "FullName" not in frame.columns:
+        return load_roads(frame, str(path))
     if "Type" in frame.columns:
         frame = frame[frame["Type"] == "Freeway"]
     frame = frame[frame["FullName"].notna()].to_crs("EPSG:3310").reset_index(drop=True)
@@ -311,6 +313,27 @@ def load_freeways(path: str | Path, route_numbers: str | Path | None = None) -> 
     merged["name"] = merged["route"].map(names).fillna("")
     merged["label"] = (merged["route"] + " " + merged["name"]).str.strip()
     return merged[["route", "name", "label", "geometry"]].to_crs("EPSG:4326")
+
+
+ROAD_LABEL_FIELDS = ("label", "name", "NAME", "FULLNAME", "ROUTE_NUM", "route", "ref")
+
+
+def load_roads(frame: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Any line layer as roads: one line set per label (from the first of
+    ``ROAD_LABEL_FIELDS`` present), with the same columns as :func:`load_freeways`."""
+    kinds = set(frame.geom_type.dropna())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise ExplorerError(
+            f"the road layer holds {', '.join(sorted(kinds))} features where lines are expected",
+            source=source,
+        )
+    field = next((f for f in ROAD_LABEL_FIELDS if f in frame.columns), None)
+    labels = frame[field].astype("string").fillna("").str.strip() if field else ""
+    roads = gpd.GeoDataFrame({"label": labels}, geometry=frame.geometry.values, crs=frame.crs)
+    roads = roads.dissolve("label", as_index=False)
+    roads["route"] = roads["label"]
+    roads["name"] = roads["label"]
+    return roads[["route", "name", "label", "geometry"]].to_crs("EPSG:4326")
 
 
 def load_points(

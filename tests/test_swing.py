@@ -96,3 +96,21 @@ def test_from_files_on_files_the_catalog_does_not_know(tmp_path, general):
         precincts.to_crs(3310).union_all().area
     )
     assert mine.map(tiles="none") is not None
+
+
+def test_from_files_with_any_road_layer(tmp_path, general):
+    precincts = general.precincts[general.precincts["match"] == "exact"].head(5)
+    layer = precincts[["precinct", "geometry"]]
+    layer.to_file(tmp_path / "p.gpkg")
+    roads = precincts.boundary.to_frame("geometry").assign(name=["Main St & <Co>"] * 5)
+    roads.to_file(tmp_path / "roads.gpkg")
+    rows = ["precinct,office,candidate,votes"]
+    rows += [f"{p},Mayor,Ada,{i + 3}" for i, p in enumerate(precincts["precinct"])]
+    rows += [f"{p},Mayor,Bea,{i + 1}" for i, p in enumerate(precincts["precinct"])]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    mine = explorer.Election.from_files(
+        returns=tmp_path / "r.csv", precincts=tmp_path / "p.gpkg", freeways=tmp_path / "roads.gpkg"
+    )
+    assert mine.freeways["label"].tolist() == ["Main St & <Co>"]
+    html = mine.map(tiles="none").get_root().render()
+    assert "Main St &amp; &lt;Co&gt;" in html and "<Co>" not in html
