@@ -26,8 +26,28 @@ PARTIAL_TOLERANCE = 1e-6
 
 
 ENGINES = ("auto", "numba", "geos")
-#: below this many candidate pairs GEOS is quicker than compiling the numba kernel
-NUMBA_MIN_PAIRS = 5_000
+BACKENDS = ("local", "dask")
+#: below this many sources GEOS is quicker than compiling the numba kernel
+NUMBA_MIN_SOURCES = 3_000
+
+
+def resolve_engine(engine: str, n_sources: int) -> str:
+    """``auto`` becomes ``numba`` for large inputs (when numba is installed), else ``geos``.
+
+    Decided on the number of sources, so the local and the dask backend choose alike and
+    give identical numbers.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}")
+    if engine != "auto":
+        return engine
+    if n_sources < NUMBA_MIN_SOURCES:
+        return "geos"
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return "geos"
+    return "numba"
 
 
 def _geos_areas(source_geoms, target_geoms, source_index, target_index) -> np.ndarray:
@@ -49,25 +69,22 @@ def piece_areas(
 
     Pairs come from the bounding boxes in a spatial index. ``engine="numba"`` computes the
     areas with the compiled exact formula in :mod:`explorer._overlay` (several times faster
-    than an overlay), ``"geos"`` with GEOS intersections; ``"auto"`` uses numba for inputs
-    of at least ``NUMBA_MIN_PAIRS`` candidate pairs (the first call compiles the kernel, a
-    few seconds, cached on disk afterwards). Pairs that do not overlap are dropped.
+    than an overlay), ``"geos"`` with GEOS intersections; ``"auto"`` (see
+    :func:`resolve_engine`) uses numba for inputs of at least ``NUMBA_MIN_SOURCES`` sources
+    (the first call compiles the kernel, a few seconds, cached on disk afterwards). Pairs
+    that do not overlap are dropped.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}")
+    engine = resolve_engine(engine, len(sources))
     source_geoms = sources.geometry.values
     target_geoms = targets.geometry.values
     tree = shapely.STRtree(target_geoms)
     source_index, target_index = tree.query(source_geoms)
     areas = None
-    if engine == "numba" or (engine == "auto" and len(source_index) >= NUMBA_MIN_PAIRS):
-        try:
-            from explorer._overlay import intersection_areas
+    if engine == "numba":
+        from explorer._overlay import intersection_areas
 
+        try:
             areas = intersection_areas(source_geoms, target_geoms, source_index, target_index)
-        except ImportError:
-            if engine == "numba":
-                raise
         except ValueError:  # a pathological ring outgrew the clip buffers: let GEOS do it
             areas = None
     if areas is None:
@@ -75,7 +92,9 @@ def piece_areas(
         source_index, target_index = source_index[keep], target_index[keep]
         areas = _geos_areas(source_geoms, target_geoms, source_index, target_index)
     overlap = areas > 0
-    return source_index[overlap], target_index[overlap], areas[overlap]
+    source_index, target_index, areas = source_index[overlap], target_index[overlap], areas[overlap]
+    order = np.lexsort((target_index, source_index))  # a canonical order, whatever the backend
+    return source_index[order], target_index[order], areas[order]
 
 
 def area_table(
@@ -164,8 +183,15 @@ def apportion(
     weights: gpd.GeoDataFrame | None = None,
     crs: str | None = None,
     engine: str = "auto",
+    backend: str = "local",
+    scheduler: str | None = None,
+    npartitions: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Move the count ``columns`` of ``sources`` onto ``targets``.
+
+    ``backend="dask"`` computes the pieces on a dask cluster (``scheduler`` address, or the
+    active client, or local threads; see :mod:`explorer.distributed`); the numbers are
+    identical to the local backend.
 
     ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
     tract centres of population) or polygons (a count spread evenly over each polygon).
@@ -185,7 +211,20 @@ def apportion(
     unmapped = sources.loc[~has_geometry, columns].sum()
     src = mapped.to_crs(area_crs).reset_index(drop=True)
     tgt = targets.to_crs(area_crs).reset_index(drop=True)
-    source_index, target_index, piece_area = piece_areas(src, tgt, engine)
+    if backend not in BACKENDS:
+        raise ExplorerError(f"unknown backend {backend!r}", hint="use local or dask")
+    engine = resolve_engine(engine, len(src))
+    if backend == "dask":
+        from explorer.distributed import piece_areas_dask
+
+        source_index, target_index, piece_area = piece_areas_dask(
+            src, tgt, engine, scheduler=scheduler, npartitions=npartitions
+        )
+        order = np.lexsort((target_index, source_index))
+        source_index, target_index = source_index[order], target_index[order]
+        piece_area = piece_area[order]
+    else:
+        source_index, target_index, piece_area = piece_areas(src, tgt, engine)
     source_area = shapely.area(src.geometry.values)
     area_weight = piece_area / source_area[source_index]
     if weights is not None and len(weights):

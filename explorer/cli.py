@@ -193,6 +193,13 @@ def election_options(command):
     return wrapper
 
 
+def _apportion_options(chosen: Election, weights, backend: str, scheduler) -> dict:
+    options: dict = {"backend": backend, "scheduler": scheduler}
+    if weights:
+        options["weights"] = chosen.weight_layer(weights)
+    return options
+
+
 def _print_notes(election: Election) -> None:
     for line in election.precincts.attrs.get("notes", []):
         note(f"note: {line}")
@@ -311,6 +318,13 @@ Weights = Annotated[
     str | None,
     typer.Option(help="Dasymetric weights: a catalog points layer, e.g. tract-centres-2020."),
 ]
+Backend = Annotated[
+    str, typer.Option(help="Where apportionment runs: local, or dask (see --scheduler).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786."),
+]
 MinVotes = Annotated[
     float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
 ]
@@ -326,6 +340,8 @@ def rank_command(
     out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
+    backend: Backend = "local",
+    scheduler: Scheduler = None,
     *,
     source: ElectionSource,
 ) -> None:
@@ -339,7 +355,7 @@ def rank_command(
             "--candidate is required", hint="candidates: " + ", ".join(chosen.candidates)
         )
     name = find_candidate(candidate, chosen.candidates)
-    options = {"weights": chosen.weight_layer(weights)} if weights else {}
+    options = _apportion_options(chosen, weights, backend, scheduler)
     areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
     ranked, too_few = rank(areas, name, min_votes=min_votes)
     methods = chosen.methods_note(areas, by)
@@ -384,6 +400,8 @@ def ask(
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
+    backend: Backend = "local",
+    scheduler: Scheduler = None,
     fmt: Format = "table",
     *,
     source: ElectionSource,
@@ -394,7 +412,7 @@ def ask(
 
     parse_question(question)  # refuse unsupported phrasing before loading any data
     chosen = source.load(election)
-    options = {"weights": chosen.weight_layer(weights)} if weights else {}
+    options = _apportion_options(chosen, weights, backend, scheduler)
     echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
 
 

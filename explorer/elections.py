@@ -279,8 +279,12 @@ class Election:
         *,
         target_id: str = "name",
         weights: gpd.GeoDataFrame | None = None,
+        **options,
     ) -> gpd.GeoDataFrame:
-        """Apportion the mapped precinct votes onto ``to`` (default: the neighbourhoods)."""
+        """Apportion the mapped precinct votes onto ``to`` (default: the neighbourhoods).
+
+        ``options`` go to :func:`explorer.apportion.apportion` (``backend="dask"``,
+        ``scheduler=...``, ``engine=...``)."""
         from explorer.apportion import apportion
 
         targets = self.neighbourhoods if to is None else to
@@ -289,7 +293,12 @@ class Election:
                 f"election {self.name} names no neighbourhood layer", hint="pass a target layer"
             )
         return apportion(
-            self.precincts, targets, self.candidates, target_id=target_id, weights=weights
+            self.precincts,
+            targets,
+            self.candidates,
+            target_id=target_id,
+            weights=weights,
+            **options,
         )
 
     def weight_layer(self, name: str) -> gpd.GeoDataFrame:

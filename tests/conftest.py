@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the bench package provides synthetic inputs
 MIRROR = Path(os.environ.get("EXPLORER_DATA_MIRROR", ROOT.parent / "shared" / "data" / "mirror"))
 MIRROR = (ROOT / MIRROR).resolve() if not MIRROR.is_absolute() else MIRROR
 

@@ -1,0 +1,114 @@
+"""The dask backend gives exactly the local numbers, on the real LA layers and synthetic ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.synthetic import jittered_grid, voronoi_targets
+from explorer import catalog, loaders
+from explorer.apportion import apportion
+from explorer.cli import main
+from explorer.crs import to_equal_area
+
+distributed = pytest.importorskip("distributed")
+
+COMPARED = ["A", "B", "total", "coverage", "partial_share"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local.scheduler_address
+
+
+def assert_identical(local, remote):
+    for column in COMPARED:
+        assert np.array_equal(
+            local[column].to_numpy(), remote[column].to_numpy(), equal_nan=True
+        ), column
+    assert local.attrs["outside"].equals(remote.attrs["outside"])
+
+
+def test_dask_equals_local_on_the_la_county_layers(cluster, general):
+    layer = loaders.load_precincts(
+        catalog.local_path(general.spec.precincts.file), "Precinct", crs="EPSG:4326"
+    )
+    layer = to_equal_area(layer)
+    rng = np.random.default_rng(7)
+    layer["A"] = rng.integers(0, 900, len(layer))
+    layer["B"] = rng.integers(0, 900, len(layer))
+    hoods = general.neighbourhoods
+    local = apportion(layer, hoods, ["A", "B"])
+    remote = apportion(layer, hoods, ["A", "B"], backend="dask", scheduler=cluster, npartitions=6)
+    assert_identical(local, remote)
+    assert local["A"].sum() + local.attrs["outside"]["A"] == pytest.approx(layer["A"].sum())
+
+
+@pytest.mark.parametrize("engine", ["geos", "numba"])
+def test_dask_equals_local_on_synthetic_coverages(cluster, engine):
+    sources = jittered_grid(6_000, seed=3)
+    targets = voronoi_targets(300, seed=4)
+    local = apportion(sources, targets, ["A", "B"], engine=engine)
+    remote = apportion(
+        sources,
+        targets,
+        ["A", "B"],
+        engine=engine,
+        backend="dask",
+        scheduler=cluster,
+        npartitions=5,
+    )
+    assert_identical(local, remote)
+    assert abs(local.attrs["outside"]).max() < 1e-6  # the targets cover the sources
+
+
+def test_dask_without_a_cluster_uses_local_threads():
+    sources = jittered_grid(900, seed=5)
+    targets = voronoi_targets(40, seed=6)
+    assert_identical(
+        apportion(sources, targets, ["A", "B"]),
+        apportion(sources, targets, ["A", "B"], backend="dask", npartitions=3),
+    )
+
+
+def test_rank_on_a_dask_cluster_from_the_cli(cluster, capsys):
+    assert main(["rank", "ca34-2017-general", "--candidate", "Ahn", "--format", "csv"]) == 0
+    local = capsys.readouterr().out
+    assert (
+        main(
+            [
+                "rank",
+                "ca34-2017-general",
+                "--candidate",
+                "Ahn",
+                "--format",
+                "csv",
+                "--backend",
+                "dask",
+                "--scheduler",
+                cluster,
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out == local
+
+
+def test_unreachable_scheduler_is_one_line(capsys):
+    code = main(
+        [
+            "rank",
+            "ca34-2017-general",
+            "--candidate",
+            "Ahn",
+            "--backend",
+            "dask",
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the dask scheduler" in err and err.count("\n") == 1
