@@ -1,14 +1,18 @@
 """Benchmarks, printed as ratios against peers measured in the same run.
 
-    python -m bench.run            # apportionment and map benchmarks on the real LA data
+    python -m bench            # everything, small sizes (a few minutes)
+    python -m bench --full     # plus the 1M-precinct cost curve and a 26k-precinct map
+    python -m bench --only curves
 
-Needs the data (EXPLORER_DATA_MIRROR or a network) and the test extra (tobler); maup is
-used when installed. Nothing here is a timed assertion.
+Needs the data (EXPLORER_DATA_MIRROR, or the network) and the test extra (tobler,
+dask-geopandas); maup is used when installed. Nothing here is a timed assertion.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 
 def best_of(function, repeat: int = 3) -> tuple[float, object]:
@@ -101,6 +106,127 @@ def bench_apportion(layer: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame) -> None:
     )
 
 
+def precinct_map(layer: gpd.GeoDataFrame, target: Path, tolerance: float | None = None):
+    """A share map of any precinct layer with votes A and B (default simplification)."""
+    from explorer import render
+
+    frame = layer.to_crs("EPSG:4326").assign(match="exact")
+    share = frame["A"] / (frame["A"] + frame["B"]).replace(0, np.nan)
+    tips = [
+        render._tip(str(p), [("A", f"{a:.0f}"), ("B", f"{b:.0f}")])
+        for p, a, b in zip(frame["precinct"], frame["A"], frame["B"])
+    ]
+    outline = gpd.GeoDataFrame(geometry=[frame.union_all()], crs=frame.crs)
+    fmap, facts = render.choropleth(
+        frame,
+        render.style_share(share, "A"),
+        tips,
+        title="Precincts",
+        subtitle="synthetic votes",
+        layers=render.MapLayers(outline),
+        layer_name="Precincts",
+        tiles="none",
+        tolerance=tolerance,
+    )
+    return render.save_html(fmap, target), facts
+
+
+def bench_large_map(layer: gpd.GeoDataFrame, copies: int) -> None:
+    """The LA County layer tiled side by side, as a stand-in for a state-sized map."""
+    width = layer.total_bounds[2] - layer.total_bounds[0]
+    tiles = [layer.translate(xoff=k * width * 1.02).to_frame("geometry") for k in range(copies)]
+    big = gpd.GeoDataFrame(
+        {
+            "precinct": np.arange(len(layer) * copies).astype(str),
+            "A": np.tile(layer["A"].to_numpy(), copies),
+            "B": np.tile(layer["B"].to_numpy(), copies),
+        },
+        geometry=pd.concat(tiles).geometry.values,
+        crs=layer.crs,
+    )
+    start = time.perf_counter()
+    path, facts = precinct_map(big, Path(tempfile.mkdtemp()) / "big.html")
+    seconds = time.perf_counter() - start
+    print(
+        f"\nLarge map: {len(big):,} precincts ({copies}x LA County): "
+        f"{path.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s, tolerance "
+        f"{facts['tolerance']:g} m, canvas renderer {facts['canvas']}, coverage valid "
+        f"{facts['coverage_valid']}"
+    )
+
+
+def bench_end_to_end() -> None:
+    """Wall time and peak memory of commands as a user runs them (a fresh process each)."""
+    folder = Path(tempfile.mkdtemp())
+    print("\nEnd to end (fresh process, data already fetched):")
+    for args in (
+        ["map", "ca34-2017-general", "-o", str(folder / "a.html")],
+        ["map", "ca34-2017-primary", "--winner", "-o", str(folder / "b.html")],
+        ["rank", "ca34-2017-general", "--candidate", "Ahn"],
+    ):
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.peak", "explorer", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - start
+        peak = next(
+            line.split()[1] for line in done.stderr.splitlines() if line.startswith("PEAK_MB")
+        )
+        label = " ".join(a for a in args if not a.startswith(str(folder)) and a != "-o")
+        print(f"  explorer {label:<45} {seconds:5.1f} s, peak memory {peak:>5} MB")
+
+
+def bench_curves(full: bool) -> None:
+    """Time and peak memory against size, each point in its own process."""
+    import json
+
+    sizes = [(10_000, 1_000), (100_000, 1_000), (100_000, 10_000), (1_000_000, 10_000)]
+    if not full:
+        sizes = [(10_000, 1_000), (30_000, 1_000), (100_000, 1_000)]
+    print("\nCost curve: synthetic coverages (jittered grid sources, Voronoi targets)")
+    print(
+        f"  {'sources':>9} {'targets':>8} {'explorer':>10} {'tobler':>10} {'ratio':>6} "
+        f"{'dask (2 workers)':>17} {'peak MB':>8}"
+    )
+    previous = None
+    for n, k in sizes:
+        flags = ["--peer"] if n <= 100_000 else []
+        if full or n <= 30_000:
+            flags.append("--dask")
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.curve", str(n), str(k), *flags],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        point = json.loads(out.strip().splitlines()[-1])
+        tobler = point.get("tobler_seconds")
+        dask_time = point.get("dask_seconds")
+        growth = ""
+        if previous and previous[1] == k:
+            growth = (
+                f"  x{point['seconds'] / previous[0]:.1f} time for x{n / previous[2]:.0f} sources"
+            )
+        print(
+            f"  {point['sources']:>9,} {point['targets']:>8,} {point['seconds']:>9.2f}s "
+            + (
+                f"{tobler:>9.2f}s {tobler / point['seconds']:>5.1f}x "
+                if tobler
+                else f"{'-':>10} {'-':>6} "
+            )
+            + (
+                f"{dask_time:>9.2f}s {'same' if point['dask_identical'] else 'DIFF':>7}"
+                if dask_time
+                else f"{'-':>17}"
+            )
+            + f" {point['peak_mb']:>8.0f}{growth}"
+        )
+        previous = (point["seconds"], k, n)
+
+
 def bench_maps(election, layer: gpd.GeoDataFrame) -> None:
     from explorer import render
 
@@ -117,27 +243,9 @@ def bench_maps(election, layer: gpd.GeoDataFrame) -> None:
         return folder / "runoff-explore.html"
 
     def ours_county():
-        frame = layer.to_crs("EPSG:4326").assign(match="exact")
-        share = frame["A"] / (frame["A"] + frame["B"]).replace(0, np.nan)
-        styled = render.style_share(share, "A")
-        tips = [
-            render._tip(p, [("A", f"{a:.0f}"), ("B", f"{b:.0f}")])
-            for p, a, b in zip(frame["precinct"], frame["A"], frame["B"])
-        ]
-        outline = gpd.GeoDataFrame(geometry=[frame.union_all()], crs=frame.crs)
-        fmap, facts = render.choropleth(
-            frame,
-            styled,
-            tips,
-            title="LA County precincts, June 2018",
-            subtitle="synthetic votes",
-            layers=render.MapLayers(outline),
-            layer_name="Precincts",
-            tiles="none",
-            tolerance=40,
-        )
+        path, facts = precinct_map(layer, folder / "county.html")
         ours_county.coverage_valid = facts["coverage_valid"]
-        return render.save_html(fmap, folder / "county.html")
+        return path
 
     def explore_county():
         fmap = layer.to_crs("EPSG:4326").explore(column="A", tiles=None)
@@ -160,11 +268,33 @@ def bench_maps(election, layer: gpd.GeoDataFrame) -> None:
     print(f"  (b) simplified coverage free of gaps and overlaps: {ours_county.coverage_valid}")
 
 
-def main() -> int:
-    os.environ.setdefault("EXPLORER_DATA_MIRROR", str(Path("../shared/data/mirror").resolve()))
+SECTIONS = ("apportion", "maps", "large-map", "end-to-end", "curves")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="large runs too: 1M-precinct cost curve, 6x LA County map",
+    )
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run some sections")
+    args = parser.parse_args(argv)
+    chosen = args.only or list(SECTIONS)
+    mirror = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mirror"
+    if mirror.is_dir():
+        os.environ.setdefault("EXPLORER_DATA_MIRROR", str(mirror))
     election, layer, hoods = county_inputs()
-    bench_apportion(layer, hoods)
-    bench_maps(election, layer)
+    if "apportion" in chosen:
+        bench_apportion(layer, hoods)
+    if "maps" in chosen:
+        bench_maps(election, layer)
+    if "large-map" in chosen:
+        bench_large_map(layer, 6 if args.full else 2)
+    if "end-to-end" in chosen:
+        bench_end_to_end()
+    if "curves" in chosen:
+        bench_curves(args.full)
     return 0
 
 

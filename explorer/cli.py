@@ -427,7 +427,10 @@ def map_command(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
     scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
-    tolerance: Annotated[float, typer.Option(help="Simplification in metres (0: none).")] = 15.0,
+    tolerance: Annotated[
+        float | None,
+        typer.Option(help="Simplification in metres (0: none; default grows with the map)."),
+    ] = None,
     min_votes: MinVotes = 100,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
     svg: Annotated[Path | None, typer.Option(help="Also write a static SVG here.")] = None,
@@ -449,6 +452,12 @@ def map_command(
     _print_notes(chosen)
     if not facts["coverage_valid"]:
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
+    if facts["features"] > render.HEAVY_MAP:
+        note(
+            f"note: {facts['features']:,} areas make a heavy page that browsers open slowly; "
+            "for a whole state or the nation map --by neighbourhood (or another target "
+            f"layer), or raise --tolerance (now {facts['tolerance']:g} m)"
+        )
     render.save_html(fmap, target)
     size = target.stat().st_size
     echo(

@@ -434,7 +434,7 @@ class Election:
         by: str = "precinct",
         tiles: str = "light",
         scheme: str = "fixed",
-        tolerance: float = 15.0,
+        tolerance: float | None = None,
         min_votes: float = 100,
     ):
         """An interactive folium map (renders inline in Jupyter)."""
@@ -448,7 +448,7 @@ class Election:
         by="precinct",
         tiles="light",
         scheme="fixed",
-        tolerance=15.0,
+        tolerance=None,
         min_votes=100,
     ):
         """The map, facts about it (feature count, coverage validity) and its parts."""

@@ -41,6 +41,10 @@ CATEGORICAL = [
 ]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
+#: above this many areas the map draws on a canvas instead of one SVG path per area
+CANVAS_ABOVE = 5_000
+#: above this many areas a folium page gets heavy (measured: see the README benchmarks)
+HEAVY_MAP = 20_000
 CONTEXT_DECIMALS = 5  # about 1 m, for lines drawn over the choropleth
 COORDINATE_DECIMALS = (
     6  # about 0.1 m: coarser rounding can pinch thin precincts and break the coverage
@@ -231,17 +235,27 @@ def _round(geoms: np.ndarray, decimals: int = CONTEXT_DECIMALS) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
 
 
+def auto_tolerance(features: int) -> float:
+    """Simplification in metres that keeps pages light as maps grow: 15 m up to 1,000
+    areas, then growing with the square root of the count (about 31 m for LA County)."""
+    return float(round(max(15.0, 15.0 * np.sqrt(features / 1_000)), 1))
+
+
 def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.ndarray, bool]:
     """Simplify a polygon coverage keeping shared edges shared, in an equal-area CRS; return
-    lon/lat geometries rounded to ~1 m and whether the result is still a valid coverage."""
+    lon/lat geometries, rounded as coarsely as keeps the coverage free of gaps and overlaps
+    (6 decimals, about 0.1 m; 7 where rounding pinches a thin sliver; else unrounded), and
+    whether the result is a valid coverage."""
     area_crs = equal_area_crs_for(frame)
     metric = frame.geometry.to_crs(area_crs).values
     if tolerance > 0:
         metric = shapely.coverage_simplify(metric, tolerance, simplify_boundary=True)
     lonlat = gpd.GeoSeries(metric, crs=area_crs).to_crs("EPSG:4326").values
-    rounded = shapely.make_valid(_round(lonlat, COORDINATE_DECIMALS))
-    valid = bool(shapely.coverage_is_valid(rounded))
-    return rounded, valid
+    for decimals in (COORDINATE_DECIMALS, COORDINATE_DECIMALS + 1):
+        rounded = shapely.make_valid(_round(lonlat, decimals))
+        if shapely.coverage_is_valid(rounded):
+            return rounded, True
+    return lonlat, bool(shapely.coverage_is_valid(lonlat))
 
 
 def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
@@ -432,7 +446,7 @@ def choropleth(
     layers: MapLayers,
     layer_name: str,
     tiles: str = "light",
-    tolerance: float = 15.0,
+    tolerance: float | None = None,
     notes: list[str] | None = None,
 ) -> tuple[folium.Map, dict]:
     """A folium map: the choropleth, context layers, legend, title and source line.
@@ -443,6 +457,8 @@ def choropleth(
     if tiles not in TILES:
         raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
     features = features.reset_index(drop=True)
+    if tolerance is None:
+        tolerance = auto_tolerance(len(features))
     geoms, coverage_ok = simplify_coverage(features, tolerance)
     inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
     properties = []
@@ -461,8 +477,9 @@ def choropleth(
         properties.append({"s": style, "t": tip})
     data = _feature_collection(geoms, properties)
     bounds = to_lonlat(layers.outline).total_bounds
+    canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
     fmap = folium.Map(
-        tiles=TILES[tiles], control_scale=True, prefer_canvas=False, zoom_control=True
+        tiles=TILES[tiles], control_scale=True, prefer_canvas=canvas, zoom_control=True
     )
     _inline_leaflet(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -477,7 +494,12 @@ def choropleth(
     )
     legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
     root.html.add_child(folium.Element(legend))
-    facts = {"features": len(features), "coverage_valid": coverage_ok}
+    facts = {
+        "features": len(features),
+        "coverage_valid": coverage_ok,
+        "tolerance": tolerance,
+        "canvas": canvas,
+    }
     return fmap, facts
 
 

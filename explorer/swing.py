@@ -34,7 +34,7 @@ class Swing:
         self,
         by: str = "precinct",
         tiles: str = "light",
-        tolerance: float = 15.0,
+        tolerance: float | None = None,
         min_votes: float = 100,
     ):
         """A diverging folium map of the swing."""
@@ -129,7 +129,7 @@ def swing_map(
     swing: Swing,
     by: str = "precinct",
     tiles: str = "light",
-    tolerance: float = 15.0,
+    tolerance: float | None = None,
     min_votes: float = 100,
 ):
     """A diverging map of the change; returns the folium map and facts about it."""
