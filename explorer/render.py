@@ -41,6 +41,7 @@ CATEGORICAL = [
 ]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
+METRES_PER_DEGREE = 111_320.0  # of latitude, near enough everywhere
 #: above this many areas the map draws on a canvas instead of one SVG path per area
 CANVAS_ABOVE = 5_000
 #: above this many areas a folium page gets heavy (measured: see the README benchmarks)
@@ -242,15 +243,16 @@ def auto_tolerance(features: int) -> float:
 
 
 def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[np.ndarray, bool]:
-    """Simplify a polygon coverage keeping shared edges shared, in an equal-area CRS; return
-    lon/lat geometries, rounded as coarsely as keeps the coverage free of gaps and overlaps
+    """Simplify a polygon coverage keeping shared edges shared (``tolerance`` in metres);
+    return lon/lat geometries, rounded as coarsely as keeps the coverage free of gaps and overlaps
     (6 decimals, about 0.1 m; 7 where rounding pinches a thin sliver; else unrounded), and
     whether the result is a valid coverage."""
-    area_crs = equal_area_crs_for(frame)
-    metric = frame.geometry.to_crs(area_crs).values
+    # simplify where the map is drawn: a coverage simplified in metres and then reprojected
+    # can lose its validity (the projection bends nearly touching edges across each other)
+    lonlat = frame.geometry.to_crs("EPSG:4326").values
     if tolerance > 0:
-        metric = shapely.coverage_simplify(metric, tolerance, simplify_boundary=True)
-    lonlat = gpd.GeoSeries(metric, crs=area_crs).to_crs("EPSG:4326").values
+        degrees = tolerance / METRES_PER_DEGREE  # along a meridian; stricter along parallels
+        lonlat = shapely.coverage_simplify(lonlat, degrees, simplify_boundary=True)
     for decimals in (COORDINATE_DECIMALS, COORDINATE_DECIMALS + 1):
         rounded = shapely.make_valid(_round(lonlat, decimals))
         if shapely.coverage_is_valid(rounded):

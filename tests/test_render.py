@@ -191,3 +191,15 @@ def test_published_files_are_world_readable(tmp_path, capsys):
     target = tmp_path / "m.html"
     assert main(["map", "ca34-2017-general", "--tiles", "none", "-o", str(target)]) == 0
     assert target.stat().st_mode & 0o044 == 0o044
+
+
+def test_large_maps_switch_to_canvas_and_coarser_simplification(tmp_path):
+    from bench.run import precinct_map
+    from bench.synthetic import jittered_grid
+
+    grid = jittered_grid(6_400, seed=9).assign(precinct=lambda f: f.index.astype(str))
+    path, facts = precinct_map(grid, tmp_path / "grid.html")
+    assert facts["canvas"] and facts["coverage_valid"] and facts["features"] == 6_400
+    assert facts["tolerance"] == render.auto_tolerance(6_400) == 37.9
+    assert "preferCanvas" in path.read_text()
+    assert render.auto_tolerance(185) == 15.0
