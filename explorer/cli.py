@@ -105,61 +105,31 @@ class ElectionSource:
 
 
 _OWN = "Your own election (instead of a catalog name)"
+
+
+def _own(kind, help_text: str) -> tuple:
+    """An option of the 'your own election' group: (type, typer option)."""
+    return kind, typer.Option(help=help_text, rich_help_panel=_OWN)
+
+
 _SOURCE_OPTIONS = {
     "data_dir": (Path | None, DataDir),
     "no_infer": (bool, NoInfer),
     "crosswalk": (Path | None, Crosswalk),
-    "returns": (Path | None, typer.Option(help="OpenElections-format CSV.", rich_help_panel=_OWN)),
-    "precincts": (
-        Path | None,
-        typer.Option(
-            help="Precinct layer: shapefile, zip, GeoPackage, GeoJSON or TopoJSON.",
-            rich_help_panel=_OWN,
-        ),
+    "returns": _own(Path | None, "OpenElections-format CSV."),
+    "precincts": _own(
+        Path | None, "Precinct layer: shapefile, zip, GeoPackage, GeoJSON or TopoJSON."
     ),
-    "precinct_id": (
-        str,
-        typer.Option(help="Precinct ID field of the layer.", rich_help_panel=_OWN),
-    ),
-    "district": (
-        Path | None,
-        typer.Option(
-            help="District boundary layer (default: the dissolved precincts).", rich_help_panel=_OWN
-        ),
-    ),
-    "office": (
-        str | None,
-        typer.Option(help="Office to keep (e.g. 'U.S. House').", rich_help_panel=_OWN),
-    ),
-    "contest_district": (
-        str | None,
-        typer.Option(help="District number to keep.", rich_help_panel=_OWN),
-    ),
-    "crs": (
-        str | None,
-        typer.Option(
-            help="CRS of a layer that declares none, e.g. EPSG:4326.", rich_help_panel=_OWN
-        ),
-    ),
-    "layer": (
-        str | None,
-        typer.Option(help="Layer to read from a multi-layer file.", rich_help_panel=_OWN),
-    ),
-    "neighbourhoods": (
-        Path | None,
-        typer.Option(help="Neighbourhood (target) layer.", rich_help_panel=_OWN),
-    ),
-    "neighbourhood_name": (
-        str,
-        typer.Option(help="Name field of the neighbourhood layer.", rich_help_panel=_OWN),
-    ),
-    "roads": (
-        Path | None,
-        typer.Option(
-            help="Road or freeway line layer to draw (labelled by name).", rich_help_panel=_OWN
-        ),
-    ),
-    "title": (str | None, typer.Option(help="Title for maps and tables.", rich_help_panel=_OWN)),
+    "precinct_id": _own(str, "Precinct ID field of the layer."),
+    "district": _own(Path | None, "District boundary layer (default: the dissolved precincts)."),
+    "office": _own(str | None, "Office to keep (e.g. 'U.S. House')."),
+    "contest_district": _own(str | None, "District number to keep."),
+    "crs": _own(str | None, "CRS of a layer that declares none, e.g. EPSG:4326."),
+    "layer": _own(str | None, "Layer to read from a multi-layer file."),
+    "neighbourhoods": _own(Path | None, "Neighbourhood (target) layer."),
+    "neighbourhood_name": _own(str, "Name field of the neighbourhood layer."),
+    "roads": _own(Path | None, "Road or freeway line layer to draw (labelled by name)."),
+    "title": _own(str | None, "Title for maps and tables."),
 }
 
 

@@ -44,16 +44,22 @@ def _pair_task(part: gpd.GeoDataFrame, targets: list[gpd.GeoDataFrame], engine: 
     )
 
 
-def _client(scheduler: str | None):
-    if scheduler is None:
-        return None
+def _require_dask() -> None:
     try:
-        from distributed import Client
+        import dask_geopandas  # noqa: F401
+        import distributed  # noqa: F401
     except ImportError:
         raise ExplorerError(
             "the dask backend needs dask-geopandas and distributed",
             hint="pip install 'explorer[dask]'",
         ) from None
+
+
+def _client(scheduler: str | None):
+    if scheduler is None:
+        return None
+    from distributed import Client
+
     try:
         return Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as exc:
@@ -69,14 +75,10 @@ def piece_areas_dask(
     npartitions: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Like :func:`explorer.apportion.piece_areas`, computed partition by partition on dask."""
-    try:
-        import dask
-        import dask_geopandas
-    except ImportError:
-        raise ExplorerError(
-            "the dask backend needs dask-geopandas and distributed",
-            hint="pip install 'explorer[dask]'",
-        ) from None
+    _require_dask()
+    import dask
+    import dask_geopandas
+
     source_frame = gpd.GeoDataFrame(
         {"_row": np.arange(len(sources))}, geometry=sources.geometry.values, crs=sources.crs
     )

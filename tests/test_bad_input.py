@@ -58,6 +58,13 @@ def assert_one_line_error(code, err, *fragments):
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def ledger_of(capsys, tmp_path, frame: gpd.GeoDataFrame) -> tuple[int, str, str]:
+    """Run `explorer ledger` on the default returns and this precinct layer."""
+    frame.to_file(tmp_path / "p.gpkg")
+    args = own(returns_csv(tmp_path / "r.csv"), tmp_path / "p.gpkg")
+    return run(capsys, "ledger", *args, "--out-dir", tmp_path)
+
+
 def map_fails(capsys, tmp_path, args, *fragments):
     target = tmp_path / "out.html"
     code, _, err = run(capsys, "map", *args, "-o", target, "--tiles", "none")
@@ -154,14 +161,7 @@ def test_self_intersecting_ring_is_repaired_and_counted(capsys, tmp_path, real_p
     bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
     frame = real_polygons.copy()
     frame.loc[0, "geometry"] = bowtie
-    frame.to_file(tmp_path / "p.gpkg")
-    code, _, err = run(
-        capsys,
-        "ledger",
-        *own(returns_csv(tmp_path / "r.csv"), tmp_path / "p.gpkg"),
-        "--out-dir",
-        tmp_path,
-    )
+    code, _, err = ledger_of(capsys, tmp_path, frame)
     assert code == 0
     assert "repaired 1 invalid precinct polygons" in err
 
@@ -170,14 +170,7 @@ def test_empty_and_null_geometries_are_dropped_and_reported(capsys, tmp_path, re
     frame = real_polygons.copy()
     frame.loc[1, "geometry"] = None
     frame.loc[2, "geometry"] = shapely.Polygon()
-    frame.to_file(tmp_path / "p.gpkg")
-    code, out, err = run(
-        capsys,
-        "ledger",
-        *own(returns_csv(tmp_path / "r.csv"), tmp_path / "p.gpkg"),
-        "--out-dir",
-        tmp_path,
-    )
+    code, out, err = ledger_of(capsys, tmp_path, frame)
     assert code == 0
     assert "dropped 2 precinct polygons with empty or null geometry" in err
     lost = sorted(frame.loc[[1, 2], "PCT"])
@@ -200,14 +193,7 @@ def test_duplicate_precinct_ids_are_dissolved_and_reported(capsys, tmp_path, rea
     frame = real_polygons.copy()
     lost = frame.loc[1, "PCT"]
     frame.loc[1, "PCT"] = frame.loc[0, "PCT"]
-    frame.to_file(tmp_path / "p.gpkg")
-    code, out, err = run(
-        capsys,
-        "ledger",
-        *own(returns_csv(tmp_path / "r.csv"), tmp_path / "p.gpkg"),
-        "--out-dir",
-        tmp_path,
-    )
+    code, out, err = ledger_of(capsys, tmp_path, frame)
     assert code == 0
     assert "dissolved 1 duplicated precinct ID(s)" in err
     assert f"Unmapped precincts: {lost}" in out
