@@ -58,11 +58,6 @@ class ElectionSpec:
     freeways: LayerSpec | None = None
 
 
-def _keep_attrs(new, old):
-    new.attrs = dict(old.attrs)
-    return new
-
-
 def _definitions() -> dict:
     return catalog._read_toml(catalog.config_file("elections.toml"))
 
@@ -320,7 +315,9 @@ class Election:
             return self.apportion(**options)
         if by in ("precinct", "precincts"):
             mapped = self.precincts[self.precincts["match"] != "none"].copy()
-            return mapped.rename(columns={"precinct": "name"}).pipe(_keep_attrs, mapped)
+            renamed = mapped.rename(columns={"precinct": "name"})
+            renamed.attrs = dict(mapped.attrs)
+            return renamed
         raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
 
     def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):

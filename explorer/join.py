@@ -327,13 +327,6 @@ def add_result_columns(frame: pd.DataFrame, candidates: list[str]) -> pd.DataFra
     return frame
 
 
-def shares(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each candidate's share of the total, per row (NaN where no votes were cast)."""
-    candidates = frame.attrs["candidates"]
-    total = frame[candidates].sum(axis=1).replace(0, np.nan)
-    return frame[candidates].div(total, axis=0)
-
-
 def vote_ledger(features: pd.DataFrame, totals: pd.Series | None = None) -> pd.DataFrame:
     """For every candidate: returns = sum of the mapped classes + unmapped.
 

@@ -580,11 +580,3 @@ def save_static(
         fig.savefig(temporary, format=suffix, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return Path(target)
-
-
-def map_json_size(fmap: folium.Map) -> int:
-    """Bytes of the rendered page (for benchmarks)."""
-    return len(fmap.get_root().render().encode("utf-8"))
-
-
-__all__ = ["choropleth", "json", "save_html", "save_static"]
