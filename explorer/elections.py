@@ -327,20 +327,44 @@ class Election:
         areas = self.areas(by, **options)
         return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
 
-    def ask(self, question: str, min_votes: float = 100, fmt: str = "table", **options) -> str:
-        """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
-        from explorer.ask import answer, parse_question
+    def ask(self, question: str, min_votes: float = 100, **options):
+        """Answer a question as a reporter types it ("did Ahn carry Westlake?", "who came
+        third in the primary?"). Returns an :class:`explorer.ask.Answer` (print it, or
+        ``.to_dict()``); the election is this one unless the text names another election of
+        the same contest. Questions the data cannot answer come back with ``refused=True``."""
+        from explorer.ask import ask
 
-        parsed = parse_question(question)
-        areas = self.areas("neighbourhood", **options)
-        return answer(
-            parsed,
-            areas,
-            self.candidates,
-            min_votes=min_votes,
-            methods=self.methods_note(areas),
-            fmt=fmt,
-        )
+        others = [self.related_election(name) for name in self.related()]
+        return ask(self, question, others=others, min_votes=min_votes, **options)
+
+    def related(self) -> list[str]:
+        """Other catalog elections of the same contest (same office, district and boundary),
+        such as the primary of a runoff; none for an election from your own files."""
+        spec = self.spec
+        if spec.name not in election_names() or election_spec(spec.name) != spec:
+            return []
+        same = []
+        for name in election_names():
+            if name == spec.name:
+                continue
+            other = election_spec(name)
+            if (other.office, other.district, other.boundary_id, other.boundary) == (
+                spec.office,
+                spec.district,
+                spec.boundary_id,
+                spec.boundary,
+            ) and (other.date is None or spec.date is None or other.date.year == spec.date.year):
+                same.append(name)
+        return same
+
+    def related_election(self, name: str) -> Election:
+        """A related election, loaded once with this one's options."""
+        cache = self.__dict__.setdefault("_related", {})
+        if name not in cache:
+            cache[name] = load_election(
+                name, data_dir=self.data_dir, infer=self.infer, crosswalk=self.crosswalk
+            )
+        return cache[name]
 
     def map_parts(
         self,
