@@ -336,6 +336,7 @@ def rank_command(
             election=chosen.name,
             candidate=name,
             by=by,
+            margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
             too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
             ledger=chosen.ledger_summary,
             methods=methods,
@@ -345,7 +346,8 @@ def rank_command(
     else:
         text = "\n".join(
             [
-                f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+                f"{chosen.spec.title}: {by}s ranked by {name}'s share; margin = {name}'s "
+                "share minus the strongest other candidate's (rival), in points",
                 outputs.format_frame(rounded(ranked), fmt),
                 (
                     f"\nToo few votes to call (under {min_votes:,.0f}): "
@@ -366,7 +368,7 @@ def rank_command(
 @app.command()
 @election_options
 def ask(
-    question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
+    question: Annotated[str, typer.Argument(help='e.g. "did Ahn carry Westlake?"')],
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
@@ -376,14 +378,28 @@ def ask(
     *,
     source: ElectionSource,
 ) -> None:
-    """Answer a plain question: which neighbourhoods favoured X; where did X win; how did X
-    do in PLACE; who won PLACE."""
-    from explorer.ask import parse_question
-
-    parse_question(question)  # refuse unsupported phrasing before loading any data
+    """Answer a question as a reporter types it: who won a place, where a candidate was
+    strongest, top N, shares, votes, margins, precincts won, totals, comparisons, place in
+    the field, primary-to-runoff change. The election comes from the text ("in the
+    primary") or --election. Questions the data cannot answer are refused, with the reason
+    (exit 2)."""
     chosen = source.load(election)
     options = _apportion_options(chosen, weights, backend, scheduler)
-    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
+    answer = chosen.ask(question, min_votes=min_votes, **options)
+    if fmt == "json":
+        echo(outputs.json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    elif answer.refused:
+        for line in answer.headline.splitlines():
+            note(f"explorer: {line}")
+    elif fmt in ("csv", "markdown") and answer.table is not None:
+        from explorer.ask import rounded
+
+        echo(answer.headline)
+        echo(outputs.format_frame(rounded(answer.table), fmt))
+    else:
+        echo(str(answer))
+    if answer.refused:
+        raise typer.Exit(2)
 
 
 @app.command("map")
@@ -497,7 +513,7 @@ def candidate_slug(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code here
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2
@@ -523,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)"
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from explorer.errors import ExplorerError
 CANDIDATE_SCORE = 80  # rapidfuzz ratio (0-100) at which a misspelt surname counts
 PLACE_SCORE = 88  # places are many and short words collide ("Bell", "Ball"): stricter
 SUGGEST_SCORE = 60  # below the threshold but worth a "did you mean"
+PLACE_SUGGEST_SCORE = 75
 PARTICLES = {"de", "la", "del", "van", "von", "der", "los", "las", "jr", "sr", "ii", "iii", "st"}
 
 
@@ -194,6 +195,6 @@ def suggest_places(name: str, places: list[str], limit: int = 3) -> list[str]:
     out: list[str] = []
     for variant, score, _ in found:
         place = variants[variant][0]
-        if score >= SUGGEST_SCORE and place not in out:
+        if score >= PLACE_SUGGEST_SCORE and place not in out:
             out.append(place)
     return out[:limit]

@@ -105,8 +105,13 @@ def ask(
     with the reason, never an exception.
     """
     everyone = {e.name: e for e in [election, *others]}
-    parsed = parse(question, [ballot(e) for e in everyone.values()], place_names(election),
-                   election.name)  # fmt: skip
+    parsed = parse(
+        question,
+        [ballot(e) for e in everyone.values()],
+        place_names(election),
+        election.name,
+        precincts=list(election.wide.index),
+    )
     wanted = [n for n in (parsed.election, parsed.other_election) if n in everyone]
     needs_data = parsed.intent not in (None, "unanswerable")
     races = {n: race(everyone[n], min_votes, **options) for n in wanted} if needs_data else {}

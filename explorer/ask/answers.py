@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -167,6 +167,17 @@ def area_caveat(race: Race, rows: pd.DataFrame) -> str:
     """How much of these areas' votes rests on inferred geography, and partial coverage."""
     total = rows["total"].sum()
     parts = []
+    if race.area_kind == "precinct":
+        match = race.areas.set_index(race.label).loc[rows.index, "match"].to_numpy()
+        shares = {
+            kind: float(rows.loc[match == kind, "total"].sum() / total) if total else 0.0
+            for kind in ("inferred", "none")
+        }
+        return (
+            f"precinct figures are counted from the returns, not estimated; on the map, "
+            f"{pct(shares['inferred'])} of these {count(total)} votes sit on inferred geography "
+            f"and {pct(shares['none'])} have none."
+        )
     if "inferred_share" in rows and total > 0:
         inferred = float((rows["inferred_share"].fillna(0) * rows["total"]).sum() / total)
         parts.append(
@@ -205,9 +216,11 @@ def place_row(
 
     Raises :class:`Refusal` when the place lies outside the election or has too few votes.
     """
-    ranked, _ = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
+    ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     if place in ranked.index:
         return ranked.loc[place], "ranked", len(ranked)
+    if race.area_kind == "precinct" and place in too_few.index:  # counted, not estimated
+        return too_few.loc[place], "too few to rank", len(ranked)
     check_place(race, place, min_votes)
     raise Refusal(f"{place} has no votes in {race.short}")  # not reached: check_place refuses
 
@@ -216,6 +229,10 @@ def check_place(race: Race, place: str, min_votes: float) -> float:
     """The place's total votes; refuse when it is outside the election or too small."""
     rows = race.areas[race.areas[race.label] == place]
     total = float(rows["total"].sum()) if len(rows) else 0.0
+    if race.area_kind == "precinct":
+        if total <= 0:
+            raise Refusal(f"Precinct {place} reported no votes in {race.short}.")
+        return total
     if total < 0.5:
         raise Refusal(
             f"{place} is not in {race.district}: none of the votes of {race.short} fall there."
@@ -236,12 +253,28 @@ def votes_in(race: Race, place: str | None) -> pd.Series:
     return row[race.candidates].astype(float).sort_values(ascending=False)
 
 
+def called(race: Race, place: str) -> str:
+    """A place as an answer names it ("precinct 9000010C" for a precinct)."""
+    return f"precinct {place}" if race.area_kind == "precinct" else place
+
+
 def where(race: Race, place: str | None) -> str:
-    return f"in {place}" if place else f"in {race.district}"
+    return f"in {called(race, place)}" if place else f"in {race.district}"
 
 
-def about(place: str | None) -> str:
-    return "about " if place else ""  # area figures are estimates; race figures are counts
+def about(race: Race, place: str | None) -> str:
+    """ "about " for apportioned area figures (estimates); nothing for counts from returns."""
+    return "about " if place and race.area_kind != "precinct" else ""
+
+
+def precinct_view(race: Race) -> Race:
+    """The race with its result precincts (every one, from the returns) as the areas."""
+    areas = race.precincts.rename(columns={"precinct": "name"})
+    areas["inferred_share"] = (areas["match"] == "inferred").astype(float)
+    areas.attrs["candidates"] = list(race.candidates)
+    return replace(
+        race, areas=areas, label="name", area_kind="precinct", layer_title="the result precincts"
+    )
 
 
 # --- the answers ---------------------------------------------------------------------------
@@ -279,6 +312,8 @@ def answer(
             )
         if race is None:
             raise Refusal(f"No election {parsed.election!r} is loaded.")
+        if parsed.by == "precinct" and race.area_kind != "precinct":
+            race = precinct_view(race)
         _check_entities(parsed, race, races, min_votes)
         ANSWERS[parsed.intent](parsed, race, races, result, min_votes)
     except Refusal as refusal:
@@ -361,8 +396,8 @@ def _winner(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
             if verb == "won"
             else f"{first} got the most votes in {race.short} in {race.district}"
         ) + (
-            f": {pct(share[first])} ({about(place)}{count(votes[first])} of "
-            f"{about(place)}{count(total)} votes)" + (f", ahead of {rest}." if rest else ".")
+            f": {pct(share[first])} ({about(race, place)}{count(votes[first])} of "
+            f"{about(race, place)}{count(total)} votes)" + (f", ahead of {rest}." if rest else ".")
         )
     result.numbers = {
         "winner": "tie" if tie else first,
@@ -395,17 +430,30 @@ def _yes_no(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     share = mine[candidate] / mine.sum()
     result.candidate = candidate
     result.numbers.update({"answer": yes, "candidate_share": float(share)})
-    verdict = "carried" if won else "did not carry"
-    result.headline = (
-        f"{'Yes' if yes else 'No'}: {candidate} {verdict} {place} in {race.short} "
-        f"({pct(share)}). " + result.headline
-    )
+    if won:
+        result.headline = f"{'Yes' if yes else 'No'}: " + result.headline
+    else:
+        result.headline = (
+            f"{'Yes' if yes else 'No'}: {candidate} did not carry {place} in {race.short} "
+            f"({pct(share)}{plausible_for(race, parsed.place, candidate, min_votes)}). "
+            + result.headline
+        )
+
+
+def plausible_for(race: Race, place: str | None, candidate: str, min_votes: float) -> str:
+    """The plausible range of a candidate's share in a place, when the ranges exist."""
+    if not place:
+        return ""
+    row, _, _ = place_row(race, place, candidate, min_votes)
+    return plausible(row)
 
 
 def _candidate_numbers(race: Race, candidate: str, place: str | None, min_votes: float):
     """(row of numbers, position text) for a candidate in a place (via rank) or overall."""
     if place:
-        row, _, n_ranked = place_row(race, place, candidate, min_votes)
+        row, status, n_ranked = place_row(race, place, candidate, min_votes)
+        if status != "ranked":
+            return row, f"not ranked (under {min_votes:,.0f} votes)"
         return row, f"ranked {int(row['rank'])} of {n_ranked} {race.area_kind}s for {candidate}"
     summary = race.summary()
     votes = summary["votes"]
@@ -441,7 +489,7 @@ def _metric(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     share = f"{pct(row['share'])}{plausible(row)}"
     margin = f"{pts(row['margin'])} over {row['rival']}" if row["rival"] else "unopposed"
     there = where(race, place)
-    a = about(place)
+    a = about(race, place)
     if parsed.intent == "share":
         result.headline = f"{candidate} took {share} of the vote {there} in {race.short}."
     elif parsed.intent == "votes":
@@ -501,9 +549,9 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
         nxt = (ranked.iloc[::-1] if worst else ranked).iloc[1:4]
         then = ", ".join(f"{p} ({pct(r['share'])})" for p, r in nxt.iterrows())
         result.headline = (
-            f"{candidate} was {word} in {place} in {race.short}: {pct(row['share'])}"
-            f"{plausible(row)} (about {count(row['votes'])} of {count(row['total'])} votes)"
-            + (f"; then {then}." if then else ".")
+            f"{candidate} was {word} {where(race, place)} in {race.short}: {pct(row['share'])}"
+            f"{plausible(row)} ({about(race, place)}{count(row['votes'])} of "
+            f"{count(row['total'])} votes)" + (f"; then {then}." if then else ".")
         )
         result.place = place
     else:
@@ -527,6 +575,9 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
 
 def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
     candidate = parsed.candidate
+    if candidate is None:
+        _won_by_all(race, result, min_votes)
+        return
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     won = ranked[ranked["margin"] > 0]
     overall = race.summary().loc[candidate, "share"]
@@ -544,7 +595,8 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         )
     )
     result.details.append(
-        f"{candidate} beat their district-wide share ({pct(overall)}) in {len(above)} of them."
+        f"{candidate} beat their district-wide share ({pct(overall)}) in {len(above)} of them"
+        + (": " + ", ".join(above.index) + "." if len(above) else ".")
     )
     if len(too_few):
         result.details.append(
@@ -559,6 +611,24 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         "overall_share": float(overall),
     }
     result.caveats.append(area_caveat(race, won if len(won) else ranked))
+
+
+def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
+    """How many areas each candidate won (areas with at least ``min_votes``)."""
+    first = race.candidates[0]
+    ranked, too_few = rank(race.areas, first, label=race.label, min_votes=min_votes)
+    winners = ranked["winner"].value_counts()
+    kind = race.area_kind
+    result.headline = (
+        f"Of {len(ranked)} {kind}s with at least {min_votes:,.0f} votes in {race.short}: "
+        + ", ".join(f"{c} won {n}" for c, n in winners.items())
+        + "."
+    )
+    if len(too_few):
+        result.details.append(f"{len(too_few)} {kind}s with fewer votes are not counted.")
+    result.numbers = {"won": {str(c): int(n) for c, n in winners.items()}, "ranked": len(ranked)}
+    result.candidate = str(winners.index[0]) if len(winners) else None
+    result.caveats.append(area_caveat(race, ranked))
 
 
 def _precincts(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
@@ -688,10 +758,11 @@ def _compare_candidates(parsed: Parsed, race: Race, races, result: Answer, min_v
     share_a, share_b = votes[a] / total, votes[b] / total
     ahead, behind = (a, b) if votes[a] >= votes[b] else (b, a)
     gap = abs(share_a - share_b)
+    there = where(race, place)
     result.headline = (
-        f"{where(race, place).capitalize()} in {race.short}, {ahead} beat {behind} by "
-        f"{pts(gap)[1:]}: {a} {pct(share_a)} ({about(place)}{count(votes[a])} votes), "
-        f"{b} {pct(share_b)} ({about(place)}{count(votes[b])})."
+        f"{there[0].upper()}{there[1:]} in {race.short}, {ahead} beat {behind} by "
+        f"{pts(gap)[1:]}: {a} {pct(share_a)} ({about(race, place)}{count(votes[a])} votes), "
+        f"{b} {pct(share_b)} ({about(race, place)}{count(votes[b])})."
     )
     result.numbers = {
         "shares": {a: float(share_a), b: float(share_b)},
@@ -729,7 +800,7 @@ def _position(parsed: Parsed, race: Race, races, result: Answer, min_votes: floa
     ahead = f", behind {order[k - 2]} ({pct(votes.iloc[k - 2] / total)})" if k > 1 else ""
     result.headline = (
         f"{c} finished {_nth(k)} of {len(order)}{there} in {race.short} with "
-        f"{pct(votes[c] / total)} ({about(place)}{count(votes[c])} votes){ahead}."
+        f"{pct(votes[c] / total)} ({about(race, place)}{count(votes[c])} votes){ahead}."
     )
     result.candidate = c
     result.numbers = {

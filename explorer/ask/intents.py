@@ -49,8 +49,8 @@ KINDS = (
 KIND_NAMES = tuple(k.name for k in KINDS)
 
 # Kinds that need a candidate, and kinds that need a place.
-NEEDS_CANDIDATE = {"best", "worst", "top", "bottom", "won", "yes_no", "result", "share", "votes",
-                   "margin", "compare_places", "swing"}  # fmt: skip
+NEEDS_CANDIDATE = {"best", "worst", "top", "bottom", "yes_no", "result", "share", "votes",
+                   "margin", "swing"}  # fmt: skip
 NEEDS_PLACE = {"compare_places"}
 
 
@@ -77,6 +77,7 @@ class Parsed:
     other_election: str | None = None  # swing: the earlier election
     n: int | None = None
     ordinal: int | None = None
+    by: str | None = None  # "precinct" when the question is about precincts, not areas
     unknown: str = ""  # words left over where a name was expected
     refusal: str | None = None
     missing_data: str | None = None

@@ -92,7 +92,8 @@ STOP = set(
 
 DEMOGRAPHIC = (
     r"\b(?:asian|latin[oax]s?|latine|hispanic|black|white|african|korean|armenian|filipin[oa]s?|"
-    r"chinese|mexican|ethnic\w*|race|racial|women|men|female|male|gender|immigrants?)\b"
+    r"chinese|mexican|ethnic\w*|racial\w*|by race|race and|race or|women|men|female|male|gender|"
+    r"immigrants?)\b"
 )
 MISSING = [
     (
@@ -226,9 +227,15 @@ def _ordinal(text: str) -> int | None:
     return None
 
 
-def parse(text: str, ballots: list[Ballot], places: list[str], default: str) -> Parsed:
+def parse(
+    text: str,
+    ballots: list[Ballot],
+    places: list[str],
+    default: str,
+    precincts: list[str] = (),
+) -> Parsed:
     """Understand a question about one of ``ballots`` (the default: the one named ``default``)
-    over the areas named ``places``. Never raises for odd input: what it cannot place is
+    over the areas named ``places`` (and the result ``precincts``, by ID). Never raises for odd input: what it cannot place is
     left in ``Parsed.intent = None`` or ``Parsed.refusal``."""
     parsed = Parsed(text=" ".join(str(text).split()))
     clean = names.aliases().expand(text)
@@ -248,6 +255,12 @@ def parse(text: str, ballots: list[Ballot], places: list[str], default: str) -> 
     everyone = list(dict.fromkeys(c for b in ballots for c in b.candidates))
     tokens = clean.split()
     spans = _scan(tokens, everyone, places)
+    ids = {names.normalise(p): str(p) for p in precincts}
+    taken = {i for start, end, *_ in spans for i in range(start, end)}
+    for i, token in enumerate(tokens):
+        if token in ids and i not in taken and any(ch.isdigit() for ch in token):
+            spans = sorted([*spans, (i, i + 1, "place", ids[token], "precinct", 100.0)])
+            parsed.by = "precinct"
     masked = list(tokens)
     used: set[int] = set()
     for start, end, kind, name, how, _ in spans:
@@ -297,12 +310,18 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
             return "unanswerable"
     if has(SWING) and (mentioned or has(r"\bsince\b|\bbetween\b|\bfrom\b.*\bto\b")):
         return "swing"
-    if has(r"\bhow many (?:candidates|people|names|contenders|hopefuls|ran|were running)\b") or has(
+    if has(
+        r"\bhow many (?:candidates|names|contenders|hopefuls|ran|were running)\b|\bhow many people (?:ran|were running|were on|on the ballot)\b"
+    ) or has(
         r"\b(?:number|count) of candidates\b|\bsize of the field\b|\bhow (?:big|large|crowded) was the field\b"
     ):
         return "candidates"
-    if has(r"\bprecincts?\b") and (has(r"\bhow many\b|\bnumber of\b|\bcount\b") or n_cand):
-        return "precincts"
+    if has(r"\bprecincts?\b") and parsed.by is None:
+        if has(r"\bhow many\b|\bnumber of\b|\bcount\b") or (
+            n_cand and not has(BEST) and not has(WORST)
+        ):
+            return "precincts"
+        parsed.by = "precinct"  # "Ahn's best precinct": rank precincts, not areas
     parsed.ordinal = _ordinal(m)
     if (
         parsed.ordinal is not None
@@ -332,6 +351,7 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
     if n_place == 0 and (
         (has(r"\b(?:which|what|where|list|name|show)\b") and has(WIN) and not has(r"\bwho\b"))
         or (has(FAVOUR) and has(AREA))
+        or has(r"\b(?:out|over) ?perform\w*\b|\bbeat (?:his|her|their) (?:overall|district)")
         or has(r"\bwhere (?:was|were|is) CAND (?:ahead|leading|the winner|winning)\b")
     ):
         return "won"
@@ -364,6 +384,12 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         r"\bhow many\b|\btotal\b|\bturnout\b|\bcast\b|\bcounted\b|\bvoted\b|\bparticipat\w*\b|\bvotes\b|\bballots\b"
     ):
         return "total"
+    if n_place and has(
+        r"\bvote\b|\bresults?\b|\bbreakdown\b|\bhow did PLACE (?:vote|go|break)\b|\bwent\b"
+    ):
+        return "winner"  # "what was the vote in PLACE": the winner with the full breakdown
+    if n_place == 1 and not n_cand and not parsed.unknown and len(m.split()) <= 2:
+        return "winner"  # just a place name: who won it
     if parsed.unknown and has(r"\bhow did\b|\bdo in\b|\bshare\b|\bvotes\b|\bmargin\b"):
         return "result"  # about a person we do not know: refused later, by name
     if not n_cand and parsed.unknown and not n_place and has(r"\bwho won\b"):
