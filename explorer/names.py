@@ -79,7 +79,7 @@ def candidate_variants(name: str) -> dict[str, bool]:
     variants = {normalise(name): True}
     if len(words) >= 2:
         variants[f"{words[0]} {words[-1]}"] = True
-        variants[" ".join(words[-2:])] = len(words) > 2  # "de la fuente", "lee ahn"
+        variants.setdefault(" ".join(words[-2:]), True)  # "la fuente", "lee ahn"
     if words:
         variants.setdefault(words[-1], len(words[-1]) >= 5)
         for word in _given_words(name)[:-1]:

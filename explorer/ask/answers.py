@@ -312,6 +312,11 @@ def answer(
             )
         if race is None:
             raise Refusal(f"No election {parsed.election!r} is loaded.")
+        if parsed.election_unknown and parsed.intent != "swing":
+            raise Refusal(
+                f"The question names {parsed.election_unknown!r}, but no such election of this "
+                f"contest is loaded; loaded: {race.described}."
+            )
         if parsed.by == "precinct" and race.area_kind != "precinct":
             race = precinct_view(race)
         _check_entities(parsed, race, races, min_votes)

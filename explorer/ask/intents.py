@@ -74,6 +74,7 @@ class Parsed:
     place_notes: dict[str, str] = field(default_factory=dict)  # place -> "within: Little Tokyo"
     election: str | None = None
     election_named: bool = False  # the text chose the election
+    election_unknown: str = ""  # an election the text names that is not loaded ("May")
     other_election: str | None = None  # swing: the earlier election
     n: int | None = None
     ordinal: int | None = None

@@ -49,6 +49,12 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+MONTHS = "january february march april may june july august september october november december"
+ANY_ELECTION = (
+    r"\b(?:primar(?:y|ies)|run ?off|general election|special election|recall|"
+    r"(?:in|on|since) (?:" + "|".join(_words(MONTHS)) + r"))\b"
+)
+
 NUMBERS = {
     w: i
     for i, w in enumerate(
@@ -139,7 +145,7 @@ SWING = (
     r"added|slipp?\w*|declin\w*|rebound\w*|better than in|worse than in)\b"
 )
 BEST = r"\b(?:strongest|best|highest|most support|top|strong|biggest|dominat\w*|most popular)\b"
-WORST = r"\b(?:weakest|worst|lowest|least|poorest|weak|struggled|bottom|fewest|smallest|poorly)\b"
+WORST = r"\b(?:weakest|worst|lowest|least|poorest|weak|struggl\w*|bottom|fewest|smallest|poorly)\b"
 AREA = (
     r"\b(?:areas?|neighbou?rhoods?|places?|parts?|communit(?:y|ies)|precincts?|districts?|spots?)\b"
 )
@@ -246,6 +252,10 @@ def parse(
     order = sorted(ballots, key=lambda b: (b.date or dt.date.min, b.kind != "primary"))
     for _, _, words in named:
         clean = clean.replace(words, " ")
+    other = re.search(ANY_ELECTION, clean)
+    if other and not (other.group(0) == "general" and named):
+        parsed.election_unknown = other.group(0)
+        clean = clean.replace(other.group(0), " ")
     clean = re.sub(r"\b20\d\d\b", " ", clean)  # a year says nothing the date does not
     mentioned = list(dict.fromkeys(b.name for _, b, _ in named))
     parsed.election = mentioned[-1] if mentioned else default
