@@ -397,7 +397,7 @@ def _winner(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
         )
     else:
         result.headline = (
-            f"{first} {verb} {place or race.district} in {race.short}"
+            f"{first} {verb} {called(race, place) if place else race.district} in {race.short}"
             if verb == "won"
             else f"{first} got the most votes in {race.short} in {race.district}"
         ) + (
