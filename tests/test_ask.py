@@ -168,10 +168,25 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         k = 1 if intent in ("best", "worst") else min(n or 5, len(ranked))
         assert answer.numbers["places"] == order[:k]
         assert order[0] in answer.headline
+    elif intent == "won" and "majority" in answer.headline:
+        ranked, _ = rank(table, c)
+        assert nums["won"] == list(ranked.index[ranked["share"] > 0.5])
+    elif intent == "won" and isinstance(nums["won"], dict):  # areas won, every candidate
+        ranked, _ = rank(table, e.candidates[0])
+        assert nums["won"] == ranked["winner"].value_counts().to_dict()
     elif intent == "won":
         ranked, _ = rank(table, c)
         assert nums["won"] == list(ranked.index[ranked["winner"] == c])
         assert all(p in answer.headline for p in nums["won"])
+    elif intent == "closest":
+        shares = share_table(table[table["total"] >= 100], e.candidates)
+        top_two = np.sort(shares.to_numpy(), axis=1)[:, -2:]
+        gaps = pd.Series(top_two[:, 1] - top_two[:, 0], index=shares.index).sort_values()
+        assert list(nums["gaps"]) == list(gaps.index[: len(nums["gaps"])])
+        assert np.allclose(list(nums["gaps"].values()), gaps.iloc[: len(nums["gaps"])])
+    elif intent == "total" and "totals" in nums:  # areas with the most votes
+        totals = table.set_index("name")["total"].sort_values(ascending=False)
+        assert list(nums["totals"]) == list(totals.index[: len(nums["totals"])])
     elif intent == "precincts":
         joined = e.precincts  # every result precinct, with or without geometry
         assert nums["precincts"] == len(e.wide) == len(joined)
@@ -338,6 +353,22 @@ PHRASINGS = [
     ("What place did Cabildo come in the primary?", "position", CABILDO, None, PRIMARY, None),
     ("how many candidates ran in the primary", "candidates", None, None, PRIMARY, None),
     ("How many candidates were on the June ballot?", "candidates", None, None, GENERAL, None),
+    (
+        "In which neighborhoods did Ahn get more than half the vote?",
+        "won",
+        AHN,
+        None,
+        GENERAL,
+        None,
+    ),
+    ("Who won more neighborhoods, Gomez or Ahn?", "won", None, None, GENERAL, None),
+    ("How many neighbourhoods did Gomez win in the primary?", "won", GOMEZ, None, PRIMARY, None),
+    ("What was the margin in Eagle Rock?", "margin", GOMEZ, "Eagle Rock", GENERAL, None),
+    ("What was Gomez's margin of victory?", "margin", GOMEZ, None, GENERAL, None),
+    ("Where was the race closest?", "closest", None, None, GENERAL, None),
+    ("where was the primary closest", "closest", None, None, PRIMARY, None),
+    ("Which neighborhood had the most votes?", "total", None, "Koreatown", GENERAL, None),
+    ("Who won the most precincts?", "precincts", None, None, GENERAL, None),
     ("Where did Ahn lose the most ground since the primary?", "swing", AHN, None, GENERAL, None),
     ("where did Gomez improve most between April and June", "swing", GOMEZ, None, GENERAL, None),
     (
@@ -386,6 +417,9 @@ REFUSALS = [
     ("how many mail ballots did Gomez get", "ballot method"),
     ("how much money did Ahn raise", "campaign money"),
     ("why did Ahn lose", "not why"),
+    ("How many voters under 30 voted?", "ages"),
+    ("What was Becerra's margin?", "No candidate called 'Becerra'"),
+    ("Where did Kenneth Mejia do best?", "Kenneth Mejia ran in the primary"),
     ("how did Latino voters split", "demographic data"),
     ("who won in May", "no such election"),
     ("what is the weather", "Questions I can answer"),

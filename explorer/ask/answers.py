@@ -337,7 +337,8 @@ def _check_entities(parsed: Parsed, race: Race, races: dict[str, Race], min_vote
             text += f" {person} ran in {other.short} ({other.name}): {pct(share)} of the vote."
         raise Refusal(text)
     wanted = 2 if parsed.intent == "compare_candidates" else 1
-    needs = parsed.intent in NEEDS_CANDIDATE or parsed.intent == "compare_candidates"
+    optional = parsed.intent in ("margin", "won", "precincts") and parsed.unknown
+    needs = parsed.intent in NEEDS_CANDIDATE or parsed.intent == "compare_candidates" or optional
     if needs and len(parsed.candidates) < wanted:
         if parsed.unknown and not _looks_like_place(parsed):
             guess = names.best_candidate(parsed.unknown, race.candidates)
@@ -490,6 +491,9 @@ def _metric(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     candidate, place = parsed.candidate, parsed.place
     if place:
         check_place(race, place, min_votes)
+    if candidate is None:  # "what was the margin in Eagle Rock": the winner's
+        candidate = votes_in(race, place).index[0]
+        result.candidate = candidate
     row, position = _candidate_numbers(race, candidate, place, min_votes)
     share = f"{pct(row['share'])}{plausible(row)}"
     margin = f"{pts(row['margin'])} over {row['rival']}" if row["rival"] else "unopposed"
@@ -585,11 +589,17 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         return
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     won = ranked[ranked["margin"] > 0]
+    majority = re.search(
+        r"majority|(?:more|over) than half|over half|above 50", parsed.text.lower()
+    )
+    if majority:
+        won = ranked[ranked["share"] > 0.5]
     overall = race.summary().loc[candidate, "share"]
     above = ranked[ranked["share"] > overall]
     kind = race.area_kind
     result.headline = (
-        f"{candidate} won {len(won)} of {len(ranked)} {kind}s with at least "
+        f"{candidate} {'won a majority in' if majority else 'won'} {len(won)} of {len(ranked)} "
+        f"{kind}s with at least "
         f"{min_votes:,.0f} votes in {race.short}"
         + (
             ": "
@@ -636,6 +646,28 @@ def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
     result.caveats.append(area_caveat(race, ranked))
 
 
+def _closest(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
+    """Areas by the gap between their first and second candidates, closest first."""
+    table = race.areas.set_index(race.label)
+    table = table[table["total"] >= min_votes]
+    votes = table[race.candidates].to_numpy(dtype=float)
+    top_two = -np.sort(-votes, axis=1)[:, :2]
+    gap = pd.Series((top_two[:, 0] - top_two[:, 1]) / table["total"], index=table.index)
+    rows = table.assign(gap=gap).sort_values("gap").head(parsed.n or 5)
+    result.headline = (
+        f"Closest {race.area_kind}s in {race.short} (gap between the first two candidates): "
+        + ", ".join(f"{p} ({r['winner']} by {pts(r['gap'])[1:]})" for p, r in rows.iterrows())
+        + "."
+    )
+    result.place = rows.index[0]
+    result.table = rows[["total", "winner", "gap"]].rename(columns={"gap": "margin"})
+    result.numbers = {"gaps": {p: float(g) for p, g in rows["gap"].items()}}
+    result.details.append(
+        f"Among {len(table)} {race.area_kind}s with at least {min_votes:,.0f} votes."
+    )
+    result.caveats.append(area_caveat(race, rows))
+
+
 def _precincts(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
     table = race.precincts
     unmapped = table["match"] == "none"
@@ -677,6 +709,26 @@ def _precincts(parsed: Parsed, race: Race, races, result: Answer, min_votes: flo
 
 def _total(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
     place = parsed.place
+    if parsed.by == "area":  # which area had the most votes
+        table = race.areas.set_index(race.label)
+        fewest = re.search(r"fewest|lowest|least|smallest", parsed.text.lower()) is not None
+        rows = table[table["total"] >= 0.5].sort_values("total", ascending=fewest).head(5)
+        result.headline = (
+            f"{race.area_kind.capitalize()}s with the {'fewest' if fewest else 'most'} votes in "
+            f"{race.short}: "
+            + ", ".join(f"{p} ({about(race, p)}{count(t)})" for p, t in rows["total"].items())
+            + "."
+        )
+        result.table = rows[["total", "winner"]]
+        result.place = rows.index[0]
+        result.numbers = {"totals": {p: float(t) for p, t in rows["total"].items()}}
+        result.caveats.append(area_caveat(race, rows))
+        if re.search(r"\bturnout\b", parsed.text.lower()):
+            result.details.append(
+                "Turnout as a rate needs registered voters, which the returns do not carry; "
+                "these are votes counted, which also follow how many people live there."
+            )
+        return
     if place:
         total = check_place(race, place, min_votes)
         row = race.areas[race.areas[race.label] == place]
@@ -947,4 +999,5 @@ ANSWERS = {
     "position": _position,
     "candidates": _candidates,
     "swing": _swing,
+    "closest": _closest,
 }

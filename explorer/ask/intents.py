@@ -50,7 +50,7 @@ KIND_NAMES = tuple(k.name for k in KINDS)
 
 # Kinds that need a candidate, and kinds that need a place.
 NEEDS_CANDIDATE = {"best", "worst", "top", "bottom", "yes_no", "result", "share", "votes",
-                   "margin", "swing"}  # fmt: skip
+                   "swing"}  # fmt: skip
 NEEDS_PLACE = {"compare_places"}
 
 

@@ -91,7 +91,7 @@ STOP = set(
         community communities city versus vs favour favor favoured favored favours favors
         favourite favorite smallest poorest performance perform performed tally head ahead
         behind leads points point pts swing change changed shift since primary runoff general
-        say says said gone same fewest higher lower poorly well badly strongly fell rose dropped
+        say says said gone same close victory defeat win loss lose winning fewest higher lower poorly well badly strongly fell rose dropped
         improved grew grow improve areas spot spots did gave get got the"""
     )
 )
@@ -110,7 +110,8 @@ MISSING = [
         "demographic layer is loaded for this question",
     ),
     (
-        r"\b(?:age|ages|aged|young|younger|youth|old|older|elderly|seniors?|millennials?|boomers?)\b",
+        r"\b(?:age|ages|aged|young|younger|youth|old|older|elderly|seniors?|millennials?|boomers?)\b"
+        r"|\b(?:under|over|above|below) \d\d\b|\b\d\d (?:and|or) (?:older|younger|over|under)\b",
         "ages",
         "it needs voters' ages (a voter file); the returns only count votes per precinct",
     ),
@@ -347,6 +348,29 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         return "position"
     if n_place >= 2:
         return "compare_places"
+    if has(r"\b(?:most|more|fewest) precincts\b"):
+        parsed.candidates = []  # who won the most: every candidate's count
+        return "precincts"
+    if n_place == 0 and (
+        (has(r"\b(?:most|more) " + AREA[2:]) and has(WIN)) or has(r"\bhow many " + AREA[2:])
+    ):
+        if has(r"\b(?:most|more)\b"):
+            parsed.candidates = []  # who won more areas: every candidate's count
+        return "won"
+    if n_place == 0 and has(
+        r"\b(?:closest|tightest|narrowest|most competitive|close race|tossups?)\b"
+    ):
+        parsed.candidates = []
+        return "closest"
+    if (
+        n_place == 0
+        and not n_cand
+        and (has(AREA) or has(r"^where\b"))
+        and has(r"\b(?:most|highest|largest|biggest|fewest|lowest|least|smallest)\b")
+        and has(r"\bvotes?\b|\bturnout\b|\bballots\b|\bvoters\b")
+    ):
+        parsed.by = parsed.by or "area"
+        return "total"
     if n_cand >= 2 or (
         n_cand == 1 and parsed.unknown and has(r"\b(?:beat|versus|vs|v|against|or|and)\b")
     ):
@@ -373,6 +397,14 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         has(WIN) or has(r"\bwinner\b|\bmost votes\b")
     ):
         return "winner"
+    if n_cand == 0 and has(r"\bmargin\b|\bspread\b|\bby how much\b|\bhow close\b"):
+        return "margin"  # the winner's margin, in a place or the race
+    if (
+        n_place == 0
+        and n_cand
+        and has(r"\bmajority\b|\b(?:more|over) than half\b|\bover half\b|\babove 50\b")
+    ):
+        return "won"
     if n_cand:
         if has(
             r"\bmargin\b|\bwon by\b|\blost by\b|\bwin by\b|\bahead by\b|\bbehind\b|\bspread\b|\bgap\b|\blead\b|\bby how much\b"
