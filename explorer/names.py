@@ -192,7 +192,7 @@ def suggest_places(name: str, places: list[str], limit: int = 3) -> list[str]:
     variants = place_variants(places)
     wanted = aliases().expand(name)
     found = process.extract(wanted, list(variants), scorer=place_score, limit=limit * 3)
-    out: list[str] = []
+    out = [p for p in places if wanted and re.search(rf"\b{re.escape(wanted)}", normalise(p))]
     for variant, score, _ in found:
         place = variants[variant][0]
         if score >= PLACE_SUGGEST_SCORE and place not in out:

@@ -141,7 +141,8 @@ def pts(value: float) -> str:
 
 
 def count(value: float) -> str:
-    return f"{value:,.0f}"
+    """Whole votes with separators; a fraction of a vote (an apportioned estimate) as "<1"."""
+    return "<1" if 0 < value < 0.5 else f"{value:,.0f}"
 
 
 class Refusal(Exception):
@@ -349,12 +350,14 @@ def _check_entities(parsed: Parsed, race: Race, races: dict[str, Race], min_vote
             )
         raise Refusal("Which candidate? Candidates: " + ", ".join(race.candidates) + ".")
     if parsed.unknown and not parsed.places and _looks_like_place(parsed):
-        close = names.suggest_places(parsed.unknown, race.areas[race.label].astype(str).tolist())
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise Refusal(
-            f"{parsed.unknown.title()!r} is not a place in {race.layer_title}, so it is not "
-            f"in {race.district} as far as this data goes.{hint}"
+        voted = race.areas[race.areas["total"] >= 0.5] if len(race.areas) else race.areas
+        close = names.suggest_places(parsed.unknown, voted[race.label].astype(str).tolist())
+        where_not = (
+            f". Did you mean {', '.join(close)}?"
+            if close
+            else f", so it is not in {race.district} as far as this data goes."
         )
+        raise Refusal(f"{parsed.unknown.title()!r} is not a place in {race.layer_title}{where_not}")
     if parsed.intent in ("compare_places",) and len(parsed.places) < 2:
         raise Refusal("Compare which two places? Name both.")
 
@@ -588,6 +591,8 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         _won_by_all(race, result, min_votes)
         return
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
+    if not len(ranked):
+        raise Refusal(f"No {race.area_kind} has {min_votes:,.0f} votes or more in {race.short}.")
     won = ranked[ranked["margin"] > 0]
     majority = re.search(
         r"majority|(?:more|over) than half|over half|above 50", parsed.text.lower()
@@ -632,6 +637,8 @@ def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
     """How many areas each candidate won (areas with at least ``min_votes``)."""
     first = race.candidates[0]
     ranked, too_few = rank(race.areas, first, label=race.label, min_votes=min_votes)
+    if not len(ranked):
+        raise Refusal(f"No {race.area_kind} has {min_votes:,.0f} votes or more in {race.short}.")
     winners = ranked["winner"].value_counts()
     kind = race.area_kind
     result.headline = (
@@ -650,6 +657,8 @@ def _closest(parsed: Parsed, race: Race, races, result: Answer, min_votes: float
     """Areas by the gap between their first and second candidates, closest first."""
     table = race.areas.set_index(race.label)
     table = table[table["total"] >= min_votes]
+    if not len(table) or len(race.candidates) < 2:
+        raise Refusal(f"No {race.area_kind} with {min_votes:,.0f} votes or more to compare.")
     votes = table[race.candidates].to_numpy(dtype=float)
     top_two = -np.sort(-votes, axis=1)[:, :2]
     gap = pd.Series((top_two[:, 0] - top_two[:, 1]) / table["total"], index=table.index)
