@@ -920,6 +920,7 @@ def _swing(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) 
     if missing:
         raise Refusal(f"{', '.join(missing)} did not run in {before.short}.")
     rival = next(f for f in finalists if f != candidate)
+    result.election_title += f"; compared with {before.described}"
 
     def head_to_head(frame: pd.DataFrame) -> pd.Series:
         pair = frame[candidate] + frame[rival]
