@@ -168,6 +168,10 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         k = 1 if intent in ("best", "worst") else min(n or 5, len(ranked))
         assert answer.numbers["places"] == order[:k]
         assert order[0] in answer.headline
+    elif intent == "won" and "lost" in nums:
+        ranked, _ = rank(table, c)
+        assert nums["lost"] == list(ranked.index[(ranked["winner"] != c)])
+        assert nums["lost"] and all(p in answer.headline for p in nums["lost"])
     elif intent == "won" and "majority" in answer.headline:
         ranked, _ = rank(table, c)
         assert nums["won"] == list(ranked.index[ranked["share"] > 0.5])
@@ -369,6 +373,19 @@ PHRASINGS = [
     ("where was the primary closest", "closest", None, None, PRIMARY, None),
     ("Which neighborhood had the most votes?", "total", None, "Koreatown", GENERAL, None),
     ("Who won the most precincts?", "precincts", None, None, GENERAL, None),
+    ("Did Gomez lose anywhere?", "won", GOMEZ, None, GENERAL, None),
+    ("Which neighborhoods did Ahn lose in the primary?", "won", AHN, None, PRIMARY, None),
+    ("What share did the winner get in Chinatown?", "share", AHN, "Chinatown", GENERAL, None),
+    (
+        "Which candidate did best in Eagle Rock in April?",
+        "winner",
+        None,
+        "Eagle Rock",
+        PRIMARY,
+        None,
+    ),
+    ("Did anyone get a majority in the primary?", "winner", None, None, PRIMARY, None),
+    ("Rank the neighborhoods by Ahn's share", "top", AHN, None, GENERAL, 1000),
     ("Where did Ahn lose the most ground since the primary?", "swing", AHN, None, GENERAL, None),
     ("where did Gomez improve most between April and June", "swing", GOMEZ, None, GENERAL, None),
     (

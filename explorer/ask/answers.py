@@ -320,6 +320,11 @@ def answer(
             )
         if parsed.by == "precinct" and race.area_kind != "precinct":
             race = precinct_view(race)
+        if parsed.winner_ref:  # "the winner": whoever won the place or the race
+            if parsed.place:
+                check_place(race, parsed.place, min_votes)
+            parsed.candidates = [votes_in(race, parsed.place).index[0]]
+            result.candidate = parsed.candidate
         _check_entities(parsed, race, races, min_votes)
         ANSWERS[parsed.intent](parsed, race, races, result, min_votes)
     except Refusal as refusal:
@@ -407,6 +412,13 @@ def _winner(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
         ) + (
             f": {pct(share[first])} ({about(race, place)}{count(votes[first])} of "
             f"{about(race, place)}{count(total)} votes)" + (f", ahead of {rest}." if rest else ".")
+        )
+    if re.search(r"majority|(?:more|over) than half|over 50", parsed.text.lower()):
+        has_majority = share[first] > 0.5
+        result.details.append(
+            f"{first} won a majority ({pct(share[first])})."
+            if has_majority
+            else f"No candidate won a majority: the leader, {first}, had {pct(share[first])}."
         )
     result.numbers = {
         "winner": "tie" if tie else first,
@@ -567,12 +579,18 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
         )
         result.place = place
     else:
+        everything = parsed.n is not None and parsed.n >= len(ranked)
+        lead = (
+            f"All {n} {kind}s ranked by {candidate}'s share in {race.short}: "
+            if everything
+            else f"The {n} {kind}s where {candidate} was {word} in {race.short}: "
+        )
         result.headline = (
-            f"The {n} {kind}s where {candidate} was {word} in {race.short}: "
+            lead
             + ", ".join(f"{p} ({pct(r['share'])}{plausible(r)})" for p, r in rows.iterrows())
             + "."
         )
-        if parsed.n and parsed.n > len(ranked):
+        if parsed.n and parsed.n > len(ranked) and parsed.n < 1000:
             result.details.append(
                 f"Only {len(ranked)} {kind}s have {min_votes:,.0f} votes or more."
             )
@@ -593,7 +611,7 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     if not len(ranked):
         raise Refusal(f"No {race.area_kind} has {min_votes:,.0f} votes or more in {race.short}.")
-    won = ranked[ranked["margin"] > 0]
+    won = ranked[ranked["margin"] < 0] if parsed.lost else ranked[ranked["margin"] > 0]
     majority = re.search(
         r"majority|(?:more|over) than half|over half|above 50", parsed.text.lower()
     )
@@ -603,7 +621,11 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
     above = ranked[ranked["share"] > overall]
     kind = race.area_kind
     result.headline = (
-        f"{candidate} {'won a majority in' if majority else 'won'} {len(won)} of {len(ranked)} "
+        ("Yes: " if parsed.lost and len(won) and re.match(r"(?i)did\b", parsed.text) else "")
+        + ("No: " if parsed.lost and not len(won) and re.match(r"(?i)did\b", parsed.text) else "")
+        + f"{candidate} "
+        + ("lost" if parsed.lost else "won a majority in" if majority else "won")
+        + f" {len(won)} of {len(ranked)} "
         f"{kind}s with at least "
         f"{min_votes:,.0f} votes in {race.short}"
         + (
@@ -625,7 +647,7 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         )
     result.table = won if len(won) else ranked.head(5)
     result.numbers = {
-        "won": list(won.index),
+        "lost" if parsed.lost else "won": list(won.index),
         "ranked": len(ranked),
         "above_overall": list(above.index),
         "overall_share": float(overall),
@@ -827,7 +849,8 @@ def _compare_candidates(parsed: Parsed, race: Race, races, result: Answer, min_v
     there = where(race, place)
     result.headline = (
         f"{there[0].upper()}{there[1:]} in {race.short}, {ahead} beat {behind} by "
-        f"{pts(gap)[1:]}: {a} {pct(share_a)} ({about(race, place)}{count(votes[a])} votes), "
+        f"{pts(gap)[1:]} ({about(race, place)}{count(abs(votes[a] - votes[b]))} votes): "
+        f"{a} {pct(share_a)} ({about(race, place)}{count(votes[a])} votes), "
         f"{b} {pct(share_b)} ({about(race, place)}{count(votes[b])})."
     )
     result.numbers = {

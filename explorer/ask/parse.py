@@ -312,8 +312,11 @@ def parse(
 
 def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
     """The intent of the masked question ``m`` (CAND and PLACE stand for the entities)."""
+    if not parsed.candidates and re.search(r"\bthe (?:winner|winning candidate)\b", m):
+        m = re.sub(r"\bthe (?:winner|winning candidate)\b", "CAND", m)
+        parsed.winner_ref = True
     has = lambda pattern: re.search(pattern, m) is not None  # noqa: E731
-    n_cand, n_place = len(parsed.candidates), len(parsed.places)
+    n_cand, n_place = len(parsed.candidates) + parsed.winner_ref, len(parsed.places)
     for pattern, what, why in MISSING:
         if has(pattern):
             parsed.missing_data = what
@@ -375,8 +378,26 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         n_cand == 1 and parsed.unknown and has(r"\b(?:beat|versus|vs|v|against|or|and)\b")
     ):
         return "compare_candidates"
-    if n_place == 1 and n_cand == 0 and has(r"\bwho\b") and (has(BEST) or has(WIN)):
+    if (
+        n_place == 1
+        and n_cand == 0
+        and has(r"\bwho\b|\b(?:which|what) candidate\b")
+        and (has(BEST) or has(WIN))
+    ):
         return "winner"
+    if n_place == 0 and n_cand == 0 and has(r"\bmajority\b|\b(?:more|over) than half\b|\bover 50"):
+        return "winner"  # "did anyone get a majority": the leader's share says
+    if (
+        n_place == 0
+        and n_cand
+        and has(r"\blos(?:e|t|ing)\b")
+        and (has(r"\b(?:where|anywhere|which|what)\b") or has(AREA))
+    ):
+        parsed.lost = True  # "where did Gomez lose", "did Gomez lose anywhere"
+        return "won"
+    if n_cand and has(r"\b(?:rank|order|sort|list)\b") and has(AREA) and _number(m) is None:
+        parsed.n = 1000  # every area, in order
+        return "top"
     parsed.n = _number(m)
     if parsed.n is not None and (has(AREA) or has(BEST) or has(WORST)) and parsed.n > 0:
         return "bottom" if has(WORST) else "top"
