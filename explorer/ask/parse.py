@@ -451,7 +451,12 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         r"\bvote\b|\bresults?\b|\bbreakdown\b|\bhow did PLACE (?:vote|go|break)\b|\bwent\b"
     ):
         return "winner"  # "what was the vote in PLACE": the winner with the full breakdown
-    if n_place == 1 and not n_cand and not parsed.unknown and len(m.split()) <= 2:
+    if (
+        n_place == 1
+        and not n_cand
+        and not parsed.unknown
+        and (len(m.split()) <= 2 or has(r"^(?:what|how) about\b"))
+    ):
         return "winner"  # just a place name: who won it
     if parsed.unknown and has(r"\bhow did\b|\bdo in\b|\bshare\b|\bvotes\b|\bmargin\b"):
         return "result"  # about a person we do not know: refused later, by name
