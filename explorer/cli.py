@@ -389,8 +389,9 @@ def ask(
     if fmt == "json":
         echo(outputs.json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     elif answer.refused:
-        for line in answer.headline.splitlines():
-            note(f"explorer: {line}")
+        for line in str(answer).splitlines():
+            if line:
+                note(f"explorer: {line}")
     elif fmt in ("csv", "markdown") and answer.table is not None:
         from explorer.ask import rounded
 
