@@ -220,9 +220,13 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
         note(f"note: {line}")
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
-    echo(
-        f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {len(chosen.wide)}"
-    )
+    reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
+    echo(f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {reported}")
+    reporting = chosen.ledger_summary.get("reporting")
+    if reporting:  # election night: say how much of the count is in
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(reporting))
     table = chosen.summary()
     totals = chosen.totals
     if totals is not None:
@@ -266,6 +270,10 @@ def ledger(
     echo(f"Vote ledger for {chosen.spec.title} ({chosen.name})")
     echo(outputs.format_frame(table))
     echo(describe_ledger(summary))
+    if summary.get("reporting"):  # election night: votes counted so far
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(summary["reporting"]))
     if summary["unmapped_precincts"]:
         echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
     if summary["unassigned_polygons"]:

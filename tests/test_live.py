@@ -1,0 +1,210 @@
+"""Election night: partial returns in the ledger, info, maps and the ask-facing answer;
+Clarity ENR snapshots; the watch loop on snapshots built from the real CA-34 runoff."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import NEIGHBOURHOODS, PRECINCTS_2018, RUNOFF
+
+from explorer import live, loaders
+from explorer.cli import main
+from explorer.elections import Election
+
+AD51_DEC = "openelections/openelections-data-ca/2017/20171205__ca__special__general__los_angeles__precinct.csv"
+CD34 = "unitedstates/districts/cds/2012/CA-34/shape.geojson"
+
+
+def runoff_table(general) -> pd.DataFrame:
+    return pd.read_csv(general._path(RUNOFF), dtype=str, keep_default_na=False)
+
+
+def night_snapshots(general, folder, batches=(21, 60, 120), seed=7) -> list:
+    """CSV snapshots of the real CA-34 runoff as an election night might publish them:
+    first a mail-like batch (a share of every precinct's ballots, election day blank), then
+    precinct batches whose election-day count is in. The last snapshot is the real final
+    count. The mail/election-day split is simulated (the file has no vote-method split)."""
+    table = runoff_table(general)
+    votes = table["votes"].astype(int).to_numpy()
+    mail = np.random.default_rng(seed).binomial(votes, 0.45)
+    precincts = table["precinct"].drop_duplicates().to_numpy()
+    order = np.random.default_rng(seed).permutation(precincts)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for step, count in enumerate((0, *batches, len(precincts))):
+        done = table["precinct"].isin(order[:count]).to_numpy()
+        snap = table.drop(columns="votes").assign(
+            mail=mail.astype(str),
+            election_day=np.where(done, (votes - mail).astype(str), ""),
+        )
+        path = folder / f"snapshot-{step:02d}.csv"
+        snap.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def snapshot_election(general, path, neighbourhoods=None) -> Election:
+    return Election.from_files(
+        returns=path,
+        precincts=general._path(PRECINCTS_2018),
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        district=general._path(CD34),
+        office="U.S. House",
+        contest_district="34",
+        name=path.stem,
+        neighbourhoods=neighbourhoods,
+    )
+
+
+@pytest.fixture(scope="module")
+def snapshots(general, tmp_path_factory):
+    return night_snapshots(general, tmp_path_factory.mktemp("night"))
+
+
+# --------------------------------------------------------------------------- partial state
+
+
+def test_mail_only_snapshot_is_partial_everywhere(general, snapshots):
+    night = snapshot_election(general, snapshots[0])
+    state = night.precincts.attrs["reporting"]
+    assert state["expected"] == 195 and state["reported"] == 0
+    assert state["partial"] == 195 and state["methods"] == {"mail": 195}
+    text = live.describe_reporting(state)
+    assert text.startswith("0 of 195 precincts reporting (0.0%); counted so far: mail in 195")
+
+
+def test_precinct_batch_counts_and_ledger_balance(general, snapshots):
+    night = snapshot_election(general, snapshots[1])
+    state = night.ledger_summary["reporting"]
+    assert (state["reported"], state["expected"]) == (21, 195)
+    assert state["methods"] == {"mail": 195, "election_day": 21}
+    final = general.wide[general.candidates].sum()
+    counted = night.ledger.loc[general.candidates, "returns"]
+    assert (counted < final.to_numpy()).all()  # a partial count, every vote in the ledger
+    assert int(night.ledger.loc["total", "returns"]) == state["votes_counted"]
+
+
+def test_final_snapshot_matches_the_real_count(general, snapshots):
+    night = snapshot_election(general, snapshots[-1])
+    state = night.ledger_summary["reporting"]
+    assert state["complete"] and state["reported"] == 195
+    assert night.summary()["votes"].to_dict() == {"Jimmy Gomez": 25569, "Robert Lee Ahn": 17610}
+
+
+def test_rows_missing_from_a_precinct_list_are_not_reporting(general, tmp_path):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    first = table[table["precinct"].isin(listed[:21])]
+    path = tmp_path / "first.csv"
+    first.to_csv(path, index=False)
+    long = live.load_snapshot(path, office="U.S. House", expected=listed)
+    state = long.attrs["reporting"]
+    assert (state["status"] == "reported").sum() == 21
+    assert (state["status"] == "none").sum() == 195 - 21
+    wide = loaders.wide_returns(long)
+    assert len(wide) == 195 and wide.loc[listed[-1], "total"] == 0
+
+
+def test_percent_reporting_column_and_bad_flag(general, tmp_path):
+    table = runoff_table(general)
+    ids = table["precinct"].drop_duplicates()
+    percent = pd.Series(np.where(np.arange(len(ids)) < 50, 100, 0), index=ids.to_numpy())
+    snap = table.assign(percent_reporting=table["precinct"].map(percent).astype(str))
+    snap.loc[snap["percent_reporting"] == "0", "votes"] = ""
+    path = tmp_path / "pct.csv"
+    snap.to_csv(path, index=False)
+    state = live.load_snapshot(path).attrs["reporting"]
+    assert state["status"].value_counts().to_dict() == {"none": 145, "reported": 50}
+    bad = table.assign(reporting="maybe")
+    bad.to_csv(path, index=False)
+    assert main(["info", "--returns", str(path), "--precincts", str(path)]) == 2
+
+
+def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, tmp_path):
+    args = [
+        "--returns",
+        str(snapshots[1]),
+        "--precincts",
+        str(general._path(PRECINCTS_2018)),
+        "--precinct-id",
+        "Precinct",
+        "--crs",
+        "EPSG:4326",
+        "--office",
+        "U.S. House",
+    ]
+    assert main(["info", *args]) == 0
+    out = capsys.readouterr().out
+    assert "Precincts reporting: 21" in out
+    assert "21 of 195 precincts reporting (10.8%); counted so far: mail in 195" in out
+    assert main(["ledger", *args, "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "21 of 195 precincts reporting (10.8%)" in out
+
+
+def test_map_hatches_precincts_with_nothing_counted(general, tmp_path):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    snap = table.copy()
+    snap.loc[~snap["precinct"].isin(listed[:40]), "votes"] = ""
+    path = tmp_path / "forty.csv"
+    snap.to_csv(path, index=False)
+    night = snapshot_election(general, path)
+    features = night.precincts
+    unreported = features[(features["status"] == "none") & (features["match"] != "none")]
+    assert len(unreported) > 100
+    page = tmp_path / "night.html"
+    png = tmp_path / "night.png"
+    fmap, _facts, parts = night.build_map(tiles="none")
+    from explorer import render
+
+    render.save_html(fmap, page)
+    render.save_static(
+        parts["features"], parts["styled"], png, title="t", credits="c", layers=parts["layers"]
+    )
+    html = page.read_text()
+    assert html.count('"fillColor":"url(#xl-hatch)"') == len(unreported)
+    assert "id='xl-hatch'" in html and "not reporting yet (nothing counted)" in html
+    assert "40 of 195 precincts reporting (20.5%)" in html
+    assert html.count("No votes counted yet.") == len(unreported)
+    # nothing unreported is drawn as a zero: no margin colour on a hatched precinct
+    fills = dict(zip(parts["features"]["precinct"], parts["styled"].fills))
+    assert {fills[p] for p in unreported["precinct"]} == {"url(#xl-hatch)"}
+    assert png.stat().st_size > 20_000
+
+
+def test_ask_facing_answer_on_election_night(general, snapshots):
+    night = snapshot_election(general, snapshots[1])
+    text = night.reporting()
+    assert text.startswith("21 of 195 precincts reporting (10.8%)")
+    assert "Votes counted so far:" in text and "leads with" in text
+    final = snapshot_election(general, snapshots[-1]).reporting()
+    assert "Final count: 43,179. Jimmy Gomez won with 25,569 (59.2%)" in final
+    hoods = general._path(NEIGHBOURHOODS)
+    asked = snapshot_election(general, snapshots[1], neighbourhoods=hoods).ask(
+        "which neighbourhoods favoured Ahn?"
+    )
+    assert asked.startswith("Partial returns: 21 of 195 precincts reporting")
+
+
+def test_vote_method_columns_of_the_ad51_file(general):
+    long = live.read_returns(general._path(AD51_DEC), office="State Assembly")
+    state = long.attrs["reporting"]
+    assert len(state) == 129 and (state["status"] == "reported").all()
+    assert set(state["methods"]) == {"election_day,mail"}
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Luis Lopez": 9631,
+        "Wendy Carrillo": 11100,
+    }
+
+
+def test_summary_json_is_plain(general, snapshots, tmp_path):
+    night = snapshot_election(general, snapshots[2])
+    state = live.publish(night, tmp_path, tiles="none")
+    record = json.loads((tmp_path / "live-summary.json").read_text())
+    assert record["reporting"]["reported"] == state["reporting"]["reported"] == 60
+    assert (tmp_path / "live-map.html").stat().st_size > 10_000
