@@ -208,3 +208,86 @@ def test_summary_json_is_plain(general, snapshots, tmp_path):
     record = json.loads((tmp_path / "live-summary.json").read_text())
     assert record["reporting"]["reported"] == state["reporting"]["reported"] == 60
     assert (tmp_path / "live-map.html").stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- Clarity ENR
+
+CLARITY = "openelections/clarify/tests/data/precinct.xml"
+
+
+def grid_layer(names, path):
+    """A precinct layer of our own making for the Clarity sample (no geometry exists for
+    it): one 1 km square per precinct name, in rows of six, near Greenup, KY."""
+    import geopandas as gpd
+    import shapely
+
+    squares = [
+        shapely.box(x, y, x + 1000, y + 1000)
+        for i in range(len(names))
+        for x, y in [((i % 6) * 1000, (i // 6) * 1000)]
+    ]
+    layer = gpd.GeoDataFrame({"name": names}, geometry=squares, crs="EPSG:3089")
+    layer.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.fixture(scope="module")
+def clarity_xml(general):
+    from explorer import catalog
+
+    return catalog.local_path(CLARITY)
+
+
+def test_clarity_sample_reads_into_the_returns_model(clarity_xml):
+    from explorer.clarity import load_clarity, precinct_names
+
+    long = load_clarity(clarity_xml)
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Brad COPAS": 11,
+        "Chris PAYNE": 48,
+        "Matt BEVIN": 820,
+        "Mitch McCONNELL": 1135,
+        "Shawna STERLING": 46,
+    }
+    state = long.attrs["reporting"]
+    assert len(state) == len(precinct_names(clarity_xml)) == 33
+    assert (state["status"] == "reported").all()
+    assert "says 32 of 32 precincts reported" in long.attrs["notes"][0]
+
+
+def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
+    from explorer.clarity import precinct_names
+
+    layer = grid_layer(precinct_names(clarity_xml), tmp_path / "grid.geojson")
+    target = tmp_path / "greenup.html"
+    args = ["--returns", str(clarity_xml), "--precincts", str(layer), "--precinct-id", "name"]
+    assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
+    html = target.read_text()
+    assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
+    assert "33 of 33 precincts reporting (100.0%)" in html
+    assert main(["info", *args]) == 0
+    assert "Mitch McCONNELL" in capsys.readouterr().out
+
+
+def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
+    import re
+
+    from explorer.clarity import precinct_names
+
+    text = clarity_xml.read_text()
+    out_now = ("B101", "B102", "C110")
+    for name in out_now:  # as the XML reads before these precincts report
+        text = text.replace(f'name="{name}" totalVoters', f'name="{name}" x="" totalVoters')
+        text = re.sub(rf'(name="{name}" x=""[^/]*percentReporting=)"\d+"', r'\1"0"', text)
+        text = re.sub(rf'(<Precinct name="{name}" votes=)"\d+"', r'\1"0"', text)
+    snapshot = tmp_path / "early.xml"
+    snapshot.write_text(text)
+    layer = grid_layer(precinct_names(clarity_xml), tmp_path / "grid.geojson")
+    target = tmp_path / "early.html"
+    args = ["--returns", str(snapshot), "--precincts", str(layer), "--precinct-id", "name"]
+    assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
+    html = target.read_text()
+    assert "30 of 33 precincts reporting (90.9%)" in html
+    assert html.count('"fillColor":"url(#xl-hatch)"') == 3
