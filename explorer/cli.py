@@ -498,6 +498,48 @@ def swing(
     echo(f"Wrote {target}")
 
 
+@app.command()
+@election_options
+def watch(
+    snapshots: Annotated[Path, typer.Argument(help="A folder of snapshots, or one file.")],
+    election: Annotated[
+        str | None, typer.Option(help="Catalog election whose layers to draw on.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the live map and summary go.")] = Path(
+        "maps/live"
+    ),
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
+    once: Annotated[bool, typer.Option("--once", help="Play the snapshots there now; stop.")] = (
+        False
+    ),
+    max_updates: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
+    tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
+    *,
+    source: ElectionSource,
+) -> None:
+    """Election night: re-read the returns whenever a new snapshot (CSV or Clarity XML)
+    lands, re-render the map and summary atomically, and print what changed."""
+    from dataclasses import replace
+
+    from explorer import live
+
+    base: list[Election] = []
+
+    def update(path: Path, step: int) -> dict:
+        if not base:
+            first = replace(source, returns=path) if source.precincts else source
+            base.append(first.load(election))
+        current = live.with_returns(base[0], path)
+        state = live.publish(current, out_dir, step=step, tiles=tiles)
+        echo(state["answer"])
+        return state
+
+    memory = live.watch(
+        snapshots, update, interval=interval, once=once, max_updates=max_updates, report=echo
+    )
+    echo(f"{memory.updates} update(s) published to {out_dir}")
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 

@@ -387,6 +387,33 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def check_complete(path: Path) -> None:
+    """Refuse a snapshot that looks half-written: an empty file, or a CSV whose last line
+    has no newline yet (a truncated XML fails to parse on its own)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExplorerError(f"cannot read ({exc.strerror})", source=path) from None
+    if not data.strip():
+        raise ExplorerError("file is empty (still being written?)", source=path)
+    if path.suffix.lower() in (".csv", ".txt") and not data.endswith(b"\n"):
+        raise ExplorerError("the last line is unfinished (still being written?)", source=path)
+
+
+def with_returns(election, path: str | Path):
+    """The same election (layers, boundary, title) with the returns of another snapshot;
+    layers already loaded are shared, not read again. District totals are dropped: they
+    describe the final count, not a snapshot."""
+    import dataclasses
+
+    spec = dataclasses.replace(election.spec, returns=str(path), totals=None)
+    fresh = dataclasses.replace(election, spec=spec)
+    for name in ("layer", "boundary", "neighbourhoods", "freeways"):
+        if name in election.__dict__:
+            fresh.__dict__[name] = election.__dict__[name]
+    return fresh
+
+
 def changes(before: dict | None, after: dict) -> list[str]:
     """What changed between two published states: new precincts in, leader, margin."""
     if before is None:
@@ -520,6 +547,7 @@ def watch(
                 continue
             memory.updates += 1
             try:
+                check_complete(path)
                 state = update(path, memory.updates)
             except ExplorerError as error:
                 memory.updates -= 1

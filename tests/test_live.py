@@ -4,6 +4,7 @@ Clarity ENR snapshots; the watch loop on snapshots built from the real CA-34 run
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -291,3 +292,78 @@ def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys
     html = target.read_text()
     assert "30 of 33 precincts reporting (90.9%)" in html
     assert html.count('"fillColor":"url(#xl-hatch)"') == 3
+
+
+# --------------------------------------------------------------------------- watch
+
+
+def test_watch_plays_the_night_through(general, snapshots, tmp_path, capsys):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for i, path in enumerate(snapshots):  # land in order, as a county would publish them
+        copy = folder / path.name
+        copy.write_bytes(path.read_bytes())
+        os.utime(copy, ns=(1_000_000_000 * (i + 1),) * 2)
+    (folder / "snapshot-99.csv").write_bytes(snapshots[-1].read_bytes()[:-40])  # half-written
+    os.utime(folder / "snapshot-99.csv", ns=(9_000_000_000,) * 2)
+    out = tmp_path / "live"
+    assert (
+        main(
+            [
+                "watch",
+                str(folder),
+                "--election",
+                "ca34-2017-general",
+                "--once",
+                "--out-dir",
+                str(out),
+                "--tiles",
+                "none",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "[1] snapshot-00.csv: first snapshot: 0 of 195 precincts reporting" in text
+    assert "[2] snapshot-01.csv: 21 precinct(s) newly reporting" in text
+    assert "snapshot-99.csv could not be read" in text and "unfinished" in text
+    assert f"{len(snapshots)} update(s) published" in text
+    steps = sorted((out / "steps").glob("*-summary.json"))
+    assert len(steps) == len(snapshots) == len(list((out / "steps").glob("*-map.html")))
+    reported = [json.loads(p.read_text())["reporting"]["reported"] for p in steps]
+    assert reported == [0, 21, 60, 120, 195]
+    final = json.loads((out / "live-summary.json").read_text())
+    assert final["votes"] == {"Jimmy Gomez": 25569, "Robert Lee Ahn": 17610}
+    assert "Final count: 43,179" in (out / "live-summary.txt").read_text()
+    assert not list(out.glob(".*.tmp"))  # nothing half-written left behind
+
+
+def test_watch_waits_for_a_growing_file_and_retries_a_bad_one(general, snapshots, tmp_path):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    target = folder / "latest.csv"
+    target.write_bytes(snapshots[1].read_bytes()[:500])  # a file still being copied
+    seen, messages = [], []
+
+    def update(path, step):
+        seen.append(step)
+        return {
+            "reporting_text": "x",
+            "reported_precincts": [],
+            "votes_counted": 0,
+            "leader": "",
+            "margin": float("nan"),
+            "leader_of_margin": "",
+        }
+
+    polls = iter(range(100))
+
+    def sleep(_):
+        n = next(polls)
+        if n == 2:  # the copy finishes
+            target.write_bytes(snapshots[1].read_bytes())
+            os.utime(target, ns=(5_000_000_000,) * 2)
+
+    live.watch(folder, update, max_polls=6, report=messages.append, sleep=sleep)
+    assert seen == [1]
+    assert any("could not be read" in m for m in messages)
