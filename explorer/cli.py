@@ -540,6 +540,52 @@ def watch(
     echo(f"{memory.updates} update(s) published to {out_dir}")
 
 
+@app.command()
+def project(
+    snapshot: Annotated[
+        Path | None, typer.Argument(help="A returns snapshot (CSV or Clarity XML).")
+    ] = None,
+    election: Annotated[
+        str, typer.Option(help="Catalog election whose layers the snapshot uses.")
+    ] = "ca34-2017-general",
+    baseline: Annotated[
+        str | None, typer.Option(help="The same race's earlier round, e.g. ca34-2017-primary.")
+    ] = None,
+    runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
+    fmt: Format = "table",
+    data_dir: DataDir = None,
+) -> None:
+    """Election night: project the final margin from a partial snapshot, with an interval,
+    only where the backtest on real races says the projection beats the count so far.
+    Without a snapshot, print the backtest."""
+    from explorer import live, projection
+
+    table = projection.reference_backtest(runs=runs)
+    shown = table.assign(reporting=(table["reporting"] * 100).round().astype(int).astype(str) + "%")
+    if snapshot is None:
+        echo("Backtest of the projection (margins in percentage points; interval: 90%):")
+        echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
+        return
+    current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
+    candidates = current.candidates[:2]
+    earlier = load_election(baseline, data_dir=data_dir) if baseline else None
+    base = projection.baseline_table(earlier, candidates) if earlier else None
+    early = projection.early_votes(snapshot, current.spec.office, candidates)
+    count = projection.partial_count(current.precincts, candidates, early)
+    echo(current.reporting())
+    fraction = float(count["complete"].mean())
+    estimate = projection.project(count, base)
+    if estimate is None:
+        echo("No projection: too few precincts are complete to learn from.")
+    elif not projection.worth_showing(table, fraction):
+        echo(
+            f"No projection: at {fraction:.0%} reporting the backtest does not show the "
+            "projection beating the count so far in every race and reporting order."
+        )
+    else:
+        echo(estimate.describe(*candidates))
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 
