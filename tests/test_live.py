@@ -27,10 +27,16 @@ def night_snapshots(general, folder, batches=(21, 60, 120), seed=7) -> list:
     """CSV snapshots of the real CA-34 runoff as an election night might publish them:
     first a mail-like batch (a share of every precinct's ballots, election day blank), then
     precinct batches whose election-day count is in. The last snapshot is the real final
-    count. The mail/election-day split is simulated (the file has no vote-method split)."""
+    count. The mail/election-day split is simulated (the file has no vote-method split):
+    each candidate's precinct votes thinned at the rate of the first count reported that
+    night (the projection's reference rates)."""
+    from explorer.projection import REFERENCE_RACES
+
+    rates = REFERENCE_RACES[0][2]
     table = runoff_table(general)
     votes = table["votes"].astype(int).to_numpy()
-    mail = np.random.default_rng(seed).binomial(votes, 0.45)
+    rate = table["candidate"].map(rates).to_numpy(float)
+    mail = np.random.default_rng(seed).binomial(votes, rate)
     precincts = table["precinct"].drop_duplicates().to_numpy()
     order = np.random.default_rng(seed).permutation(precincts)
     folder.mkdir(parents=True, exist_ok=True)
