@@ -514,6 +514,10 @@ def watch(
     ),
     max_updates: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Project the final margin from this earlier round (see project)."),
+    ] = None,
     *,
     source: ElectionSource,
 ) -> None:
@@ -524,14 +528,17 @@ def watch(
     from explorer import live
 
     base: list[Election] = []
+    estimate = _projector(baseline, source.data_dir) if baseline else None
 
     def update(path: Path, step: int) -> dict:
         if not base:
             first = replace(source, returns=path) if source.precincts else source
             base.append(first.load(election))
         current = live.with_returns(base[0], path)
-        state = live.publish(current, out_dir, step=step, tiles=tiles)
+        state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
         echo(state["answer"])
+        if state.get("estimate"):
+            echo(state["estimate"])
         return state
 
     memory = live.watch(
@@ -567,23 +574,38 @@ def project(
         echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
         return
     current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
-    candidates = current.candidates[:2]
-    earlier = load_election(baseline, data_dir=data_dir) if baseline else None
-    base = projection.baseline_table(earlier, candidates) if earlier else None
-    early = projection.early_votes(snapshot, current.spec.office, candidates)
-    count = projection.partial_count(current.precincts, candidates, early)
     echo(current.reporting())
-    fraction = float(count["complete"].mean())
-    estimate = projection.project(count, base)
-    if estimate is None:
-        echo("No projection: too few precincts are complete to learn from.")
-    elif not projection.worth_showing(table, fraction):
-        echo(
-            f"No projection: at {fraction:.0%} reporting the backtest does not show the "
-            "projection beating the count so far in every race and reporting order."
-        )
-    else:
-        echo(estimate.describe(*candidates))
+    echo(_projector(baseline, data_dir, table)(current))
+
+
+def _projector(baseline: str | None, data_dir, table=None):
+    """A function from an election-night snapshot to one line: the labelled projection, or
+    why there is none (too few precincts complete; the backtest does not support it)."""
+    from explorer import projection
+
+    table = projection.reference_backtest() if table is None else table
+    earlier = load_election(baseline, data_dir=data_dir) if baseline else None
+
+    def estimate(current: Election) -> str:
+        candidates = current.candidates[:2]
+        base = projection.baseline_table(earlier, candidates) if earlier else None
+        returns = current._path(current.spec.returns)
+        early = projection.early_votes(returns, current.spec.office, candidates)
+        count = projection.partial_count(current.precincts, candidates, early)
+        fraction = float(count["complete"].mean())
+        if fraction == 1.0:
+            return "The count is complete in every precinct: nothing to project."
+        result = projection.project(count, base)
+        if result is None:
+            return "No projection: too few precincts are complete to learn from."
+        if not projection.worth_showing(table, fraction):
+            return (
+                f"No projection: at {fraction:.0%} reporting the backtest does not show the "
+                "projection beating the count so far in every race and reporting order."
+            )
+        return result.describe(*candidates)
+
+    return estimate
 
 
 def candidate_slug(name: str) -> str:

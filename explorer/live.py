@@ -437,11 +437,18 @@ def changes(before: dict | None, after: dict) -> list[str]:
     return lines or ["no change in the count"]
 
 
-def publish(election, out_dir: Path, *, step: int | None = None, tiles: str = "light") -> dict:
+def publish(
+    election,
+    out_dir: Path,
+    *,
+    step: int | None = None,
+    tiles: str = "light",
+    extra: Callable[[object], str] | None = None,
+) -> dict:
     """Render an election snapshot: the map and a summary (text and JSON), each written
     atomically to ``out_dir`` (``live-map.html``, ``live-summary.txt``, ``.json``), and a
-    numbered copy of each in ``out_dir/steps`` when ``step`` is given. Returns the state
-    that :func:`changes` compares."""
+    numbered copy of each in ``out_dir/steps`` when ``step`` is given; ``extra(election)``
+    adds a line (a projection). Returns the state that :func:`changes` compares."""
     from explorer import outputs, render
 
     features = election.precincts
@@ -473,7 +480,9 @@ def publish(election, out_dir: Path, *, step: int | None = None, tiles: str = "l
         "answer": reporting_answer(features, candidates),
     }
     fmap, facts, _ = election.build_map(tiles=tiles)
-    text = "\n".join([f"{election.spec.title}", state["answer"], ""])
+    if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
+        state["estimate"] = extra(election)
+    text = "\n".join([f"{election.spec.title}", state["answer"], state.get("estimate", ""), ""])
     record = {k: v for k, v in state.items() if k != "reported_precincts"}
     targets = [out_dir]
     if step is not None:
