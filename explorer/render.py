@@ -490,6 +490,14 @@ def choropleth(
     features = features.reset_index(drop=True)
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
+    if len(features) > CANVAS_ABOVE and HATCH in styled.fills:  # a canvas draws no patterns
+        plain = "#ffffff"
+        styled = Styled(
+            [plain if f == HATCH else f for f in styled.fills],
+            styled.legend_title,
+            [(plain if c == HATCH else c, label) for c, label in styled.legend],
+            styled.opacity,
+        )
     geoms, coverage_ok = simplify_coverage(features, tolerance)
     inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
     properties = []
