@@ -49,14 +49,15 @@ def method_label(method: str) -> str:
 
 
 def has_partial_columns(table: pd.DataFrame) -> bool:
-    """Whether a returns table carries reporting information (flag, percent, or blank
-    vote-method cells)."""
+    """Whether a returns table carries reporting information (a flag or percent column,
+    or blank vote-method cells)."""
     columns = set(table.columns)
     if columns & set(FLAG_COLUMNS) or columns & set(PERCENT_COLUMNS):
         return True
     methods = [c for c in loaders.VOTE_METHOD_COLUMNS if c in columns]
-    counts = [c for c in (*methods, "votes") if c in columns]
-    return any((table[c].str.strip() == "").any() for c in counts)
+    # a blank plain ``votes`` cell stays an error (a final file with a hole in it); a blank
+    # vote-method cell is a method not counted yet
+    return any((table[c].str.strip() == "").any() for c in methods)
 
 
 def _counted(table: pd.DataFrame, column: str, path: Path) -> tuple[pd.Series, pd.Series]:

@@ -90,7 +90,9 @@ class Projection:
             f"ESTIMATE (not a count): projected final margin {pts(self.margin)} pts, "
             f"{self.level:.0%} interval {self.low * 100:+.1f} to {self.high * 100:+.1f} pts "
             f"({first} minus {second}), from {self.complete} of {self.precincts} precincts "
-            f"complete ({self.method}). The count so far: {pts(self.naive)} pts."
+            f"complete ({self.method}). The count so far: {pts(self.naive)} pts. The "
+            "interval assumes the precincts in so far are like those still out; in backtests "
+            "it ran too narrow when precincts reported in geographic clusters."
         )
 
 

@@ -116,7 +116,7 @@ def test_rows_missing_from_a_precinct_list_are_not_reporting(general, tmp_path):
     assert len(wide) == 195 and wide.loc[listed[-1], "total"] == 0
 
 
-def test_percent_reporting_column_and_bad_flag(general, tmp_path):
+def test_percent_reporting_column_and_bad_flag(general, tmp_path, capsys):
     table = runoff_table(general)
     ids = table["precinct"].drop_duplicates()
     percent = pd.Series(np.where(np.arange(len(ids)) < 50, 100, 0), index=ids.to_numpy())
@@ -129,6 +129,12 @@ def test_percent_reporting_column_and_bad_flag(general, tmp_path):
     bad = table.assign(reporting="maybe")
     bad.to_csv(path, index=False)
     assert main(["info", "--returns", str(path), "--precincts", str(path)]) == 2
+    assert "reporting 'maybe' is not a yes/no value" in capsys.readouterr().err
+    hole = table.copy()
+    hole.loc[3, "votes"] = ""  # no reporting column: a blank count is an error, not "out"
+    hole.to_csv(path, index=False)
+    assert main(["info", "--returns", str(path), "--precincts", str(path)]) == 2
+    assert "is not a whole number" in capsys.readouterr().err
 
 
 def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, tmp_path):
@@ -156,8 +162,8 @@ def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, 
 def test_map_hatches_precincts_with_nothing_counted(general, tmp_path):
     table = runoff_table(general)
     listed = table["precinct"].drop_duplicates().tolist()
-    snap = table.copy()
-    snap.loc[~snap["precinct"].isin(listed[:40]), "votes"] = ""
+    snap = table.assign(reporting=np.where(table["precinct"].isin(listed[:40]), "yes", "no"))
+    snap.loc[snap["reporting"] == "no", "votes"] = ""
     path = tmp_path / "forty.csv"
     snap.to_csv(path, index=False)
     night = snapshot_election(general, path)
