@@ -518,6 +518,13 @@ def watch(
         str | None,
         typer.Option(help="Project the final margin from this earlier round (see project)."),
     ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or "
+            "one ID a line): precincts a snapshot lacks are shown as not reporting."
+        ),
+    ] = None,
     *,
     source: ElectionSource,
 ) -> None:
@@ -529,12 +536,13 @@ def watch(
 
     base: list[Election] = []
     estimate = _projector(baseline, source.data_dir) if baseline else None
+    listed = live.read_precinct_list(expected) if expected else None
 
     def update(path: Path, step: int) -> dict:
         if not base:
             first = replace(source, returns=path) if source.precincts else source
             base.append(first.load(election))
-        current = live.with_returns(base[0], path)
+        current = live.with_returns(base[0], path, listed)
         state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
         echo(state["answer"])
         if state.get("estimate"):

@@ -409,7 +409,10 @@ class Election:
             styled = render.style_share(share, name, scheme)
         else:
             raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+        partly = pd.Series(False, index=features.index)
         if "status" in features:  # election night: nothing counted is hatched, never a zero
+            partly = features["status"] == "partial"
+            styled = render.fade(styled, partly)
             styled = render.hatch_unreported(
                 styled, features["status"] == "none", "not reporting yet (nothing counted)"
             )
@@ -433,6 +436,11 @@ class Election:
             f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
             "precincts without geography are not drawn (see explorer ledger)."
         ]
+        if partly.any():
+            notes.append(
+                f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
+                "the count so far (e.g. mail only), not a result."
+            )
         if by not in ("precinct", "precincts"):
             notes.append(
                 "Neighbourhood figures are estimates: "

@@ -228,25 +228,52 @@ def add_expected(
 
 
 def read_returns(
-    path: str | Path, *, office: str | None = None, district: str | None = None
+    path: str | Path,
+    *,
+    office: str | None = None,
+    district: str | None = None,
+    expected: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Any returns file: a Clarity ENR XML (:func:`explorer.clarity.load_clarity`), a CSV
     snapshot with reporting information (:func:`load_snapshot`), or a complete
     OpenElections CSV (:func:`explorer.loaders.load_returns`, unchanged). A complete file
-    with vote-method columns records which methods it counts in ``attrs["reporting"]``."""
+    with vote-method columns records which methods it counts in ``attrs["reporting"]``.
+    With ``expected`` (every precinct of the contest), precincts the file does not name are
+    added as not reporting, and the precincts it names count as reported."""
     path = Path(path)
     if path.suffix.lower() == ".xml":
         from explorer.clarity import load_clarity
 
-        return load_clarity(path, contest=office)
-    if path.suffix.lower() in (".csv", ".txt") and path.exists():
+        long = load_clarity(path, contest=office)
+        state = long.attrs["reporting"]
+    elif path.suffix.lower() in (".csv", ".txt") and path.exists():
         header = loaders.read_csv_text(path)
-        if has_partial_columns(header):
-            return load_snapshot(path, office=office, district=district)
         methods = [c for c in loaders.VOTE_METHOD_COLUMNS if c in header.columns]
-        if methods:
-            return load_snapshot(path, office=office, district=district)
-    return loaders.load_returns(path, office=office, district=district)
+        if has_partial_columns(header) or methods or expected is not None:
+            return load_snapshot(path, office=office, district=district, expected=expected)
+        return loaders.load_returns(path, office=office, district=district)
+    else:
+        return loaders.load_returns(path, office=office, district=district)
+    long, state = add_expected(long, state, expected)
+    long.attrs["reporting"] = state
+    return long
+
+
+def read_precinct_list(path: str | Path) -> list[str]:
+    """Every precinct of a contest, for telling "not in yet" from "not in the contest": a
+    CSV with a ``precinct`` column (any returns file), or a text file of one ID a line."""
+    path = Path(path)
+    table = loaders.read_csv_text(path)
+    if "precinct" in table.columns:
+        ids = table["precinct"]
+    else:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        ids = pd.Series([line for line in lines if line.strip()], dtype=str)
+    ids = loaders.normalise_ids(ids)
+    ids = ids[ids != ""].drop_duplicates()
+    if ids.empty:
+        raise ExplorerError("no precinct IDs in the precinct list", source=path)
+    return ids.tolist()
 
 
 # --------------------------------------------------------------------------- state
@@ -401,10 +428,11 @@ def check_complete(path: Path) -> None:
         raise ExplorerError("the last line is unfinished (still being written?)", source=path)
 
 
-def with_returns(election, path: str | Path):
+def with_returns(election, path: str | Path, expected: Iterable[str] | None = None):
     """The same election (layers, boundary, title) with the returns of another snapshot;
     layers already loaded are shared, not read again. District totals are dropped: they
-    describe the final count, not a snapshot."""
+    describe the final count, not a snapshot. ``expected`` lists every precinct of the
+    contest (see :func:`read_returns`)."""
     import dataclasses
 
     spec = dataclasses.replace(election.spec, returns=str(path), totals=None)
@@ -412,6 +440,10 @@ def with_returns(election, path: str | Path):
     for name in ("layer", "boundary", "neighbourhoods", "freeways"):
         if name in election.__dict__:
             fresh.__dict__[name] = election.__dict__[name]
+    if expected is not None:  # the returns, read now with the full precinct list
+        fresh.__dict__["returns"] = read_returns(
+            path, office=spec.office, district=spec.district, expected=expected
+        )
     return fresh
 
 

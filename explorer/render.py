@@ -98,6 +98,16 @@ def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
     return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
 
 
+def fade(styled: Styled, mask: pd.Series, factor: float = 0.5) -> Styled:
+    """Paler fills for the masked features (precincts only partly counted)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    opacity = list(styled.opacity) or [0.75] * len(styled.fills)
+    opacity = [round(a * factor, 2) if m else a for a, m in zip(opacity, mask)]
+    return Styled(styled.fills, styled.legend_title, styled.legend, opacity)
+
+
 def _palette(name: str, count: int) -> list[str]:
     cmap = matplotlib.colormaps[name].resampled(count)
     return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]

@@ -379,3 +379,28 @@ def test_watch_waits_for_a_growing_file_and_retries_a_bad_one(general, snapshots
     live.watch(folder, update, max_polls=6, report=messages.append, sleep=sleep)
     assert seen == [1]
     assert any("could not be read" in m for m in messages)
+
+
+def test_watch_with_a_precinct_list_shows_missing_rows_as_not_reporting(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    first = table[table["precinct"].isin(listed[:30])]  # a plain file naming 30 precincts
+    first.to_csv(folder / "early.csv", index=False)
+    out = tmp_path / "live"
+    args = ["watch", str(folder), "--election", "ca34-2017-general", "--once"]
+    args += ["--expected", str(general._path(RUNOFF)), "--out-dir", str(out), "--tiles", "none"]
+    assert main(args) == 0
+    assert "30 of 195 precincts reporting (15.4%)" in capsys.readouterr().out
+    html = (out / "live-map.html").read_text()
+    assert html.count('"fillColor":"url(#xl-hatch)"') > 100  # 165 out, less those unmapped
+
+
+def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_path):
+    night = snapshot_election(general, snapshots[1])
+    _, _, parts = night.build_map(tiles="none")
+    partly = (parts["features"]["status"] == "partial").to_numpy()
+    opacity = np.asarray(parts["styled"].opacity)
+    assert partly.sum() > 150 and (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
+    assert any(note.startswith("Paler precincts (") for note in parts["notes"])
