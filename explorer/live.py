@@ -390,7 +390,7 @@ def reporting_answer(features: pd.DataFrame, candidates: list[str]) -> str:
 # --------------------------------------------------------------------------- watching
 
 
-SNAPSHOT_SUFFIXES = (".csv", ".xml", ".txt")
+SNAPSHOT_SUFFIXES = (".csv", ".xml")  # not .txt: a summary written beside them
 
 
 def snapshot_files(source: Path) -> list[Path]:

@@ -55,10 +55,10 @@ def test_worth_showing_refuses_where_the_backtest_loses():
 def test_project_command_labels_an_estimate(general, tmp_path, capsys):
     snapshots = night_snapshots(general, tmp_path)
     assert (
-        main(["project", str(snapshots[1]), "--baseline", "ca34-2017-primary", "--runs", "10"]) == 0
+        main(["project", str(snapshots[1]), "--baseline", "ca34-2017-primary", "--runs", "5"]) == 0
     )
     out = capsys.readouterr().out
     assert "21 of 195 precincts reporting" in out
     assert "ESTIMATE (not a count): projected final margin Jimmy Gomez" in out
-    assert main(["project", str(snapshots[0]), "--runs", "10"]) == 0
+    assert main(["project", str(snapshots[0]), "--runs", "5"]) == 0
     assert "No projection: too few precincts are complete" in capsys.readouterr().out
