@@ -404,3 +404,11 @@ def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_
     opacity = np.asarray(parts["styled"].opacity)
     assert partly.sum() > 150 and (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
     assert any(note.startswith("Paler precincts (") for note in parts["notes"])
+
+
+def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(clarity_xml.read_bytes()[:3000])
+    assert main(["info", "--returns", str(cut), "--precincts", str(cut)]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable Clarity ENR XML file" in err and len(err.strip().splitlines()) == 1
