@@ -74,6 +74,7 @@ class Answer:
     candidate: str | None = None
     place: str | None = None
     headline: str = ""
+    notice: str = ""  # said first, e.g. "Partial returns: 21 of 195 precincts reporting"
     details: list[str] = field(default_factory=list)
     numbers: dict = field(default_factory=dict)
     table: pd.DataFrame | None = None
@@ -86,7 +87,8 @@ class Answer:
     def __str__(self) -> str:
         from explorer.outputs import format_frame
 
-        lines = [self.headline, *self.details]
+        lines = [self.notice] if self.notice else []
+        lines += [self.headline, *self.details]
         if self.table is not None and len(self.table):
             lines += ["", format_frame(rounded(self.table), "table")]
         if self.election_title:
@@ -116,6 +118,7 @@ class Answer:
             "refused": self.refused,
             "reason": self.reason,
             "answer": self.headline,
+            "notice": self.notice,
             "details": self.details,
             "numbers": {k: _plain(v) for k, v in self.numbers.items()},
             "rows": rows,
