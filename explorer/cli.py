@@ -490,6 +490,67 @@ def swing(
     echo(f"Wrote {target}")
 
 
+@app.command("ei")
+@election_options
+def ei_command(
+    election: ElectionArg = None,
+    groups: Annotated[
+        str, typer.Option(help="Groups, comma-separated: hispanic, asian, white, black...")
+    ] = "hispanic,asian,other",
+    candidates: Annotated[
+        str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
+    exclude_inferred: Annotated[
+        bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
+    ] = False,
+    turnout: Annotated[
+        bool, typer.Option("--turnout", help="Model abstention too (slower; needs CVAP).")
+    ] = False,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the posterior plot (PNG).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or csv.")] = "text",
+    *,
+    source: ElectionSource,
+) -> None:
+    """Ecological inference: each group's estimated support for each candidate, with 95%
+    credible intervals and convergence diagnostics (needs the ei extra)."""
+    from explorer import ei
+
+    ei.require()  # before loading any data
+    if chains < 2:
+        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    chosen = source.load(election)
+    wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
+    result = ei.run(
+        chosen,
+        [g.strip() for g in groups.split(",") if g.strip()],
+        wanted,
+        exclude_inferred=exclude_inferred,
+        cvap_year=cvap_year,
+        draws=draws,
+        chains=chains,
+        turnout=turnout,
+        progressbar=sys.stderr.isatty(),
+    )
+    if fmt == "csv":
+        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
+    else:
+        echo(result.text())
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    if plot is not None:
+        from explorer.outputs import atomic_path
+
+        figure = result.plot()
+        with atomic_path(plot) as temporary:
+            figure.savefig(temporary, dpi=130, format="png")
+        echo(f"Wrote {plot}")
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 

@@ -466,6 +466,57 @@ class Election:
         )
         return fmap, facts, parts
 
+    @cached_property
+    def block_groups(self) -> gpd.GeoDataFrame:
+        """Census block groups (DRA demographics at 2020 centres of population)."""
+        from explorer import demographics
+
+        return demographics.load_block_groups(
+            self._path(demographics.TABLE_FILE), self._path(demographics.CENTRES_FILE)
+        )
+
+    def demographics(self, by: str = "precinct", cvap_year: int | None = None) -> pd.DataFrame:
+        """CVAP, VAP and population by group for each mapped precinct (``by="precinct"``)
+        or neighbourhood, vintage closest to the election (``attrs``: vintages, population
+        ledger, credit). See :mod:`explorer.demographics`."""
+        from explorer import demographics
+
+        key = (by, cvap_year)
+        cache = self.__dict__.setdefault("_demographics", {})
+        if key not in cache:
+            mapped = self.precincts[self.precincts["match"] != "none"]
+            if by in ("precinct", "precincts"):
+                cache[key] = demographics.area_demographics(
+                    self.block_groups,
+                    mapped,
+                    "precinct",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=self.outline,
+                )
+            else:
+                areas = self.areas(by)
+                zone = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
+                cache[key] = demographics.area_demographics(
+                    self.block_groups,
+                    areas,
+                    "name",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=zone,
+                    only_within=True,
+                )
+        return cache[key]
+
+    def ei(self, groups: list[str], candidates: list[str] | None = None, **options):
+        """Ecological inference (needs the ``ei`` extra): one row per group and candidate
+        with ``mean``, 95% ``lower``/``upper``, ``rhat``, ``ess``; ``attrs["facts"]`` says
+        what was used and left out. Options go to :func:`explorer.ei.run`."""
+        from explorer import ei
+
+        options.setdefault("progressbar", False)
+        return ei.run(self, groups, candidates, **options).table
+
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
 
