@@ -393,6 +393,13 @@ def map_command(
     candidate: Annotated[str | None, typer.Option(help="Map this candidate's share.")] = None,
     margin: Annotated[bool, typer.Option("--margin", help="Two-way margin view.")] = False,
     winner: Annotated[bool, typer.Option("--winner", help="Winner per precinct view.")] = False,
+    demographic: Annotated[
+        str | None, typer.Option(help="Map a group's share of CVAP (asian, hispanic...).")
+    ] = None,
+    demographic_layer: Annotated[
+        str | None,
+        typer.Option(help="Add a group's share of CVAP as a layer to switch on."),
+    ] = None,
     by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
@@ -410,12 +417,16 @@ def map_command(
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
     from explorer import render
 
-    if sum([bool(candidate), margin, winner]) > 1:
-        raise ExplorerError("choose one of --candidate, --margin, --winner")
+    if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
+        raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
+    fmap, facts, parts = chosen.build_map(
+        view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
+    )
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    if demographic:
+        suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
     target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
