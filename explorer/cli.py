@@ -501,6 +501,35 @@ def swing(
     echo(f"Wrote {target}")
 
 
+@app.command("scatter")
+@election_options
+def scatter_command(
+    election: ElectionArg = None,
+    group: Annotated[str, typer.Option(help="Group: asian, hispanic, white, black...")] = "",
+    candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG file.")] = None,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    *,
+    source: ElectionSource,
+) -> None:
+    """A PNG scatter of each precinct's group share of CVAP against a candidate's share of
+    the vote (point size: votes; hollow: inferred geometry)."""
+    from explorer.outputs import atomic_path
+
+    if not group or not candidate:
+        raise ExplorerError("--group and --candidate are required", hint="e.g. --group asian")
+    chosen = source.load(election)
+    figure = chosen.scatter(group, candidate, cvap_year=cvap_year)
+    target = output or Path("maps") / (
+        f"{chosen.name}-scatter-{candidate_slug(group)}-{candidate_slug(candidate)}.png"
+    )
+    with atomic_path(target) as temporary:
+        figure.savefig(temporary, dpi=130, format="png")
+    echo(f"Wrote {target}")
+
+
 @app.command("ei")
 @election_options
 def ei_command(

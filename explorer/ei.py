@@ -256,7 +256,7 @@ def fit(
     levels = {name: logging.getLogger(name).level for name in quiet}
     try:
         for name in quiet:
-            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with contextlib.redirect_stdout(io.StringIO()):  # PyEI prints its set-up
@@ -491,6 +491,7 @@ def answer_group_support(
     draws: int = DEFAULT_DRAWS,
     exclude_inferred: bool = False,
     progressbar: bool = False,
+    result: EIResult | None = None,
 ) -> tuple[str, pd.DataFrame]:
     """Answer "did <group> voters back <candidate>?" in words, with the table behind it.
 
@@ -498,37 +499,44 @@ def answer_group_support(
     Census Asian group, said so in the answer). The text states the estimate with its 95%
     credible interval, whether the group's majority backed the candidate (only when the
     whole interval is on one side of 50%), the diagnostics and the caveats in plain words.
+    ``result`` reuses an earlier run that includes the group (no new sampling).
     Raises :class:`ExplorerError` (naming the extra) when PyEI is not installed.
     """
     require()
     key = demo.normalise_group(group)
     if key == "other":
         raise ExplorerError("ask about a named group, such as Latino or Asian American voters")
-    groups = [key, *[g for g in ("hispanic", "asian") if g != key]]
-    result = run(
-        election,
-        groups,
-        None,
-        exclude_inferred=exclude_inferred,
-        draws=draws,
-        progressbar=progressbar,
-    )
     from explorer.ask import find_candidate
 
-    name = find_candidate(candidate, result.facts["candidates"] + [OTHER_CANDIDATES])
+    name = find_candidate(candidate, election.candidates)
+    if (
+        result is None
+        or key not in set(result.table["group"])
+        or name not in set(result.table["candidate"])
+    ):
+        groups = [key, *[g for g in ("hispanic", "asian") if g != key]]
+        rivals = [c for c in election.summary().index if c != name][:1]
+        result = run(
+            election,
+            groups,
+            [name, *rivals],
+            exclude_inferred=exclude_inferred,
+            draws=draws,
+            progressbar=progressbar,
+        )
     row = result.table[(result.table["group"] == key) & (result.table["candidate"] == name)].iloc[0]
     label = demo.GROUP_LABELS[key]
-    if row.lower > 0.5:
+    if row["lower"] > 0.5:
         verdict = f"Yes: most {label} voters appear to have backed {name}"
-    elif row.upper < 0.5:
+    elif row["upper"] < 0.5:
         verdict = f"No: most {label} voters appear not to have backed {name}"
     else:
         verdict = f"Unclear: the estimate for {label} voters straddles half"
     said = str(group).strip()
     asked_korean = "korean" in said.lower()
     lines = [
-        f"{verdict} (estimated {row.mean:.0%}, 95% credible interval "
-        f"{row.lower:.0%}-{row.upper:.0%}; {election.spec.title}).",
+        f"{verdict} (estimated {row['mean']:.0%}, 95% credible interval "
+        f"{row['lower']:.0%}-{row['upper']:.0%}; {election.spec.title}).",
     ]
     if asked_korean:
         lines.append(
@@ -538,8 +546,8 @@ def answer_group_support(
     if result.voters is not None:
         voters = result.voters.set_index("group").loc[key]
         lines.append(
-            f"{label} voters were an estimated {voters.share_of_voters:.0%} of voters "
-            f"({voters.lower:.0%}-{voters.upper:.0%}) and {voters.share_of_cvap:.0%} of "
+            f"{label} voters were an estimated {voters['share_of_voters']:.0%} of voters "
+            f"({voters['lower']:.0%}-{voters['upper']:.0%}) and {voters['share_of_cvap']:.0%} of "
             "citizens of voting age."
         )
     else:
@@ -548,7 +556,7 @@ def answer_group_support(
             "voting age; if the group turned out less than others, the estimate can be off."
         )
     lines.append(
-        f"Diagnostics: R-hat {row.rhat:.3f}, effective sample size {row.ess:.0f}."
+        f"Diagnostics: R-hat {row['rhat']:.3f}, effective sample size {row['ess']:.0f}."
         + (" " + " ".join(result.warnings) if result.warnings else "")
     )
     lines.extend(f"Caveat: {c}" for c in caveats(result.facts))
