@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import time
 import warnings
@@ -564,3 +565,26 @@ def answer_group_support(
     table = result.table[result.table["group"] == key].reset_index(drop=True)
     table.attrs["facts"] = result.facts
     return "\n".join(lines), table
+
+
+_GROUP_QUESTION = re.compile(
+    r"^\s*(?:did|do|how did|how do)\s+(?P<group>[a-z][a-z \-]*?)\s+(?:voters?\s+)?"
+    r"(?P<verb>back|support|vote for|favou?r|choose|pick)\s+(?P<candidate>.+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_group_support_question(question: str) -> tuple[str, str] | None:
+    """``(group, candidate)`` from "did Latino voters back Gomez?" and similar phrasings
+    (back, support, vote for, favour, choose, pick), or None when the question is not of
+    that form or names no known group. For a question engine to route to
+    :func:`answer_group_support`."""
+    match = _GROUP_QUESTION.match(question)
+    if not match:
+        return None
+    group = match.group("group").strip()
+    try:
+        demo.normalise_group(group)
+    except ExplorerError:
+        return None
+    return group, match.group("candidate").strip()

@@ -131,3 +131,15 @@ def test_without_the_extra_the_cli_names_it(monkeypatch, capsys):
 def test_bad_groups_and_draws_are_one_line_errors(capsys):
     assert main(["ei", "ca34-2017-general", "--chains", "1"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_group_questions_are_recognised():
+    parse = ei.parse_group_support_question
+    assert parse("did Latino voters back Gomez?") == ("Latino", "Gomez")
+    assert parse("Did Korean Americans vote for Robert Lee Ahn") == (
+        "Korean Americans",
+        "Robert Lee Ahn",
+    )
+    assert parse("did asian american voters support Ahn?") == ("asian american", "Ahn")
+    assert parse("which neighbourhoods favoured Ahn?") is None
+    assert parse("did martians back Gomez?") is None
