@@ -578,6 +578,7 @@ def ei_command(
     )
     if fmt == "csv":
         echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
+        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
     else:
         echo(result.text())
     for warning in result.warnings:
