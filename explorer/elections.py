@@ -581,6 +581,12 @@ class Election:
                     within=zone,
                     only_within=True,
                 )
+            if cache[key]["cvap_total"].sum() <= 0:
+                raise ExplorerError(
+                    f"no census block group of the demographic table lies in {self.name}'s "
+                    "precincts",
+                    hint="the catalog's demographics cover California only",
+                )
         return cache[key]
 
     def scatter(self, group: str, candidate: str, ax=None, cvap_year: int | None = None):
