@@ -561,7 +561,7 @@ class Election:
         if key not in cache:
             mapped = self.precincts[self.precincts["match"] != "none"]
             if by in ("precinct", "precincts"):
-                cache[key] = demographics.area_demographics(
+                found = demographics.area_demographics(
                     self.block_groups,
                     mapped,
                     "precinct",
@@ -572,7 +572,7 @@ class Election:
             else:
                 areas = self.areas(by)
                 zone = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
-                cache[key] = demographics.area_demographics(
+                found = demographics.area_demographics(
                     self.block_groups,
                     areas,
                     "name",
@@ -581,12 +581,13 @@ class Election:
                     within=zone,
                     only_within=True,
                 )
-            if cache[key]["cvap_total"].sum() <= 0:
+            if found["cvap_total"].sum() <= 0:
                 raise ExplorerError(
                     f"no census block group of the demographic table lies in {self.name}'s "
                     "precincts",
                     hint="the catalog's demographics cover California only",
                 )
+            cache[key] = found
         return cache[key]
 
     def scatter(self, group: str, candidate: str, ax=None, cvap_year: int | None = None):
