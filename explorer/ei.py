@@ -121,6 +121,10 @@ def prepare(
         votes[NO_VOTE] = population - ballots
     else:
         population = ballots
+        raised = 0
+    counted = population > 0  # a precinct with nobody in it tells the model nothing
+    counts, votes, population = counts[counted], votes[counted], population[counted]
+    chosen = chosen[counted]
     counts = counts.mul(population / counts.sum(axis=1), axis=0)
     facts = {
         "candidates": names,
