@@ -4,7 +4,9 @@ a population ledger, vintages, the non-overlapping group partition, maps and the
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
 import zipfile
 
 import pandas as pd
@@ -194,3 +196,48 @@ def test_scatter_marks_inferred_precincts(general):
     assert sum(drawn) == len(with_cvap)
     assert drawn[1] == int((with_cvap["match"] == "inferred").sum()) <= inferred
     assert "7 precincts (1,192 votes) have no CVAP placed" in figure.texts[0].get_text()
+
+
+@pytest.mark.skipif(
+    not shutil.which("chromium") and not os.environ.get("CI"),
+    reason="Debian chromium not installed (.ci/run installs it)",
+)
+def test_demographic_layer_switches_on_in_headless_chromium(tmp_path, capsys, general):
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_file = tmp_path / "results.html"
+    assert (
+        main(
+            [
+                "map",
+                "ca34-2017-general",
+                "--demographic-layer",
+                "asian",
+                "--tiles",
+                "none",
+                "-o",
+                str(page_file),
+            ]
+        )
+        == 0
+    )
+    mapped = int((general.precincts["match"] != "none").sum())
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_context(offline=True).new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("path.xl-area")
+        before = page.locator("path.leaflet-interactive").count()
+        label = page.locator(
+            ".leaflet-control-layers-overlays label", has_text="Asian (alone or in combination)"
+        )
+        assert label.count() == 1
+        label.locator("input").check()
+        page.wait_for_timeout(300)
+        assert page.locator("path.leaflet-interactive").count() == before + mapped
+        assert errors == []
+        browser.close()
