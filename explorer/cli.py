@@ -546,7 +546,7 @@ def ei_command(
         bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
     ] = False,
     turnout: Annotated[
-        bool, typer.Option("--turnout", help="Model abstention too (slower; needs CVAP).")
+        bool, typer.Option("--turnout", help="Experimental: model abstention too (slow).")
     ] = False,
     cvap_year: Annotated[
         int | None, typer.Option(help="CVAP vintage (default: closest to the election).")

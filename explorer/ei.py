@@ -334,7 +334,8 @@ def fit(
     if problems:
         problems = [
             "poor convergence: " + "; ".join(problems) + ". Do not trust these intervals; "
-            "rerun with more --draws (e.g. --draws 2000)."
+            "rerun with more --draws (e.g. --draws 2000); if that does not help, the model "
+            "does not fit these data."
         ]
     facts["warnings"] = problems
     table.attrs["facts"] = facts
