@@ -309,9 +309,13 @@ def join_returns(
             wide = wide.groupby(level=0, sort=False).sum()
             renamed.update(fixes)
             example = next(iter(fixes.items()))
+            zeros = all(new.lstrip("0") == old.lstrip("0") for old, new in fixes.items())
             notes.append(
-                f"matched {len(fixes)} result precinct ID(s) to the layer by precinct number "
-                f"(leading zeros, prefixes; e.g. {example[0]} -> {example[1]})"
+                f"restored leading zeros on {len(fixes)} result precinct ID(s) "
+                f"(e.g. {example[0]} -> {example[1]})"
+                if zeros and all(len(new) > len(old) for old, new in fixes.items())
+                else f"matched {len(fixes)} result precinct ID(s) to the layer by precinct "
+                f"number (leading zeros, prefixes; e.g. {example[0]} -> {example[1]})"
             )
         parents = _sub_precinct_parents(wide.index, layer["precinct"].to_numpy(), set(county_wide))
         children: dict[str, list[str]] = {}

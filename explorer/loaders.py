@@ -523,7 +523,7 @@ def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
         pass
     try:
         text = raw.decode("cp1252")
-        notes.append(f"{path}: not UTF-8; read as Windows-1252")
+        notes.append(f"{path}: not UTF-8; read as Windows-1252 (a superset of Latin-1)")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
         notes.append(f"{path}: not UTF-8; read as Latin-1")
