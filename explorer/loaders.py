@@ -97,11 +97,12 @@ def _dbf_encoding(target: str) -> str | None:
     raw = _dbf_bytes(target)
     if raw is None or len(raw) < 32 or raw[29] != 0:
         return None
+    records = raw[int.from_bytes(raw[8:10], "little") :]
     try:
-        raw.decode("utf-8")
+        records.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return "UTF-8" if any(b > 127 for b in raw[32:]) else None
+    return "UTF-8" if any(b > 127 for b in records) else None
 
 
 def read_layer(
@@ -898,8 +899,11 @@ def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     totals = []
     for precinct in flagged:
         rows = long[long["precinct"] == precinct].groupby("candidate")["votes"].sum()
-        if len(named) and rows.reindex(sums.index, fill_value=0).equals(sums):
-            totals.append(precinct)
+        others = long[long["precinct"] != precinct].groupby("candidate")["votes"].sum()
+        for whole in (sums, others):  # the named precincts, or every other row
+            if len(named) and rows.reindex(whole.index, fill_value=0).equals(whole):
+                totals.append(precinct)
+                break
     if totals:
         long = long[~long["precinct"].isin(totals)]
         _note(

@@ -35,12 +35,16 @@ def check_folder(folder: str | Path) -> None:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise ExplorerError("is not a folder", source=existing, hint="choose another output")
-    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
-        raise ExplorerError(
-            "cannot write into this folder (permission denied)",
-            source=existing,
-            hint="choose a folder you can write to",
-        )
+    if existing.exists():
+        try:  # a real write says more than the permission bits (root, read-only mounts)
+            with tempfile.TemporaryFile(dir=existing, prefix=".explorer-check."):
+                pass
+        except OSError as exc:
+            raise ExplorerError(
+                f"cannot write into this folder ({exc.strerror})",
+                source=existing,
+                hint="choose a folder you can write to",
+            ) from None
 
 
 def check_target(target: str | Path) -> None:

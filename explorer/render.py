@@ -135,18 +135,19 @@ def _share_labels(lower: np.ndarray, upper: np.ndarray) -> list[str]:
     with a width its own two ends ('0.0-0.5%', not '0-0%'); the fixed bins come out
     exact ('0.5-1.0%'). A class of one value is labelled by it ('0.0%')."""
     edges = np.concatenate([lower, upper]) * 100
-    for decimals in range(4):
+    formats = [f".{d}f" for d in range(12)]  # shares are counts over counts: 12 suffice
+    for form in formats:
 
-        def text(value: float, decimals: int = decimals) -> str:
-            return f"{value * 100:.{decimals}f}"
+        def text(value: float, form: str = form) -> str:
+            return format(value * 100, form)
 
         labels = [
             f"{text(lo)}%" if lo == hi else f"{text(lo)}-{text(hi)}%"
             for lo, hi in zip(lower, upper)
         ]
         apart = all(lo == hi or text(lo) != text(hi) for lo, hi in zip(lower, upper))
-        exact = np.allclose(np.round(edges, decimals), edges, atol=1e-9)
-        if len(set(labels)) == len(labels) and apart and (exact or decimals >= 1):
+        exact = np.allclose(np.round(edges, int(form[1:-1])), edges, atol=1e-9)
+        if len(set(labels)) == len(labels) and apart and (exact or form != ".0f"):
             return labels
     return labels
 
