@@ -561,6 +561,8 @@ def swing(
 
     if not candidate:
         raise ExplorerError("--candidate is required")
+    if output is not None:
+        outputs.check_target(output)
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)

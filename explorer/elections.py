@@ -419,9 +419,12 @@ class Election:
         subtitle = join.describe_ledger(summary)
         if credits:
             subtitle += " Sources: " + "; ".join(credits) + "."
+        county_wide = len(summary.get("county_wide", []))
+        places = len(summary["unmapped_precincts"]) - county_wide
         notes = [
-            f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
-            "precincts without geography are not drawn (see explorer ledger)."
+            f"{summary['unmapped_votes']:,} votes in {places} precincts without geography"
+            + (f" and {county_wide} county-wide row groups" if county_wide else "")
+            + " are not drawn (see explorer ledger)."
         ]
         if by not in ("precinct", "precincts"):
             notes.append(
