@@ -606,7 +606,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("default")
             warnings.showwarning = _warning_note
             app(args=argv, standalone_mode=False)
     except ExplorerError as error:

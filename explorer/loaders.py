@@ -759,8 +759,8 @@ PSEUDO_KINDS = (
         r"(total )?(ballots|times|cards|voters)( cast| voted| counted)?( total)?"
         r"|(total )?(number of )?ballots cast( total)?|turnout|public count",
     ),
-    ("over votes", r"(total )?over ?(votes?|voted|vote count)( total)?|overs"),
-    ("under votes", r"(total )?under ?(votes?|voted|vote count)( total)?|unders"),
+    ("over votes", r"(total |times |number of )?over ?(votes?|voted|vote count)( total)?|overs"),
+    ("under votes", r"(total |times |number of )?under ?(votes?|voted|vote count)( total)?|unders"),
     ("blank", r"(total )?blank( votes?| ballots?)?( total)?|blanks|(ballots cast )?blank"),
     ("void", r"(void|voids|spoiled|rejected|invalid|null)( votes?| ballots?)?"),
     (
@@ -957,6 +957,9 @@ RESERVED_NAMES = frozenset(
         "base",
         "inferred",
         "crosswalk",
+        "area",
+        "id",
+        "turnout",
         "none",
         "tie",
         "weight",
@@ -972,7 +975,7 @@ def _rename_reserved(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     """A candidate named like one of the program's own columns ('winner', 'precinct',
     'geometry'...) is kept as '<name> (candidate)', noted, so it cannot overwrite them."""
     names = pd.Series(long["candidate"].unique())
-    clash = [n for n in names if n in RESERVED_NAMES or n.casefold() in RESERVED_NAMES]
+    clash = [n for n in names if n in RESERVED_NAMES]
     if not clash:
         return long
     taken = set(names)
@@ -1107,7 +1110,8 @@ def load_totals(
     table = _filter_contest(table, path, office, district)
     votes = _parse_count(table, "votes", path)
     names = _unify_candidates(table["candidate"], table, path)
-    return votes.groupby(names.to_numpy()).sum().rename("votes")
+    real = names.map(pseudo_candidate).isna().to_numpy()  # no Total or Ballots Cast lines
+    return votes[real].groupby(names[real].to_numpy()).sum().rename("votes")
 
 
 def wide_returns(long: pd.DataFrame) -> pd.DataFrame:

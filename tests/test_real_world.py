@@ -415,6 +415,8 @@ def test_case_r20_candidate_named_like_a_column(capsys, tmp_path, name):
         ("Blank", "blank"),
         ("Blank Votes", "blank"),
         ("Void", "void"),
+        ("Times Over Voted", "over votes"),
+        ("Number of Under Votes", "under votes"),
         ("Write-ins", None),
         ("Scattering", None),
         ("Total Wine Smith", None),
