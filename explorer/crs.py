@@ -7,6 +7,7 @@ maps are drawn in WGS 84 longitude/latitude.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 
 from explorer.errors import ExplorerError
@@ -106,9 +107,9 @@ SMALLEST_PROJECTED_EXTENT = 50.0
 
 def check_extent(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> None:
     """Refuse a polygon layer whose extent is impossible for its declared CRS: a projected
-    CRS (metres or feet) whose whole layer spans under 50 units and lies inside
-    +-180/+-90 holds longitude/latitude under a wrong .prj (its precincts would be
-    specks near 0,0)."""
+    CRS (metres or feet) whose layer lies inside +-180/+-90 and spans under 50 units, or
+    whose polygons are mostly under 1 unit across, holds longitude/latitude under a wrong
+    .prj (its precincts would be specks near 0,0)."""
     if gdf.crs is None or not len(gdf):
         return
     crs = CRS.from_user_input(gdf.crs)
@@ -116,12 +117,15 @@ def check_extent(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> N
         return
     x_min, y_min, x_max, y_max = gdf.total_bounds
     lonlat_range = x_min >= -180 and x_max <= 180 and y_min >= -90 and y_max <= 90
-    if lonlat_range and max(x_max - x_min, y_max - y_min) < SMALLEST_PROJECTED_EXTENT:
+    bounds = gdf.geometry.bounds.to_numpy()
+    sizes = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    specks = len(sizes) and float(np.nanmedian(sizes)) < 1.0  # polygons under 1 m (or ft)
+    if lonlat_range and (max(x_max - x_min, y_max - y_min) < SMALLEST_PROJECTED_EXTENT or specks):
         unit = crs.axis_info[0].unit_name if crs.axis_info else "unit"
         raise ExplorerError(
-            f"the layer declares {crs.name} but spans only {x_max - x_min:.3g} x "
-            f"{y_max - y_min:.3g} {unit}s near {x_min:.2f},{y_min:.2f}: its coordinates "
-            "look like longitude/latitude",
+            f"the layer declares {crs.name} but lies within {x_min:.2f},{y_min:.2f} to "
+            f"{x_max:.2f},{y_max:.2f} and its polygons are about {float(np.nanmedian(sizes)):.2g} "
+            f"{unit}s across: its coordinates look like longitude/latitude",
             source=source,
             hint=f"if they are, give {option} EPSG:4326 (it overrides the .prj)",
         )
