@@ -300,6 +300,8 @@ class Election:
         from explorer.apportion import apportion
 
         sources = self.precincts  # a join that cannot be made is the first thing to say
+        if not (sources["match"] != "none").any():
+            raise ExplorerError("no result precinct has geometry: nothing to apportion")
         targets = self.neighbourhoods if to is None else to
         if targets is None:
             raise ExplorerError(
@@ -383,6 +385,8 @@ class Election:
         view = view or ("margin" if len(candidates) == 2 else "winner")
         if by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
+            if features.empty:
+                raise ExplorerError("no result precinct has geometry: nothing to draw")
             tips = render.precinct_tooltips(features, candidates)
             layer_name = "Precinct results"
         else:

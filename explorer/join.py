@@ -40,7 +40,7 @@ import shapely
 
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
-from explorer.loaders import normalise_ids, read_csv_text
+from explorer.loaders import normalise_ids, precinct_key, read_csv_text
 
 MATCH_CLASSES = ("crosswalk", "exact", "base", "inferred", "none")
 SHARED_EDGE_METRES = 1.0
@@ -54,18 +54,6 @@ def base_number(precinct_id: str) -> str:
     """
     base = re.sub(r"[A-Z]+$", "", precinct_id).rstrip(" -_.")
     return base if re.search(r"\d$", base) else ""
-
-
-_PREFIX = re.compile(r"^(?:PCT|PRECINCT|PREC|PRCT|PCNT|PR|P)\.?\s*(?:NO\.?|#)?\s*(?=\d)")
-
-
-def precinct_key(precinct_id: str) -> str:
-    """An ID as a precinct number, to compare IDs written differently: no 'PCT '-style
-    prefix, no spaces, and no leading zeros in any run of digits ('PCT 0002' -> '2',
-    '0101' -> '101', '1-080A' -> '1-80A')."""
-    text = _PREFIX.sub("", precinct_id.strip().upper())
-    text = re.sub(r"\s+", "", text)
-    return re.sub(r"(?<!\d)0+(?=\d)", "", text)
 
 
 def _numeric(precinct_id: str) -> float:
@@ -224,38 +212,18 @@ def _seed_unmatched(owner, eligible, ids, unmatched, max_gap: float):
     return owner, seeded
 
 
-def _merge_same_numbers(wide: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Result precincts whose IDs are the same precinct number written two ways ('0101'
-    and '101', 'PCT 2' and '2') follow the duplicate-row rule: identical rows are
-    collapsed (noted), differing ones refused."""
-    keys = pd.Series([precinct_key(p) for p in wide.index], index=wide.index)
-    twice = keys.duplicated(keep=False) & (keys != "")
-    if not twice.any():
-        return wide
-    drop = []
-    for _, group in keys[twice].groupby(keys[twice]):
-        rows = wide.loc[group.index]
-        if not (rows == rows.iloc[0]).all().all():
-            listed = ", ".join(group.index)
-            raise ExplorerError(
-                f"result precincts {listed} are the same precinct number with different votes",
-                source="returns",
-                hint="keep one row per precinct and candidate",
-            )
-        drop += list(group.index[1:])
-    notes.append(
-        f"dropped {len(drop)} result precinct(s) repeating another written differently "
-        f"(e.g. {drop[0]})"
-    )
-    return wide.drop(index=drop)
-
-
 def _stop_if_nothing_matches(match: pd.Series, layer_ids, share: float, id_field: str) -> None:
     """Refuse a join where (almost) no result precinct finds its polygon by ID: one line
     with example IDs from both sides and the layer field used."""
     considered = match.index
     matched = int((match != "none").sum())
-    if not len(considered) or matched >= max(1, share * len(considered)):
+    if not len(considered):
+        raise ExplorerError(
+            "the returns hold no precinct rows, only county-wide ones (PROV, ABSENTEE...)",
+            source="returns",
+            hint="nothing can be mapped; check --office or the file",
+        )
+    if matched >= max(1, share * len(considered)):
         return
     results = ", ".join(list(considered[:3]))
     polygons = ", ".join(list(layer_ids[:3]))
@@ -301,7 +269,6 @@ def join_returns(
     renamed: dict[str, str] = {}
     parents: dict[str, str] = {}
     if crosswalk is None:
-        wide = _merge_same_numbers(wide, notes)
         places = wide.index[~wide.index.isin(county_wide)]
         fixes = restore_leading_zeros(places, layer["precinct"])
         if fixes:

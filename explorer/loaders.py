@@ -323,6 +323,18 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
     return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
 
 
+_PREFIX = re.compile(r"^(?:PCT|PRECINCT|PREC|PRCT|PCNT|PR|P)\.?\s*(?:NO\.?|#)?\s*(?=\d)")
+
+
+def precinct_key(precinct_id: str) -> str:
+    """An ID as a precinct number, to compare IDs written differently: no 'PCT '-style
+    prefix, no spaces, and no leading zeros in any run of digits ('PCT 0002' -> '2',
+    '0101' -> '101', '1-080A' -> '1-80A')."""
+    text = _PREFIX.sub("", precinct_id.strip().upper())
+    text = re.sub(r"\s+", "", text)
+    return re.sub(r"(?<!\d)0+(?=\d)", "", text)
+
+
 def load_district(
     path: str | Path,
     district_id: str,
@@ -1066,6 +1078,7 @@ def load_returns(
         )
     long["candidate"] = _unify_candidates(names, long, path)
     long = _drop_duplicate_rows(long, path)
+    long = _same_numbers(long, path)
     long.loc[long["precinct"] == "", "precinct"] = BLANK_PRECINCT
     long = _fold_method_rows(long, path)
     long = _split_pseudo_candidates(long, path)
@@ -1075,6 +1088,27 @@ def load_returns(
     long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
     long = _rename_reserved(long, path)
     return long.drop(columns="_line").reset_index(drop=True)
+
+
+def _same_numbers(long: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """IDs that are one precinct number written two ways in the same file ('01' and '1',
+    'PCT 2' and '2') are one precinct: its rows then follow the duplicate rule."""
+    ids = pd.Series(long["precinct"].unique())
+    keys = ids.map(precinct_key)
+    twice = keys.duplicated(keep=False) & (keys != "")
+    if not twice.any():
+        return long
+    first = ids[twice].groupby(keys[twice]).transform("first")
+    renames = {old: new for old, new in zip(ids[twice], first) if old != new}
+    long = long.copy()
+    long["precinct"] = long["precinct"].replace(renames)
+    example = next(iter(renames.items()))
+    _note(
+        long,
+        f"{path}: {len(renames)} precinct ID(s) repeat another written differently "
+        f"(e.g. {example[0]!r} and {example[1]!r}); their rows follow the duplicate rule",
+    )
+    return _drop_duplicate_rows(long, path)
 
 
 def _drop_duplicate_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:

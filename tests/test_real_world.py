@@ -588,8 +588,12 @@ def test_duplicates_after_id_repair_follow_the_duplicate_rule(tmp_path):
         "LA,7,Mayor,1,X,Ann Lee,1",
     ]
     e = own(returns_csv(tmp_path / "c.csv", padded), grid(tmp_path / "p.gpkg", ["101", "7"]), "PCT")
-    with pytest.raises(ExplorerError, match="same precinct number with different votes"):
-        _ = e.precincts
+    with pytest.raises(ExplorerError, match=r"conflicting duplicate rows .*line 2: 4, line 3: 5"):
+        _ = e.returns
+    same = ["LA,0101,Mayor,1,X,Ann Lee,4", "LA,101,Mayor,1,X,Ann Lee,4", "LA,7,Mayor,1,X,Ann Lee,1"]
+    e = own(returns_csv(tmp_path / "d.csv", same), tmp_path / "p.gpkg", "PCT")
+    assert reconciled(e).loc["total", "returns"] == 5
+    assert any("repeat another written differently" in n for n in e.returns.attrs["notes"])
 
 
 @pytest.mark.parametrize("suffix", [" - Mail", " (Provisional)", "-ABSENTEE", " / Election Day"])
@@ -598,6 +602,15 @@ def test_vote_method_rows_written_as_precincts(tmp_path, suffix):
     long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
     assert list(long["precinct"].unique()) == ["WARD 1"]
     assert long.groupby("candidate")["votes"].sum().to_dict() == {"Ann Lee": 17, "Bo Park": 6}
+
+
+def test_only_county_wide_rows_is_one_line(capsys, tmp_path):
+    path = returns_csv(
+        tmp_path / "r.csv", ["LA,PROV,Mayor,1,X,Ann,5", "LA,ABSENTEE,Mayor,1,X,Ann,2"]
+    )
+    args = ["--returns", path, "--precincts", grid(tmp_path / "p.gpkg", ["1"]), "--precinct-id"]
+    code, _, err = run(capsys, "map", *args, "PCT", "-o", tmp_path / "m.html")
+    one_line_error(code, err, "only county-wide")
 
 
 def test_near_zero_matching_stops_at_any_size(tmp_path):
