@@ -294,6 +294,14 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
     echo(outputs.format_frame(shown))
     echo(f"Total votes: {int(table['votes'].sum()):,}")
+    pseudo: dict[str, int] = {}
+    for _, kind, votes in chosen.returns.attrs.get("pseudo", []):
+        pseudo[kind] = pseudo.get(kind, 0) + votes
+    if pseudo:
+        echo(
+            "Also in the file, not candidates: "
+            + "; ".join(f"{kind} {votes:,}" for kind, votes in pseudo.items())
+        )
     if totals is None:
         echo("No district totals file: nothing to check against.")
         return

@@ -8,6 +8,7 @@ ledger reconciles to the parsed returns file.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -115,6 +116,25 @@ def test_case_01_total_rows_are_not_candidates():
     assert ledger.loc["[total]", "returns"] == 2201  # the file's own total, on its own line
     winners = e.precincts.set_index("precinct")["winner"]
     assert (winners == "Mara Kell").sum() == 3 and winners["BAINBRIDGE 2"] == "Jon Ortt"
+
+
+def test_case_01_info_through_the_cli(capsys):
+    folder = case("01")
+    code, out, err = run(
+        capsys,
+        "info",
+        "--returns",
+        folder / "returns.csv",
+        "--precincts",
+        folder / "precincts.geojson",
+        "--precinct-id",
+        "NAME",
+    )
+    assert code == 0 and "named 'Total' are not candidates" in err
+    assert "Total votes: 2,201" in out and "57.02%" in out and "42.98%" in out
+    assert "Mara Kell" in out and not re.search(r"^Total\s+\d", out, re.M)  # no 'Total' row
+    assert "Also in the file, not candidates: total 2,201" in out
+    assert "Office: State Senate  District: 51" in out
 
 
 def test_case_03_county_wide_rows_stay_unmapped_and_names_never_base_match(capsys, tmp_path):
