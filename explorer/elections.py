@@ -300,6 +300,7 @@ class Election:
         from explorer.apportion import apportion
 
         sources = self.precincts  # a join that cannot be made is the first thing to say
+        _ = self.ledger  # and every vote of the returns file must reach it (checked there)
         if not (sources["match"] != "none").any():
             raise ExplorerError("no result precinct has geometry: nothing to apportion")
         targets = self.neighbourhoods if to is None else to
@@ -383,6 +384,7 @@ class Election:
         if candidate and not view:
             view = "candidate"
         view = view or ("margin" if len(candidates) == 2 else "winner")
+        _ = self.ledger  # the ledger must reconcile to the returns file before any map
         if by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
             if features.empty:
