@@ -93,7 +93,9 @@ def _dbf_bytes(target: str) -> bytes | None:
 
 def _dbf_encoding(target: str) -> str | None:
     """'UTF-8' for a shapefile without a .cpg whose .dbf declares no code page and whose
-    text is valid UTF-8 with non-ASCII characters (GDAL would read it as Latin-1)."""
+    text is valid UTF-8 with non-ASCII characters (GDAL would read it as Latin-1);
+    'CP1252' where it is not UTF-8 and holds Windows-1252 punctuation (curly quotes,
+    dashes); else None (GDAL's own choice)."""
     raw = _dbf_bytes(target)
     if raw is None or len(raw) < 32 or raw[29] != 0:
         return None
@@ -101,7 +103,8 @@ def _dbf_encoding(target: str) -> str | None:
     try:
         records.decode("utf-8")
     except UnicodeDecodeError:
-        return None
+        # GDAL would read Latin-1; bytes 0x80-0x9F are Windows-1252 punctuation there
+        return "CP1252" if any(0x80 <= b <= 0x9F for b in records) else None
     return "UTF-8" if any(b > 127 for b in records) else None
 
 
@@ -156,7 +159,8 @@ def read_layer(
     encoding = _dbf_encoding(target)
     if encoding:
         options["encoding"] = encoding
-        notes.append(f"{label}: read the attribute table as UTF-8 (no .cpg file)")
+        named = "UTF-8" if encoding == "UTF-8" else "Windows-1252"
+        notes.append(f"{label}: read the attribute table as {named} (no .cpg file)")
     try:
         if layer is None:
             layers = pyogrio.list_layers(target)

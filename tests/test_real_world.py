@@ -723,6 +723,11 @@ def test_dbf_without_cpg_is_read_as_utf8(tmp_path):
     frame = loaders.read_layer(tmp_path / "p.shp")
     assert frame["note"].tolist() == ["Peña"]
     assert any("as UTF-8 (no .cpg" in n for n in frame.attrs["notes"])
+    records = bytes(dbf).replace("Peña".encode(), "O’Nei".encode("cp1252"))
+    (tmp_path / "p.dbf").write_bytes(records)
+    frame = loaders.read_layer(tmp_path / "p.shp")
+    assert frame["note"].tolist() == ["O’Nei"]
+    assert any("as Windows-1252 (no .cpg" in n for n in frame.attrs["notes"])
 
 
 def test_duplicate_header_names_are_refused(tmp_path):
