@@ -655,7 +655,16 @@ def _filter_contest(
         wanted = " ".join(office.split()).casefold()
         table = table[table["office"].str.split().str.join(" ").str.casefold() == wanted]
     elif "office" in table.columns:
-        offices = sorted(table["office"].str.split().str.join(" ").unique())
+        names = table["office"].str.split().str.join(" ")
+        pseudo = names.map(pseudo_candidate).notna() & (names != "")
+        if pseudo.any() and not pseudo.all():  # 'Registered Voters' rows are not a contest
+            _note(
+                table,
+                f"{path}: left out {int(pseudo.sum())} row(s) of "
+                f"{', '.join(map(repr, sorted(names[pseudo].unique())[:3]))} (not a contest)",
+            )
+            table, names = table[~pseudo], names[~pseudo]
+        offices = sorted(names.unique())
         if len(offices) > 1:
             raise ExplorerError(
                 f"the file holds {len(offices)} offices ({', '.join(offices[:6])})",

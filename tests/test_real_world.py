@@ -531,6 +531,13 @@ def test_districts_are_listed_and_chosen_by_number(tmp_path):
     assert set(long["candidate"]) == {"Cand 01"}
 
 
+def test_turnout_rows_written_as_offices_are_not_a_contest(tmp_path):
+    rows = ["LA,1,Mayor,,X,Ann,5", "LA,1,Registered Voters,,,,40", "LA,1,Ballots Cast,,,,9"]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    assert long["candidate"].tolist() == ["Ann"]
+    assert any("(not a contest)" in n for n in long.attrs["notes"])
+
+
 def test_blank_district_beside_one_number_is_one_contest(tmp_path):
     rows = ["LA,1,Mayor,,X,Ann,5", "LA,2,Mayor,7,X,Ann,6"]
     long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
