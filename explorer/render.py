@@ -184,7 +184,8 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
             raise ExplorerError(
                 f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
             )
-        upper = np.unique(np.asarray(classifiers[scheme](clean, k=k).bins))
+        # tied values give repeated (or float-near) bins: one class each
+        upper = np.unique(np.round(np.asarray(classifiers[scheme](clean, k=k).bins, float), 12))
     colours = _palette("YlGnBu", len(upper) + 1)[1:]
     index = np.clip(
         np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
