@@ -61,13 +61,15 @@ def answer(
         result.methods = race.methods
     try:
         if parsed.intent is None:
+            shown = parsed.text[:200] + "..." if len(parsed.text) > 200 else parsed.text
             raise Refusal(
-                "I can't tell what is asked. Questions I can answer, with an example each:\n"
-                + kinds_help()
+                f"cannot answer {shown!r}: I can't tell what is asked. Questions I can answer, "
+                "with an example each:\n" + kinds_help()
             )
         if parsed.intent == "unanswerable":
             raise Refusal(
                 f"The data can't answer that: {parsed.refusal} (missing: {parsed.missing_data})."
+                + (_ei_pointer(parsed) if parsed.missing_data == "demographics" else "")
             )
         if race is None:
             raise Refusal(f"No election {parsed.election!r} is loaded.")
@@ -90,6 +92,27 @@ def answer(
         result.reason = str(refusal)
         result.headline = str(refusal)
     return result
+
+
+def _ei_pointer(parsed: Parsed) -> str:
+    """Where a group-support estimate can be had: ``explorer ei``, with its caveats."""
+    from explorer import demographics
+
+    group = "GROUP"
+    for word in re.findall(r"[a-z]+(?: american)?", parsed.text.lower()):
+        try:
+            group = demographics.normalise_group(word)
+        except Exception:  # not a group name
+            continue
+        if group != "other":
+            break
+        group = "GROUP"
+    candidate = parsed.candidate.split()[-1] if parsed.candidate else "NAME"
+    return (
+        f" An estimate with its 95% interval and caveats: explorer ei {parsed.election} "
+        f"--groups {group} --candidates {candidate} (ecological inference on census "
+        "demographics; needs the ei extra)."
+    )
 
 
 def _check_entities(parsed: Parsed, race: Race, races: dict[str, Race], min_votes: float):

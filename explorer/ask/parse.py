@@ -105,9 +105,9 @@ MISSING = [
     (
         DEMOGRAPHIC,
         "demographics",
-        "it needs demographic data (who lives in each area, by race or ethnicity) and an "
-        "ecological-inference model; the returns only count votes per precinct, and no "
-        "demographic layer is loaded for this question",
+        "the returns only count votes per precinct, not who cast them; how a group voted "
+        "needs demographic data (census citizens of voting age by race or ethnicity) and an "
+        "ecological-inference model",
     ),
     (
         r"\b(?:age|ages|aged|young|younger|youth|old|older|elderly|seniors?|millennials?|boomers?)\b"
