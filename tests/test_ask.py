@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import explorer
+import explorer.ei
 from explorer.ask import Answer, find_candidate, find_place, rank
 from explorer.cli import main
 from explorer.errors import ExplorerError
@@ -220,6 +221,12 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         assert summary.index[k - 1] == nums["candidate"] == c
     elif intent == "candidates":
         assert nums["candidates"] == len(e.candidates)
+    elif intent == "group_support":  # ecological inference: an interval, never a bare figure
+        assert nums["lower"] <= nums["mean"] <= nums["upper"]
+        assert "95% credible interval" in answer.headline and answer.caveats
+        verdict = "Yes" if nums["lower"] > 0.5 else "No" if nums["upper"] < 0.5 else "Unclear"
+        assert answer.headline.startswith(verdict)
+        assert any("Ecological inference" in c for c in answer.caveats)
     elif intent == "swing":
         before, after = areas[PRIMARY].set_index("name"), areas[GENERAL].set_index("name")
         rival = GOMEZ if c == AHN else AHN
@@ -481,7 +488,7 @@ KIND_EXPECTED = {  # the README's kind column -> intent, or the words of a right
     "swing": "swing",
     "outside the district: refuse, say why": "refuse: is not in CA-34",
     "not a candidate in this race": "refuse: No candidate called",
-    "demographic: answer only with demographic data and its caveats": "refuse: demographic data",
+    "demographic: answer only with demographic data and its caveats": "group_support",
 }
 
 
@@ -499,6 +506,9 @@ def test_sample_question(question, kind, general, elections, areas):
         assert answer.refused and expected.removeprefix("refuse: ") in answer.reason
         return
     assert not answer.refused, answer.headline
+    if expected == "group_support" and not explorer.ei.available():
+        assert answer.refused and "could not run" in answer.reason  # says what is missing
+        return
     assert answer.intent == expected
     assert answer.election == (PRIMARY if "primary" in kind else GENERAL)
     if kind.startswith("place in a larger area"):

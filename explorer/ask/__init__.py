@@ -112,6 +112,8 @@ def ask(
         election.name,
         precincts=list(election.wide.index),
     )
+    if parsed.intent == "group_support" and parsed.election in everyone:
+        return group_support(everyone[parsed.election], parsed)
     wanted = [n for n in (parsed.election, parsed.other_election) if n in everyone]
     needs_data = parsed.intent not in (None, "unanswerable")
     races = {n: race(everyone[n], min_votes, **options) for n in wanted} if needs_data else {}
@@ -130,3 +132,44 @@ def _described(election: Election) -> Race:
     spec = election.spec
     return Race(spec.name, spec.title, spec.date, district_label(election), [],
                 pd.DataFrame(), pd.DataFrame(), {})  # fmt: skip
+
+
+def group_support(election: Election, parsed: Parsed) -> Answer:
+    """How a census group voted for a candidate, by ecological inference on the census
+    demographics (:func:`explorer.ei.answer_group_support`): the estimate, its 95% credible
+    interval, diagnostics and caveats. Refused, naming what is missing, without PyEI."""
+    from explorer import ei
+    from explorer.errors import ExplorerError
+
+    spec = election.spec
+    how = "named in the question" if parsed.election_named else "the default"
+    result = Answer(
+        question=parsed.text,
+        intent=parsed.intent,
+        election=spec.name,
+        election_title=f"{_described(election).described}, {how}",
+        candidate=parsed.candidate,
+        parsed=parsed.as_dict(),
+    )
+    try:
+        if parsed.candidate not in election.candidates:
+            raise ExplorerError(f"{parsed.candidate} was not on the ballot of {spec.title}")
+        text, table = ei.answer_group_support(election, parsed.group, parsed.candidate)
+    except ExplorerError as error:
+        result.refused = True
+        result.reason = result.headline = (
+            f"The returns alone can't say how {parsed.group} voters voted, and ecological "
+            f"inference could not run: {error}."
+        )
+        return result
+    lines = text.splitlines()
+    result.headline = lines[0]
+    result.details = [line for line in lines[1:] if not line.startswith("Caveat: ")]
+    result.caveats = [
+        line.removeprefix("Caveat: ") for line in lines if line.startswith("Caveat: ")
+    ]
+    result.table = table.set_index("candidate")
+    row = result.table.loc[parsed.candidate]
+    result.numbers = {k: float(row[k]) for k in ("mean", "lower", "upper", "rhat", "ess")}
+    result.numbers["group"] = str(row["group"])
+    return result

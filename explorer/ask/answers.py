@@ -96,17 +96,9 @@ def answer(
 
 def _ei_pointer(parsed: Parsed) -> str:
     """Where a group-support estimate can be had: ``explorer ei``, with its caveats."""
-    from explorer import demographics
+    from explorer.ask.parse import census_group
 
-    group = "GROUP"
-    for word in re.findall(r"[a-z]+(?: american)?", parsed.text.lower()):
-        try:
-            group = demographics.normalise_group(word)
-        except Exception:  # not a group name
-            continue
-        if group != "other":
-            break
-        group = "GROUP"
+    group = census_group(parsed.text) or "GROUP"
     candidate = parsed.candidate.split()[-1] if parsed.candidate else "NAME"
     return (
         f" An estimate with its 95% interval and caveats: explorer ei {parsed.election} "

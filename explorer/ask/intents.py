@@ -78,6 +78,7 @@ class Parsed:
     other_election: str | None = None  # swing: the earlier election
     n: int | None = None
     ordinal: int | None = None
+    group: str = ""  # a census group named in a group-support question ("asian")
     lost: bool = False  # areas a candidate lost, not won
     winner_ref: bool = False  # "the winner" stands for the candidate who won (the place)
     by: str | None = None  # "precinct" when the question is about precincts, not areas

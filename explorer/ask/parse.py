@@ -158,6 +158,22 @@ FAVOUR = (
 )
 
 
+def census_group(text: str) -> str:
+    """The census group a question names ("Asian American" -> "asian"), or ""."""
+    from explorer import demographics
+    from explorer.errors import ExplorerError
+
+    for words in re.findall(r"[a-z]+(?: americans?)?", names.normalise(text)):
+        for word in (words, words.split()[0]):
+            try:
+                group = demographics.normalise_group(word)
+            except ExplorerError:
+                continue
+            if group != "other":
+                return group
+    return ""
+
+
 def _elections_named(text: str, ballots: list[Ballot]) -> list[tuple[int, Ballot, str]]:
     found = []
     for ballot in ballots:
@@ -317,6 +333,10 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         parsed.winner_ref = True
     has = lambda pattern: re.search(pattern, m) is not None  # noqa: E731
     n_cand, n_place = len(parsed.candidates) + parsed.winner_ref, len(parsed.places)
+    group = census_group(parsed.text)
+    if group and n_cand == 1 and has(FAVOUR + r"|\bshare\b|\bpercent\w*|\bhow did\b|\bvote\b"):
+        parsed.group = group
+        return "group_support"
     for pattern, what, why in MISSING:
         if has(pattern):
             parsed.missing_data = what
