@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from explorer import infer as inference
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, read_csv_text
 
-MATCH_CLASSES = ("crosswalk", "exact", "base", "inferred", "none")
-SHARED_EDGE_METRES = 1.0
+MATCH_CLASSES = ("crosswalk", "exact", "base", "pooled", "inferred", "none")
 
 
 def base_number(precinct_id: str) -> str:
@@ -121,69 +121,6 @@ def in_district(
     return inside
 
 
-def _shared_edges(geoms: np.ndarray) -> pd.DataFrame:
-    """Pairs of polygons (i < j) that share an edge, with the shared length in metres."""
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    boundaries = shapely.boundary(geoms)
-    length = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
-    edge = length > SHARED_EDGE_METRES
-    return pd.DataFrame({"a": left[edge], "b": right[edge], "length": length[edge]})
-
-
-def _infer(owner: np.ndarray, eligible: np.ndarray, geoms: np.ndarray, ids: np.ndarray):
-    """Give unowned eligible polygons to adjacent owners, round by round (see module doc)."""
-    edges = _shared_edges(geoms)
-    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
-    number = np.array([_numeric(i) for i in ids])
-    owner = owner.copy()
-    owner_number = {}
-    while True:
-        open_polygons = (owner == None) & eligible  # noqa: E711 (object array)
-        pairs = both[open_polygons[both["a"].to_numpy()]]
-        neighbour_owner = owner[pairs["b"].to_numpy()]
-        pairs = pairs[neighbour_owner != None].assign(  # noqa: E711
-            result=neighbour_owner[neighbour_owner != None]  # noqa: E711
-        )
-        if pairs.empty:
-            return owner
-        for result in pairs["result"].unique():
-            owner_number.setdefault(result, _numeric(result))
-        pairs = pairs.assign(
-            distance=np.abs(number[pairs["a"].to_numpy()] - pairs["result"].map(owner_number)),
-        )
-        pairs = pairs.groupby(["a", "result"], as_index=False).agg(
-            distance=("distance", "first"), length=("length", "sum")
-        )
-        best = pairs.sort_values(
-            ["a", "distance", "length", "result"], ascending=[True, True, False, True]
-        ).drop_duplicates("a")
-        owner[best["a"].to_numpy()] = best["result"].to_numpy()
-
-
-def _seed_unmatched(owner, eligible, ids, unmatched, max_gap: float):
-    """Give each unmatched result precinct the closest-numbered unclaimed polygon."""
-    free = np.flatnonzero(eligible & (owner == None))  # noqa: E711
-    if not len(free) or not len(unmatched):
-        return owner, []
-    polygon_number = np.array([_numeric(ids[i]) for i in free])
-    result_number = np.array([_numeric(r) for r in unmatched])
-    gap = np.abs(result_number[:, None] - polygon_number[None, :])
-    result_index, polygon_index = np.nonzero(gap <= max_gap)
-    order = np.lexsort((polygon_index, result_index, gap[result_index, polygon_index]))
-    owner = owner.copy()
-    seeded, taken = [], set()
-    for r, p in zip(result_index[order], polygon_index[order]):
-        if unmatched[r] in taken or free[p] in taken:
-            continue
-        owner[free[p]] = unmatched[r]
-        taken.update((unmatched[r], free[p]))
-        seeded.append(unmatched[r])
-    return owner, seeded
-
-
 def join_returns(
     wide: pd.DataFrame,
     layer: gpd.GeoDataFrame,
@@ -193,6 +130,7 @@ def join_returns(
     crosswalk: pd.DataFrame | None = None,
     min_inside: float = 0.5,
     max_number_gap: float = 100,
+    method: str = "local",
 ) -> gpd.GeoDataFrame:
     """One feature per result precinct with votes, shares, margin, winner and ``match``.
 
@@ -253,17 +191,31 @@ def join_returns(
     inferred_polygon = np.zeros(len(ids), dtype=bool)
     area_layer = to_equal_area(layer)
     unassigned: list[str] = []
+    eligible = np.zeros(len(ids), dtype=bool)
     if boundary is not None:
         eligible = in_district(area_layer, to_equal_area(boundary, area_layer.crs), min_inside)
-        if infer and crosswalk is None:
-            unmatched = np.array(sorted(match.index[match == "none"]), dtype=object)
-            owner, seeded = _seed_unmatched(owner, eligible, ids, unmatched, max_number_gap)
-            match[seeded] = "inferred"
-            owner = _infer(owner, eligible, area_layer.geometry.values, ids)
-            inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
+    if boundary is not None and infer and crosswalk is None and method == "nearest-number":
+        unmatched = np.array(sorted(match.index[match == "none"]), dtype=object)
+        owner, seeded = inference.legacy_seed(owner, eligible, ids, unmatched, max_number_gap)
+        match[seeded] = "inferred"
+        owner = inference.legacy_absorb(owner, eligible, area_layer.geometry.values, ids)
+        inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
+        features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
+    else:
+        use = boundary is not None and infer and crosswalk is None
+        assignment = inference.infer_units(
+            owner,
+            match,
+            eligible if use else np.zeros(len(ids), dtype=bool),
+            area_layer.geometry.values,
+            ids,
+            max_number_gap=max_number_gap,
+            pool=use,
+        )
+        owner = assignment.owner
+        features = inference.unit_features(layer, assignment, wide)
+    if boundary is not None:
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
-
-    features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
     features.attrs = {"notes": notes, "unassigned": unassigned}
     return add_result_columns(features, [c for c in wide.columns if c != "total"])
 
