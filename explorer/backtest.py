@@ -210,6 +210,12 @@ def score(
     joined[has_unit] = unit_matrix[unit_row[has_unit]]
     overlap = np.minimum(true_matrix, joined).sum(axis=1)
     right = float((overlap * votes)[needing].sum() / max(votes[needing].sum(), 1))
+    right_by_class = {
+        k: float(
+            (overlap * votes)[needing & (klass == k)].sum() / votes[needing & (klass == k)].sum()
+        )
+        for k in np.unique(klass[needing])
+    }
 
     true_centre = shapely.centroid(truth.geometry.values)
     unit_centre = shapely.centroid(feats.geometry.values)
@@ -246,6 +252,7 @@ def score(
         "needing": int(votes[needing].sum()),
         "needing_precincts": int(needing.sum()),
         "right_area": right,
+        "right_area_by_class": right_by_class,
         "centroid_km_median": float(np.median(moved)) if len(moved) else 0.0,
         "centroid_km_p90": float(np.percentile(moved, 90)) if len(moved) else 0.0,
         "far_2km": int(np.sum(far_gap[needing] > 2000)),
@@ -272,7 +279,9 @@ def format_scores(scores: dict) -> str:
             f"{scores['votes']:,} votes ({classes})",
             f"  votes needing inference (no exact ID): {scores['needing']:,} in "
             f"{scores['needing_precincts']:,} precincts; "
-            f"{scores['right_area']:.1%} land in the right area",
+            f"{scores['right_area']:.1%} land in the right area ("
+            + ", ".join(f"{k} {v:.1%}" for k, v in scores["right_area_by_class"].items())
+            + ")",
             f"  centroid moved: median {scores['centroid_km_median']:.2f} km, "
             f"90th percentile {scores['centroid_km_p90']:.2f} km; "
             f"{scores['far_2km']} placed > 2 km from their true polygon",

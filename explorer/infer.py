@@ -89,6 +89,10 @@ def legacy_seed(owner, eligible, ids, unmatched, max_gap: float):
     return owner, seeded
 
 
+def _base(precinct_id: str) -> str:
+    return re.sub(r"[A-Z]+$", "", precinct_id)
+
+
 _ID_PARTS = re.compile(r"^(.*?)(\d{1,4})([A-Z]*)$")
 
 
@@ -166,9 +170,10 @@ def infer_units(
        ``max_number_gap``, that touches (within ``touch_metres``) a polygon held by a
        numeric neighbour; closest numbers first, one polygon per precinct;
     2. ``pooled``: otherwise its area is most likely held by a neighbour (a split,
-       rename or reshuffle): it shares the polygons of its numeric neighbours (both, when
-       both exist and touch each other; else the closer-numbered one), drawn as one unit
-       with their combined votes;
+       rename or reshuffle): it shares the polygons of a neighbour with the same base
+       number if there is one, else of its numeric neighbours (both, when both exist and
+       touch each other; else the closer-numbered one), drawn as one unit with their
+       combined votes;
     3. ``none``: no neighbour with geometry in its prefix.
 
     Free in-district polygons left over join the adjacent unit with the same prefix and
@@ -236,7 +241,10 @@ def infer_units(
             )
             continue
         partners = [n for n in (below, above) if n]
-        if len(partners) == 2 and not near(np.array(held[below]), held[above]).any():
+        same_base = [n for n in partners if _base(n) == _base(p)]
+        if same_base:  # a sibling suffix of the same base precinct holds polygons
+            partners = same_base[:1]
+        elif len(partners) == 2 and not near(np.array(held[below]), held[above]).any():
             partners = [min(partners, key=lambda n: (abs(numbers[n] - numbers[p]), n))]
         for partner in partners:
             pools.union(p, partner)
