@@ -95,61 +95,78 @@ def two_layer_case(
     return Case(name=name, truth=truth, layer=layer)
 
 
-def reconsolidate(layer: gpd.GeoDataFrame, merge_rate: float, seed: int) -> gpd.GeoDataFrame:
-    """Merge adjacent polygons into consolidated precincts named after their lowest member.
-
-    Each polygon, in random order (``seed``), joins the group of a random edge-sharing
-    neighbour with probability ``merge_rate`` (groups grow to at most 4 polygons), as county
-    registrars consolidate base precincts for an election.
-    """
+def _adjacency(layer: gpd.GeoDataFrame) -> dict[int, list[int]]:
     from explorer.infer import shared_edges
 
-    area = to_equal_area(layer)
-    edges = shared_edges(area.geometry.values)
+    edges = shared_edges(to_equal_area(layer).geometry.values)
     neighbours: dict[int, list[int]] = {}
     for a, b in zip(edges["a"], edges["b"]):
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
+        neighbours.setdefault(int(a), []).append(int(b))
+        neighbours.setdefault(int(b), []).append(int(a))
+    return neighbours
+
+
+def _groups(n: int, neighbours: dict, merge_rate: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    group = np.arange(len(layer))
-    size = np.ones(len(layer), dtype=int)
-    for i in rng.permutation(len(layer)):
+    group = np.arange(n)
+    size = np.ones(n, dtype=int)
+    for i in rng.permutation(n):
         if size[group[i]] > 1 or rng.random() >= merge_rate:
             continue
         options = [j for j in neighbours.get(i, []) if size[group[j]] < 4]
         if not options:
             continue
         j = options[rng.integers(len(options))]
-        size[group[j]] += size[group[i]]
+        size[group[j]] += 1
         group[i] = group[j]
-    ids = layer["precinct"].to_numpy()
-    frame = gpd.GeoDataFrame({"group": group, "member": ids}, geometry=layer.geometry.values)
-    frame = frame.set_crs(layer.crs)
-    name = frame.groupby("group")["member"].transform("min")
-    frame["precinct"] = name
+    return group
+
+
+def reconsolidate(
+    layer: gpd.GeoDataFrame, merge_rate: float, seed: int, neighbours: dict | None = None
+) -> gpd.GeoDataFrame:
+    """Merge adjacent polygons into consolidated precincts named after their lowest member.
+
+    Each polygon, in random order (``seed``), joins the group of a random edge-sharing
+    neighbour with probability ``merge_rate`` (groups grow to at most 4 polygons), as county
+    registrars consolidate base precincts for an election.
+    """
+    neighbours = _adjacency(layer) if neighbours is None else neighbours
+    group = _groups(len(layer), neighbours, merge_rate, seed)
+    frame = gpd.GeoDataFrame(
+        {"group": group, "member": layer["precinct"].to_numpy()},
+        geometry=layer.geometry.values,
+        crs=layer.crs,
+    )
+    frame["precinct"] = frame.groupby("group")["member"].transform("min")
     return frame.dissolve("precinct", as_index=False)[["precinct", "geometry"]]
 
 
 def reconsolidation_case(
     layer: gpd.GeoDataFrame, exact_rate: float, seed: int = 0, name: str = "simulated"
 ) -> tuple[Case, float]:
-    """Two draws of :func:`reconsolidate`, the merge rate tuned (bisection) so that the
-    share of election precinct IDs found in the simulated layer is near ``exact_rate``.
-    Returns the case and the exact-match rate reached."""
-    low, high = 0.0, 1.0
-    best = None
-    for _ in range(7):
+    """Two draws of :func:`reconsolidate` (seeds ``seed`` and ``seed + 1000``), the merge
+    rate tuned by bisection so that the share of election precinct IDs found in the
+    simulated layer is near ``exact_rate``. Returns the case and the rate reached."""
+    layer = layer[layer["precinct"] != ""].dissolve("precinct", as_index=False)
+    neighbours = _adjacency(layer)
+    ids = layer["precinct"].to_numpy()
+
+    def names(rate, draw):
+        group = _groups(len(layer), neighbours, rate, draw)
+        return pd.Series(ids).groupby(group).transform("min").to_numpy()
+
+    low, high, best = 0.0, 1.0, None
+    for _ in range(8):
         rate = (low + high) / 2
-        election = reconsolidate(layer, rate, seed)
-        joined = reconsolidate(layer, rate, seed + 1000)
-        reached = float(election["precinct"].isin(set(joined["precinct"])).mean())
-        if best is None or abs(reached - exact_rate) < abs(best[2] - exact_rate):
-            best = (election, joined, reached)
-        if reached > exact_rate:
-            low = rate
-        else:
-            high = rate
-    election, joined, reached = best
+        election = set(names(rate, seed))
+        reached = len(election & set(names(rate, seed + 1000))) / len(election)
+        if best is None or abs(reached - exact_rate) < abs(best[1] - exact_rate):
+            best = (rate, reached)
+        low, high = (rate, high) if reached > exact_rate else (low, rate)
+    rate, reached = best
+    election = reconsolidate(layer, rate, seed, neighbours)
+    joined = reconsolidate(layer, rate, seed + 1000, neighbours)
     return Case(name=name, truth=election, layer=joined), reached
 
 
@@ -292,3 +309,69 @@ def format_scores(scores: dict) -> str:
             f"rank correlation {scores['rank_correlation']:.4f}",
         ]
     )
+
+
+def _catalog_layer(name: str, district: str | None = None) -> gpd.GeoDataFrame:
+    from explorer import catalog, loaders
+    from explorer.elections import layer_spec
+
+    spec = layer_spec(name)
+    if spec.kind == "neighbourhoods":
+        path = catalog.local_path(spec.file)
+        return loaders.load_neighbourhoods(path, name_field=spec.name_field, where=spec.where)
+    if spec.kind == "districts":
+        path = catalog.local_path(spec.file.replace("{id}", district or ""))
+        return loaders.load_district(path, district or "", crs=spec.crs or "EPSG:4326")
+    return loaders.load_precincts(catalog.local_path(spec.file), spec.id_field, crs=spec.crs)
+
+
+def run(
+    layer: str,
+    *,
+    truth_layer: str | None = None,
+    areas: str = "mappingla-v6",
+    exact_rate: float = 0.645,
+    district: str | None = None,
+    method: str = "local",
+    seeds: tuple[int, ...] = (0, 1),
+    margin_metres: float = 2000,
+) -> list[dict]:
+    """Backtest the join on catalog layers; one :func:`score` dict per case.
+
+    With ``truth_layer``: two real layers, both directions (returns keyed by
+    ``truth_layer`` joined to ``layer``, and the reverse). Without: simulated
+    re-consolidation of ``layer`` at ``exact_rate``, once per seed. ``district`` (a
+    ``cd-2012`` ID such as ``CA-34``) keeps only the precincts within ``margin_metres`` of
+    that district, for a quick run. ``method`` is ``local`` (this version) or
+    ``nearest-number`` (the pre-#13 rule, to show the baseline).
+    """
+    from explorer.join import join_returns
+
+    targets = _catalog_layer(areas)
+    within = None
+    if district:
+        outline = to_equal_area(_catalog_layer("cd-2012", district))
+        within = outline.buffer(margin_metres).to_crs("EPSG:4326").union_all()
+    loaded = {name: _catalog_layer(name) for name in {layer, truth_layer} if name}
+    cases = []
+    if truth_layer:
+        for truth, other in ((truth_layer, layer), (layer, truth_layer)):
+            cases.append(
+                two_layer_case(loaded[truth], loaded[other], f"{truth} -> {other}", within)
+            )
+    else:
+        base = loaded[layer]
+        if within is not None:
+            base = two_layer_case(base, base, layer, within).truth
+        for seed in seeds:
+            case, reached = reconsolidation_case(
+                base, exact_rate, seed, f"simulated {layer} (seed {seed})"
+            )
+            case.name += f", exact-match rate {reached:.1%}"
+            cases.append(case)
+    scores = []
+    for case in cases:
+        outline = gpd.GeoDataFrame(geometry=[case.truth.union_all()], crs=case.truth.crs)
+        features = join_returns(case.wide, case.layer, outline, method=method)
+        scores.append(score(case, features, targets))
+    return scores

@@ -490,6 +490,36 @@ def swing(
     echo(f"Wrote {target}")
 
 
+@app.command()
+def backtest(
+    layer: Annotated[
+        str, typer.Option(help="Catalog precinct layer the returns are joined to.")
+    ] = "la-precincts-2018-general",
+    truth_layer: Annotated[
+        str | None,
+        typer.Option(help="A second layer of the same places: score both directions."),
+    ] = None,
+    exact_rate: Annotated[
+        float, typer.Option(help="Simulated mode: the exact-match rate to tune to.")
+    ] = 0.645,
+    district: Annotated[
+        str | None, typer.Option(help="Only precincts near this cd-2012 district (CA-34).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="local (this version) or nearest-number (the old rule).")
+    ] = "local",
+) -> None:
+    """Score the join where the truth is known: two real layers (--truth-layer), or a
+    simulated re-consolidation of --layer (two draws), by votes landing in the right
+    neighbourhood, centroid distance and per-neighbourhood share error."""
+    from explorer import backtest as scoring
+
+    for scores in scoring.run(
+        layer, truth_layer=truth_layer, exact_rate=exact_rate, district=district, method=method
+    ):
+        echo(scoring.format_scores(scores))
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 
