@@ -340,6 +340,9 @@ def describe_ledger(summary: dict) -> str:
         f"{mapped:,} of {votes:,} votes ({mapped / votes:.1%}) are mapped; "
         f"{inferred:,} ({inferred / votes:.1%}) rest on inferred geography"
     )
+    pooled = summary["by_class"].get("pooled", 0)
+    if pooled:
+        text += f"; {pooled:,} ({pooled / votes:.1%}) are drawn in pooled units"
     unmapped = summary["unmapped_precincts"]
     if unmapped:
         text += f"; {summary['unmapped_votes']:,} in {len(unmapped)} precinct(s) have no geography"

@@ -26,7 +26,9 @@ def test_rank_ahn_by_neighbourhood(capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     first = next(line for line in lines if line.startswith("Koreatown"))
-    assert first.split()[1] == "1"  # Koreatown ranks first for Ahn
+    # Koreatown (5,858 votes) ranks first or second for Ahn: since #13 a 334-vote sliver of
+    # Arlington Heights (31% covered) edges it, the kind of rank the ranges qualify
+    assert first.split()[1] in ("1", "2")
     assert "Too few votes to call" in out and "Methods:" in out
     assert "rest on inferred geography" in out
 

@@ -72,7 +72,7 @@ def test_election_summary_for_notebooks(general):
     html = general._repr_html_()
     assert "CA-34 special general election (runoff)" in html and "2017-06-06" in html
     assert "25,569" in html and "17,610" in html
-    assert "41,107 of 43,179 votes" in html
+    assert "43,174 of 43,179 votes" in html
 
 
 def test_from_files_on_files_the_catalog_does_not_know(tmp_path, general):
