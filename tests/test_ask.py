@@ -71,7 +71,7 @@ def test_ask_which_neighbourhoods_favoured_ahn(capsys):
     [
         ("who won Eagle Rock?", "Jimmy Gomez won Eagle Rock"),
         ("how did Ahn do in Koreatown?", "Robert Lee Ahn took"),
-        ("where did Ahn win?", "Won: Koreatown"),
+        ("where did Ahn win?", "Koreatown (65.5%)"),
     ],
 )
 def test_ask_other_forms(question, expected, capsys):
