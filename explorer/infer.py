@@ -387,3 +387,34 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     for column in wide.columns:
         features[column] = votes.loc[frame.index, column].to_numpy()
     return features
+
+
+def precinct_outline(
+    features: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, tolerance: float = 0.1
+) -> gpd.GeoDataFrame | None:
+    """The district at precinct resolution: the dissolved mapped units, when the precinct
+    layer nests in the district, else None.
+
+    The layer nests when the mapped area and the (generalised) published boundary differ
+    by at most ``tolerance`` of the boundary's area (symmetric difference, equal-area CRS).
+    Returns one feature with the boundary's ``district`` value and ``attrs["difference"]``
+    (that share), so maps draw the edge the precincts really have.
+    """
+    from explorer.crs import to_equal_area
+
+    mapped = features[~(features.geometry.is_empty | features.geometry.isna())]
+    if mapped.empty:
+        return None
+    area = to_equal_area(mapped)
+    shape = shapely.union_all(area.geometry.values)
+    published = shapely.union_all(to_equal_area(boundary, area.crs).geometry.values)
+    difference = shapely.area(shapely.symmetric_difference(shape, published)) / max(
+        shapely.area(published), 1.0
+    )
+    if difference > tolerance:
+        return None
+    outline = gpd.GeoDataFrame(
+        {"district": boundary["district"].to_numpy()[:1]}, geometry=[shape], crs=area.crs
+    ).to_crs(boundary.crs)
+    outline.attrs["difference"] = float(difference)
+    return outline

@@ -193,3 +193,13 @@ def test_property_ledger_balances_and_no_polygon_twice(n_polygons, ids, votes, i
             features["match"].eq("none").all()
         )
     assert np.isfinite(features["total"]).all()
+
+
+def test_runoff_outline_is_drawn_at_precinct_resolution(general):
+    """The 2018 precinct layer nests in CA-34: the map's outline is the dissolved units,
+    within 1% (symmetric difference) of the generalised published boundary."""
+    outline = general.outline
+    assert outline.attrs["difference"] < 0.01
+    mapped = general.precincts[general.precincts["match"] != "none"].to_crs("EPSG:3310")
+    assert outline.to_crs("EPSG:3310").area.iloc[0] == pytest.approx(mapped.union_all().area)
+    assert outline["district"].iloc[0] == "CA-34"
