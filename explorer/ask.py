@@ -100,9 +100,10 @@ def rank(
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     too_few = table[~enough].sort_values("total", ascending=False)
     columns = [label] + [c for c in RANK_COLUMNS if c in ranked]
-    return ranked[columns].set_index(label), too_few[[c for c in columns if c != "rank"]].set_index(
-        label
-    )
+    from explorer.ranges import add_ranges  # plausible ranges, when areas carry an ensemble
+
+    ranked = add_ranges(ranked[columns].set_index(label), areas, candidate)
+    return ranked, too_few[[c for c in columns if c != "rank"]].set_index(label)
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import shapely
 
 from explorer.apportion import piece_areas
 from explorer.crs import to_equal_area
+from explorer.ranges import LEVEL, coverage, ensemble
 
 CANDIDATES = ("Candidate A", "Candidate B")
 #: voters per synthetic precinct
@@ -258,6 +259,16 @@ def score(
         true_share = true_a[keep] / true_total[keep]
         join_share = join_a[keep] / join_total[keep]
     error = np.abs(np.nan_to_num(join_share, nan=0.0) - true_share) * 100
+    # plausible ranges (explorer.ranges) and how often they cover the truth
+    changes = ensemble(features.reset_index(drop=True), areas, list(CANDIDATES))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drawn = (join_a[keep] + changes[:, keep, 0]) / (
+            join_total[keep] + changes[:, keep, :].sum(axis=2)
+        )
+    tail = (1 - LEVEL) / 2 * 100
+    low = np.minimum(np.nanpercentile(drawn, tail, axis=0), join_share)
+    high = np.maximum(np.nanpercentile(drawn, 100 - tail, axis=0), join_share)
+    affected = error > 0.01
     from scipy.stats import spearmanr
 
     by_class = pd.Series(votes).groupby(klass).sum()
@@ -278,6 +289,10 @@ def score(
         "share_error_max": float(error.max()) if len(error) else 0.0,
         "winner_flips": int(np.sum((true_share > 0.5) != (np.nan_to_num(join_share) > 0.5))),
         "rank_correlation": float(spearmanr(true_share, np.nan_to_num(join_share)).statistic),
+        "range_coverage": coverage(low, high, true_share),
+        "range_coverage_affected": coverage(low[affected], high[affected], true_share[affected]),
+        "affected_areas": int(affected.sum()),
+        "range_width_mean": float(np.mean(high - low) * 100),
     }
 
 
@@ -307,6 +322,10 @@ def format_scores(scores: dict) -> str:
             f"max {scores['share_error_max']:.2f} points, "
             f"{scores['winner_flips']} winner flip(s), "
             f"rank correlation {scores['rank_correlation']:.4f}",
+            f"  plausible ranges ({LEVEL:.0%}): cover the true share in "
+            f"{scores['range_coverage']:.1%} of areas, {scores['range_coverage_affected']:.1%} "
+            f"of the {scores['affected_areas']} areas inference moved (> 0.01 points); "
+            f"mean width {scores['range_width_mean']:.2f} points",
         ]
     )
 

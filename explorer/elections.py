@@ -316,7 +316,10 @@ class Election:
     def areas(self, by: str = "neighbourhood", **options) -> gpd.GeoDataFrame:
         """Results per area: ``by="neighbourhood"`` (apportioned) or ``"precinct"``."""
         if by in ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods"):
-            return self.apportion(**options)
+            from explorer import ranges
+
+            areas = self.apportion(**options)
+            return ranges.attach(areas, self.precincts, self.candidates)
         if by in ("precinct", "precincts"):
             mapped = self.precincts[self.precincts["match"] != "none"].copy()
             renamed = mapped.rename(columns={"precinct": "name"})

@@ -386,6 +386,11 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     )
     for column in wide.columns:
         features[column] = votes.loc[frame.index, column].to_numpy()
+    row = pd.Series(np.arange(len(frame)), index=frame.index)
+    result_votes = wide.copy()
+    result_votes.insert(0, "unit", row.loc[unit_key.to_numpy()].to_numpy())
+    result_votes.insert(1, "klass", klass.to_numpy())
+    features.attrs["result_votes"] = result_votes
     return features
 
 

@@ -216,7 +216,10 @@ def join_returns(
         features = inference.unit_features(layer, assignment, wide)
     if boundary is not None:
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
+    result_votes = features.attrs.get("result_votes")
     features.attrs = {"notes": notes, "unassigned": unassigned}
+    if result_votes is not None:
+        features.attrs["result_votes"] = result_votes
     return add_result_columns(features, [c for c in wide.columns if c != "total"])
 
 
