@@ -289,6 +289,7 @@ def score(
         "share_error_max": float(error.max()) if len(error) else 0.0,
         "winner_flips": int(np.sum((true_share > 0.5) != (np.nan_to_num(join_share) > 0.5))),
         "rank_correlation": float(spearmanr(true_share, np.nan_to_num(join_share)).statistic),
+        "has_ranges": "result_votes" in features.attrs,
         "range_coverage": coverage(low, high, true_share),
         "range_coverage_affected": coverage(low[affected], high[affected], true_share[affected]),
         "affected_areas": int(affected.sum()),
@@ -305,6 +306,14 @@ def _dense(table: pd.DataFrame, rows: int, columns: int) -> np.ndarray:
 def format_scores(scores: dict) -> str:
     """The figures of :func:`score` as a few plain lines."""
     classes = ", ".join(f"{k} {v:,}" for k, v in sorted(scores["votes_by_class"].items()))
+    ranges = (
+        f"  plausible ranges ({LEVEL:.0%}): cover the true share in "
+        f"{scores['range_coverage']:.1%} of areas, {scores['range_coverage_affected']:.1%} "
+        f"of the {scores['affected_areas']} areas inference moved (> 0.01 points); "
+        f"mean width {scores['range_width_mean']:.2f} points"
+        if scores["has_ranges"]
+        else "  plausible ranges: none (this join method does not record its alternatives)"
+    )
     return "\n".join(
         [
             f"{scores['case']}: {scores['result_precincts']:,} result precincts, "
@@ -322,10 +331,7 @@ def format_scores(scores: dict) -> str:
             f"max {scores['share_error_max']:.2f} points, "
             f"{scores['winner_flips']} winner flip(s), "
             f"rank correlation {scores['rank_correlation']:.4f}",
-            f"  plausible ranges ({LEVEL:.0%}): cover the true share in "
-            f"{scores['range_coverage']:.1%} of areas, {scores['range_coverage_affected']:.1%} "
-            f"of the {scores['affected_areas']} areas inference moved (> 0.01 points); "
-            f"mean width {scores['range_width_mean']:.2f} points",
+            ranges,
         ]
     )
 

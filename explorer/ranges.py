@@ -109,10 +109,15 @@ def share_draws(areas: pd.DataFrame, candidate: str, names: pd.Index) -> np.ndar
     if (position < 0).any():
         return None
     c = areas.attrs["ensemble_candidates"].index(candidate)
+    label = areas.attrs.get("target_id", "name")
+    own = areas[label].to_numpy() if label in areas else areas.index.to_numpy()
     point = pd.DataFrame(
         {"votes": areas[candidate].to_numpy(), "total": areas["total"].to_numpy()},
-        index=pd.Index(keyed),
-    ).loc[names]
+        index=pd.Index(own),
+    )
+    if not point.index.is_unique or not pd.Index(names).isin(point.index).all():
+        return None
+    point = point.loc[names]
     votes = point["votes"].to_numpy()[None, :] + changes[:, position, c]
     total = point["total"].to_numpy()[None, :] + changes[:, position, :].sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -145,7 +150,12 @@ def plausible_text(areas: pd.DataFrame, candidate: str, name: str) -> str:
         return ""
     tail = (1 - LEVEL) / 2 * 100
     low, high = np.nanpercentile(shares[:, 0], [tail, 100 - tail])
-    return f"(plausible {low:.0%}-{high:.0%})"
+    label = areas.attrs.get("target_id", "name")
+    row = areas[areas[label] == name].iloc[0]
+    if row["total"] > 0:
+        point = row[candidate] / row["total"]
+        low, high = min(low, point), max(high, point)
+    return f"(plausible {low * 100:.0f}-{high * 100:.0f}%)"
 
 
 def coverage(low: np.ndarray, high: np.ndarray, truth: np.ndarray) -> float:

@@ -314,12 +314,20 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
 
 
 def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
-    """Tooltips for apportioned areas, with the honesty fields."""
+    """Tooltips for apportioned areas, with the honesty fields and, when the areas carry
+    an ensemble (:mod:`explorer.ranges`), each share's plausible range."""
+    from explorer.ranges import plausible_text
+
     tips = []
     for _, row in frame.iterrows():
         total = row["total"]
         votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
-        rows = [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
+        rows = [
+            (c, f"{v:,.0f} ({v / total:.1%}) {plausible_text(frame, c, row['name'])}".strip())
+            if total
+            else (c, "0")
+            for c, v in votes.items()
+        ]
         rows.append(("Total (estimated)", f"{total:,.0f}"))
         for key, label in (
             ("exact_share", "From exact precincts"),
