@@ -50,7 +50,13 @@ def ensemble(
     ``attrs["result_votes"]`` (one row per result precinct: ``unit`` row, ``klass``, votes)
     and ``targets`` the areas the votes were apportioned to, in the same row order.
     """
-    move = MOVE if move is None else move
+    results = features.attrs.get("result_votes")
+    if move is None:
+        move = dict(MOVE)
+        if results is not None and len(results):
+            # the more IDs changed between the election and the layer, the likelier a
+            # same-ID precinct covers other ground too: move it with the mismatch rate
+            move["exact"] = max(MOVE["exact"], float((results["klass"] != "exact").mean()))
     mapped = ~(features.geometry.is_empty | features.geometry.isna()).to_numpy()
     crs = equal_area_crs_for(features)
     units = features.to_crs(crs).reset_index(drop=True)
@@ -58,7 +64,6 @@ def ensemble(
     weights = weights.toarray() / shapely.area(units.geometry.values[mapped])[:, None]
     row_of = np.full(len(units), -1)
     row_of[mapped] = np.arange(mapped.sum())
-    results = features.attrs.get("result_votes")
     out = np.zeros((draws, len(targets), len(candidates)))
     if results is None or not len(results):
         return out
