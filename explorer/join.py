@@ -1,7 +1,8 @@
 """Stage 3, join: precinct returns onto precinct polygons, with a vote ledger.
 
-Each result precinct gets one feature (a polygon, or a dissolved group of polygons) and a
-``match`` class saying how its geometry was found:
+Each result precinct belongs to one feature (a polygon, or a dissolved group of polygons;
+a pooled unit holds several result precincts) with a ``match`` class saying how its
+geometry was found:
 
 ``crosswalk``  the user's crosswalk CSV (``result_precinct,layer_precinct``) named its
                polygons; when a crosswalk is given it overrides all other matching.
@@ -10,17 +11,13 @@ Each result precinct gets one feature (a polygon, or a dissolved group of polygo
                its trailing letters, e.g. 9000123 for 9000123B) and another suffix exist and
                are not claimed by an exact match; they are dissolved. If two result
                precincts want the same polygon the lower ID gets it (noted).
-``inferred``   a result precinct with no exact or base polygon takes the unclaimed
-               in-district polygon whose precinct number is closest to its own (LA County
-               numbers base precincts in geographic runs, and names a consolidated
-               precinct after one member), if the numbers differ by at most
-               ``max_number_gap``; each polygon seeds one result precinct, closest pairs
-               first. Then every in-district polygon still unclaimed is given to an
-               adjacent result precinct: one that shares an edge with it, preferring the
-               closest precinct number, then the longest shared edge, then the lower ID,
-               in rounds, so a run of unclaimed polygons fills from its edges inward. Such
-               polygons are listed in ``inferred_members`` of the feature that takes them
-               (an ``exact`` precinct keeps its class; its extra area is flagged).
+``pooled``     result precincts that cannot be separated share one unit (one feature,
+               combined votes, members in ``results``); ``inferred`` a free polygon
+               taken on local evidence only. Both are decided in :mod:`explorer.infer`
+               (``method="local"``, see there); free in-district polygons left over are
+               absorbed by an adjacent unit, flagged ``absorbed``. ``method=
+               "nearest-number"`` keeps the pre-#13 rule (closest free number, then
+               adjacency) for the backtest baseline. Every unit has a ``reason``.
                Switch all inference off with ``infer=False``.
 ``none``       no geometry found; the votes stay in the ledger as unmapped.
 
