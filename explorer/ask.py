@@ -112,9 +112,12 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("votes", "total"):
         if column in shown:
             shown[column] = shown[column].round().astype("int64")
-    for column in ("share", "exact_share", "inferred_share", "partial_share", "coverage"):
+    percent = ("share", "exact_share", "inferred_share", "partial_share", "coverage")
+    for column in (*percent, "share_low", "share_high"):
         if column in shown:
             shown[column] = (shown[column] * 100).round(1)
+    if "p_rank" in shown:
+        shown["p_rank"] = shown["p_rank"].round(2)
     if "margin" in shown:
         shown["margin"] = (shown["margin"] * 100).round(1)
     return shown.rename(
@@ -127,6 +130,8 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
                 "partial_share",
                 "coverage",
                 "margin",
+                "share_low",
+                "share_high",
             )
             if c in shown
         }
