@@ -65,6 +65,7 @@ RANK_COLUMNS = [
     "winner",
     "exact_share",
     "inferred_share",
+    "pooled_share",
     "partial_share",
     "coverage",
 ]
@@ -112,7 +113,8 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("votes", "total"):
         if column in shown:
             shown[column] = shown[column].round().astype("int64")
-    percent = ("share", "exact_share", "inferred_share", "partial_share", "coverage")
+    percent = ("share", "exact_share", "inferred_share", "pooled_share", "partial_share")
+    percent = (*percent, "coverage")
     for column in (*percent, "share_low", "share_high"):
         if column in shown:
             shown[column] = (shown[column] * 100).round(1)
@@ -127,6 +129,7 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
                 "share",
                 "exact_share",
                 "inferred_share",
+                "pooled_share",
                 "partial_share",
                 "coverage",
                 "margin",
@@ -252,6 +255,8 @@ def _honesty_line(row: pd.Series) -> str:
         parts.append(f"{_pct(row['exact_share'])} of its votes come from exactly matched precincts")
     if "inferred_share" in row and row["inferred_share"] > 0:
         parts.append(f"{_pct(row['inferred_share'])} from inferred geography")
+    if "pooled_share" in row and row["pooled_share"] > 0:
+        parts.append(f"{_pct(row['pooled_share'])} from pooled units")
     if "partial_share" in row:
         parts.append(f"{_pct(row['partial_share'])} from precincts only partly inside it")
     if "coverage" in row:

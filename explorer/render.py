@@ -332,6 +332,7 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
         for key, label in (
             ("exact_share", "From exact precincts"),
             ("inferred_share", "From inferred geography"),
+            ("pooled_share", "From pooled units"),
             ("partial_share", "From precincts partly inside"),
             ("coverage", "Area covered by mapped precincts"),
         ):
