@@ -224,9 +224,8 @@ def infer_units(
         result_match[p] = "inferred"
         near_ids = " and ".join(n for n in neighbours[p] if n)
         reason[p] = (
-            f"no polygon carries ID {p}; took free polygon {ids[index]} (same prefix, "
-            f"numbered {gap:g} apart), which touches the polygons of its numeric "
-            f"neighbour(s) {near_ids}"
+            f"no polygon has its ID; took free polygon {ids[index]} ({gap:g} apart in "
+            f"number, same prefix), touching its numeric neighbours {near_ids}"
         )
     # 2. pooled with the numeric neighbours, 3. none
     for p in unmatched:
@@ -250,9 +249,8 @@ def infer_units(
             pools.union(p, partner)
         result_match[p] = "pooled"
         reason[p] = (
-            f"no polygon carries ID {p} and no free polygon touches its numeric "
-            f"neighbours; its area is most likely held by {' or '.join(partners)} "
-            "(a split, rename or reshuffle), so it is pooled with them"
+            f"no polygon has its ID; its area is most likely held by its numeric "
+            f"neighbour {' or '.join(partners)} (split, renamed or reshuffled)"
         )
     unit = {p: pools.find(p) for p in result_match}
     for index in np.flatnonzero(owner != None):  # noqa: E711
@@ -267,12 +265,9 @@ def infer_units(
 
 def _matched_reason(precinct: str, klass: str, polygons: list) -> str:
     if klass == "exact":
-        return f"the layer has a polygon with ID {precinct}"
+        return "a polygon in the layer has its ID"
     if klass == "base":
-        return (
-            f"no polygon has ID {precinct}; polygon(s) {', '.join(sorted(polygons))} share "
-            "its base number"
-        )
+        return f"no polygon has its ID; {', '.join(sorted(polygons))} share its base number"
     return f"the crosswalk names polygon(s) {', '.join(sorted(polygons))}"
 
 
@@ -350,7 +345,9 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
         if pooled:
             names = ", ".join(members)
             why = f"pooled unit of {len(members)} result precincts ({names}): " + "; ".join(
-                f"{m}: {assignment.reason[m]}" for m in members
+                f"{m}: {assignment.reason[m]}"
+                for m in members
+                if assignment.match.get(m) == "pooled"
             )
         else:
             why = assignment.reason.get(members[0], "no geometry")
@@ -374,9 +371,9 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     frame["reason"] = np.where(
         frame["absorbed"],
         frame["reason"]
-        + "; also absorbed free polygon(s) "
+        + "; absorbed free polygon(s) "
         + absorbed
-        + " (no result precinct carries them; they touch this unit)",
+        + " that no result precinct carries",
         frame["reason"],
     )
     features = gpd.GeoDataFrame(
