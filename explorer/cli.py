@@ -516,12 +516,21 @@ def backtest(
     method: Annotated[
         str, typer.Option(help="local (this version) or nearest-number (the old rule).")
     ] = "local",
+    election: Annotated[
+        str | None,
+        typer.Option(help="Simulate at this catalog election's own exact-match rate."),
+    ] = None,
 ) -> None:
     """Score the join where the truth is known: two real layers (--truth-layer), or a
     simulated re-consolidation of --layer (two draws), by votes landing in the right
     neighbourhood, centroid distance and per-neighbourhood share error."""
     from explorer import backtest as scoring
 
+    if election:
+        chosen = load_election(election)
+        exact_rate = float(chosen.wide.index.isin(set(chosen.layer["precinct"])).mean())
+        layer = chosen.spec.precincts.name
+        echo(f"{election}: {exact_rate:.1%} of its result precincts have an exact ID in {layer}")
     for scores in scoring.run(
         layer, truth_layer=truth_layer, exact_rate=exact_rate, district=district, method=method
     ):

@@ -77,3 +77,13 @@ def test_backtest_command_prints_the_figures(capsys):
     out = capsys.readouterr().out
     assert "exact-match rate" in out and "land in the right area" in out
     assert "plausible ranges (90%)" in out and out.count("simulated") == 2
+
+
+def test_backtest_at_an_elections_own_exact_match_rate(capsys):
+    """The runoff: 122 of its 195 precinct IDs exist in the June 2018 layer (62.6%)."""
+    assert main(["backtest", "--election", "ca34-2017-general", "--district", "CA-34"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ca34-2017-general: 62.6% of its result precincts have an exact ID")
+    cases = [line for line in out.splitlines() if "exact-match rate " in line]
+    rates = [float(line.split("exact-match rate ")[1][:4]) for line in cases]
+    assert len(rates) == 2 and all(abs(rate - 62.6) < 3 for rate in rates)
