@@ -90,7 +90,9 @@ def legacy_seed(owner, eligible, ids, unmatched, max_gap: float):
 
 
 def _base(precinct_id: str) -> str:
-    return re.sub(r"[A-Z]+$", "", precinct_id)
+    """As :func:`explorer.join.base_number`: '' for IDs without a numeric stem."""
+    base = re.sub(r"[A-Z]+$", "", precinct_id).rstrip(" -_.")
+    return base if re.search(r"\d$", base) else ""
 
 
 _ID_PARTS = re.compile(r"^(.*?)(\d{1,4})([A-Z]*)$")
@@ -157,6 +159,7 @@ def infer_units(
     max_number_gap: float = 100,
     touch_metres: float = TOUCH_METRES,
     pool: bool = True,
+    places: np.ndarray | None = None,
 ) -> Assignment:
     """Units for the result precincts that :func:`explorer.join.join_returns` could not
     match by ID (``match == "none"``), using only local evidence.
@@ -189,9 +192,13 @@ def infer_units(
     for index in np.flatnonzero(before):
         held.setdefault(owner[index], []).append(index)
     located = sorted((prefix(p), numbers[p], p) for p in held)
-    unmatched = sorted(match.index[match == "none"])
+    is_place = np.ones(len(match), dtype=bool) if places is None else np.asarray(places)
+    unmatched = sorted(match.index[(match == "none").to_numpy() & is_place])
     reason = {p: _matched_reason(p, match[p], [ids[i] for i in held.get(p, [])]) for p in held}
     result_match = {p: match[p] for p in held}
+    for p in match.index[~is_place]:
+        result_match[p] = "none"
+        reason[p] = "a county-wide row (not a place): never takes a polygon"
     pools = _Pools()
     neighbours = {p: _neighbours(located, numbers, p) for p in unmatched}
 
@@ -240,7 +247,7 @@ def infer_units(
             )
             continue
         partners = [n for n in (below, above) if n]
-        same_base = [n for n in partners if _base(n) == _base(p)]
+        same_base = [n for n in partners if _base(p) and _base(n) == _base(p)]
         if same_base:  # a sibling suffix of the same base precinct holds polygons
             partners = same_base[:1]
         elif len(partners) == 2 and not near(np.array(held[below]), held[above]).any():
