@@ -90,7 +90,9 @@ def test_rank_ahn_by_neighbourhood(capsys):
     assert "margin = Robert Lee Ahn's share minus the strongest other candidate's" in lines[0]
     assert "margin pts v rival" in lines[1]
     first = next(line for line in lines if line.startswith("Koreatown"))
-    assert first.split()[1] == "1"  # Koreatown ranks first for Ahn
+    # Koreatown (5,858 votes) ranks first or second for Ahn: since #13 a 334-vote sliver of
+    # Arlington Heights (31% covered) edges it, the kind of rank the ranges qualify
+    assert first.split()[1] in ("1", "2")
     assert "Too few votes to call" in out and "Methods:" in out
     assert "rest on inferred geography" in out
 
@@ -113,7 +115,7 @@ def test_rank_with_population_weights(capsys):
     assert main(["rank", GENERAL, "--candidate", "Ahn", "--weights", "tract-centres-2020"]) == 0
     out = capsys.readouterr().out
     assert "dasymetric" in out and "point weights" in out
-    assert out.splitlines()[3].startswith("Koreatown")
+    assert any(line.startswith("Koreatown") for line in out.splitlines()[3:5])
 
 
 def test_rank_with_a_layer_that_is_not_weights(capsys):
@@ -193,11 +195,15 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         totals = table.set_index("name")["total"].sort_values(ascending=False)
         assert list(nums["totals"]) == list(totals.index[: len(nums["totals"])])
     elif intent == "precincts":
-        joined = e.precincts  # every result precinct, with or without geometry
-        assert nums["precincts"] == len(e.wide) == len(joined)
-        assert nums["without_geometry"] == int((joined["match"] == "none").sum())
+        votes = e.wide[e.candidates]  # every result precinct of the returns
+        assert nums["precincts"] == len(e.wide)
+        units = e.precincts
+        unmapped = units.loc[units["match"] == "none", "results"].str.split(",").explode()
+        assert nums["without_geometry"] == len(set(unmapped) & set(e.wide.index))
         if c:
-            assert nums["won"] == int((joined["winner"] == c).sum())
+            top = votes.max(axis=1)
+            sole = (votes.eq(top, axis=0).sum(axis=1) == 1) & (top > 0)
+            assert nums["won"] == int((sole & votes[c].eq(top)).sum())
     elif intent == "total":
         if place:
             assert nums["total"] == pytest.approx(table.set_index("name").loc[place, "total"])
@@ -431,7 +437,7 @@ REFUSALS = [
     ("Who won Santa Monica?", "Santa Monica is not in CA-34"),
     ("Ahn's share in Westlake Village", "Westlake Village is not in CA-34"),
     ("who won Pasadena", "too few to call"),
-    ("ahn's votes in silverlake", "Only about 24 of CA-34's votes"),
+    ("ahn's votes in silverlake", "fall in Silver Lake: too few to call"),
     ("who won Boston", "'Boston' is not a place"),
     ("How did Cabildo do in Eagle Rock?", "Maria Cabildo was not on the ballot of the runoff"),
     ("where did cabildo gain from the primary to the runoff", "ran in the primary"),
@@ -561,6 +567,12 @@ def test_plausible_ranges_shown_only_when_present(general, areas):
     base = race(general)
     ballots = [Ballot(GENERAL, base.title, base.date, tuple(base.candidates))]
     parsed = parse("Ahn's share in Koreatown", ballots, list(base.areas["name"]), GENERAL)
+    with_ensemble = answer_for(parsed, {GENERAL: base})  # the inference ranges (#13)
+    ranked, _ = rank(base.areas, AHN)
+    low, high = ranked.loc["Koreatown", ["share_low", "share_high"]]
+    assert f"(plausible {low * 100:.0f}-{high * 100:.0f}%" in with_ensemble.headline
+    base.areas = pd.DataFrame(base.areas)
+    base.areas.attrs = {"candidates": list(base.candidates)}  # no ensemble: no ranges
     plain = answer_for(parsed, {GENERAL: base})
     assert "plausible" not in str(plain)
     ranged = base.areas.copy()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from explorer.ask.answers import Answer, Race, answer
 from explorer.ask.intents import KINDS, Parsed, kinds_help
 from explorer.ask.parse import Ballot, parse
@@ -63,7 +65,7 @@ def race(election: Election, min_votes: float = MIN_VOTES, **options) -> Race:
     spec = election.spec
     by = "neighbourhood" if spec.neighbourhoods is not None else "precinct"
     areas = election.areas(by, **options) if by == "neighbourhood" else election.areas(by)
-    precincts = election.precincts.drop(columns="geometry")
+    precincts = result_precincts(election)
     layer = spec.neighbourhoods
     return Race(
         name=spec.name,
@@ -79,6 +81,24 @@ def race(election: Election, min_votes: float = MIN_VOTES, **options) -> Race:
         layer_title=(layer.title or "the neighbourhood layer") if layer else "the precincts",
         methods=election.methods_note(areas, by),
     )
+
+
+def result_precincts(election: Election) -> pd.DataFrame:
+    """Every result precinct of the returns (``precinct``, candidates, ``total``, ``winner``)
+    with the ``match`` class of the map unit that holds it (``none``: no geometry)."""
+    from explorer.join import add_result_columns
+
+    units = election.precincts
+    held = units["results"] if "results" in units else units["precinct"]
+    match = {
+        result: kind
+        for results, kind in zip(held.astype(str), units["match"])
+        for result in results.split(",")
+        if result
+    }
+    table = election.wide.rename_axis("precinct").reset_index()
+    table["match"] = table["precinct"].map(match).fillna("none")
+    return add_result_columns(table, list(election.candidates))
 
 
 def place_names(election: Election) -> list[str]:

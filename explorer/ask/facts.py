@@ -170,10 +170,13 @@ def area_caveat(race: Race, rows: pd.DataFrame) -> str:
             kind: float(rows.loc[match == kind, "total"].sum() / total) if total else 0.0
             for kind in ("inferred", "none")
         }
+        shares["inferred"] += (
+            float(rows.loc[match == "pooled", "total"].sum() / total) if total else 0.0
+        )
         return (
             f"precinct figures are counted from the returns, not estimated; on the map, "
-            f"{pct(shares['inferred'])} of these {count(total)} votes sit on inferred geography "
-            f"and {pct(shares['none'])} have none."
+            f"{pct(shares['inferred'])} of these {count(total)} votes sit on inferred or pooled "
+            f"geography and {pct(shares['none'])} have none."
         )
     if "inferred_share" in rows and total > 0:
         inferred = float((rows["inferred_share"].fillna(0) * rows["total"]).sum() / total)

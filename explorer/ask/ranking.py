@@ -13,7 +13,7 @@ import pandas as pd
 MIN_VOTES = 100
 
 RANGE_COLUMNS = ["share_low", "share_high", "p_rank"]  # from the inference ensemble, if present
-HONESTY_COLUMNS = ["exact_share", "inferred_share", "partial_share", "coverage"]
+HONESTY_COLUMNS = ["exact_share", "inferred_share", "pooled_share", "partial_share", "coverage"]
 RANK_COLUMNS = [
     "rank",
     "votes",
@@ -88,7 +88,9 @@ def rank(
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     too_few = table[~enough].sort_values("total", ascending=False)
     columns = [label] + [c for c in RANK_COLUMNS if c in ranked]
-    ranked = ranked[columns].set_index(label)
+    from explorer.ranges import add_ranges  # plausible ranges, when areas carry an ensemble
+
+    ranked = add_ranges(ranked[columns].set_index(label), areas, candidate)
     too_few = too_few[[c for c in columns if c != "rank"]].set_index(label)
     ranked.attrs["margin"] = too_few.attrs["margin"] = MARGIN_MEANING
     return ranked, too_few
@@ -104,10 +106,12 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("votes", "total"):
         if column in shown:
             shown[column] = shown[column].round().astype("int64")
-    percent = (*PERCENT_COLUMNS, "p_rank", "before_h2h", "after_h2h")
+    percent = (*PERCENT_COLUMNS, "before_h2h", "after_h2h")
     for column in (*percent, "margin", "change"):
         if column in shown:
             shown[column] = (shown[column] * 100).round(1)
+    if "p_rank" in shown:
+        shown["p_rank"] = shown["p_rank"].round(2)
     names = {c: f"{c} %" for c in percent if c in shown}
     names.update({"margin": "margin pts v rival", "change": "change pts"})
     return shown.rename(columns=names)
