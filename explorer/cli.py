@@ -75,6 +75,8 @@ class ElectionSource:
     neighbourhood_name: str = "name"
     roads: Path | None = None
     title: str | None = None
+    votes: str | None = None
+    total: str | None = None
 
     def load(self, name: str | None) -> Election:
         options = {
@@ -84,6 +86,22 @@ class ElectionSource:
         }
         if self.returns is None and self.precincts is None:
             return load_election(name or default_election(), **options)
+        if self.votes and self.precincts is not None and self.returns is None:
+            from explorer.layer_results import parse_votes
+
+            return Election.from_layer(  # results inside the layer (DRA, VEST)
+                str(self.precincts),
+                votes=parse_votes(self.votes),
+                total=self.total,
+                precinct_id="id" if self.precinct_id == "precinct" else self.precinct_id,
+                crs=self.crs,
+                neighbourhoods=self.neighbourhoods,
+                neighbourhood_name=self.neighbourhood_name,
+                name=name or "my-election",
+                title=self.title,
+                progress=True,
+                **options,
+            )
         if self.returns is None or self.precincts is None:
             raise ExplorerError("your own election needs both --returns and --precincts")
         return Election.from_files(
@@ -130,6 +148,13 @@ _SOURCE_OPTIONS = {
     "neighbourhood_name": _own(str, "Name field of the neighbourhood layer."),
     "roads": _own(Path | None, "Road or freeway line layer to draw (labelled by name)."),
     "title": _own(str | None, "Title for maps and tables."),
+    "votes": _own(
+        str | None,
+        "Results inside the --precincts layer (no --returns): NAME=FIELD,... e.g. "
+        "Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep (DRA) or Biden=G20PREDBID (VEST). "
+        "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
+    ),
+    "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
 }
 
 
@@ -281,6 +306,12 @@ def ledger(
             "In-district polygons with no result precinct: "
             + ", ".join(summary["unassigned_polygons"])
         )
+    if hasattr(chosen, "by_state"):  # several layer files: the ledger state by state
+        states = chosen.by_state()
+        echo("By state (sums of the precincts):")
+        echo(outputs.format_frame(states))
+        states_path = outputs.write_text(out_dir / f"{chosen.name}-states.csv", states.to_csv())
+        echo(f"Wrote {states_path}")
     csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
     json_path = outputs.write_text(
         out_dir / f"{chosen.name}-ledger.json",
