@@ -91,7 +91,7 @@ def test_a_file_without_the_contest_is_noted_and_kept():
 
 
 def test_cli_ledger_from_a_glob_of_zips(tmp_path, capsys, real_data):
-    Election.from_layer(VTD.format("VT", "VT"), votes=PRES).layer  # fetch into the data folder
+    Election.from_layer(VTD.format("VT", "VT"), votes=PRES).layer  # noqa: B018 (fetch)
     pattern = str(real_data / "dra2020/vtd_data/2020_VTD/V*/Geojson_*.zip")
     code = main(
         [
