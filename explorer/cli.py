@@ -459,7 +459,7 @@ def map_command(
         suffix += "-neighbourhoods"
     target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
     _print_notes(chosen)
-    if not facts["coverage_valid"]:
+    if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
     if facts["features"] > render.HEAVY_MAP:
         note(

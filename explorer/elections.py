@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from explorer import catalog, join, loaders
 from explorer.errors import ExplorerError
@@ -379,6 +380,7 @@ class Election:
         """
         from explorer import render
         from explorer.ask import find_candidate
+        from explorer.large_map import LARGE_ABOVE
 
         candidates = self.candidates
         if candidate and not view:
@@ -386,7 +388,8 @@ class Election:
         view = view or ("margin" if len(candidates) == 2 else "winner")
         if by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
-            tips = render.precinct_tooltips(features, candidates)
+            large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
+            tips = [] if large else render.precinct_tooltips(features, candidates)
             layer_name = "Precinct results"
         else:
             areas = self.areas(by)
@@ -663,6 +666,18 @@ class LayerElection(Election):
             features[column] = wide[column].to_numpy()
         features.attrs = {"notes": list(wide.attrs.get("notes", [])), "unassigned": []}
         return join.add_result_columns(features, [c for c in wide.columns if c != "total"])
+
+    @cached_property
+    def outline(self) -> gpd.GeoDataFrame:
+        """The dissolved mapped precincts; past the large-map threshold (where a page only
+        needs the bounds) their bounding box, since dissolving 75,000 polygons takes long."""
+        from explorer.large_map import LARGE_ABOVE
+
+        mapped = self.precincts[self.precincts["match"] != "none"]
+        if len(mapped) <= LARGE_ABOVE:
+            return super().outline
+        box = shapely.box(*mapped.total_bounds)
+        return gpd.GeoDataFrame({"district": [self.name]}, geometry=[box], crs=mapped.crs)
 
     def by_state(self) -> pd.DataFrame:
         """Votes per candidate by ``state`` (one row per file/state), plus a ``total`` row;
