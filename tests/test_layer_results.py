@@ -128,3 +128,17 @@ def test_negative_votes_are_refused(small_states):
     frame.loc[frame.index[0], "E_20_PRES.Dem"] = -5
     with pytest.raises(ExplorerError, match="negative"):
         Election.from_layer(frame, votes=PRES, precinct_id="precinct").wide  # noqa: B018
+
+
+def test_votes_apportioned_onto_a_hex_grid_are_conserved(small_states):
+    from explorer.apportion import hex_grid
+
+    de = Election.from_layer(VTD.format("DE", "DE"), votes=PRES, total="E_20_PRES.Total")
+    hexes = hex_grid(de.precincts, 10_000)
+    assert hexes.crs.is_projected and hexes["name"].is_unique
+    # 10 km hexagons: each has the area of a regular hexagon 10 km corner to corner
+    assert hexes.area.round(-3).eq(round(3 * 3**0.5 / 2 * 5_000**2, -3)).all()
+    areas = de.apportion(hexes, target_id="name")
+    mapped = de.ledger.loc["total", "mapped"]
+    assert abs(areas["total"].sum() + areas.attrs["outside"].sum() - mapped) < 1e-6 * mapped
+    assert areas["total"].sum() > 0.999 * mapped  # the grid covers Delaware
