@@ -461,7 +461,7 @@ def map_command(
     _print_notes(chosen)
     if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
-    if facts["features"] > render.HEAVY_MAP:
+    if facts["features"] > render.HEAVY_MAP and not facts.get("large"):
         note(
             f"note: {facts['features']:,} areas make a heavy page that browsers open slowly; "
             "for a whole state or the nation map --by neighbourhood (or another target "
