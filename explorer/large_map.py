@@ -154,6 +154,23 @@ def _tip_table(features: pd.DataFrame, candidates: list[str]) -> dict:
     return table
 
 
+def _view_bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
+    """Lon/lat bounds to fit the view to. Where the areas straddle the antimeridian (the
+    Aleutians), eastern longitudes are taken as west of -180 when that narrows the view."""
+    boxes = shapely.bounds(geoms)
+    boxes = boxes[~np.isnan(boxes).any(axis=1)]
+    narrow = boxes[boxes[:, 2] - boxes[:, 0] <= 180]  # areas cut by the antimeridian aside
+    if len(narrow):
+        boxes = narrow
+    x0, y0, x1, y1 = boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
+    if x1 - x0 > 180:
+        east = (boxes[:, 0] + boxes[:, 2]) / 2 > 0
+        shifted = boxes[:, [0, 2]] - np.where(east, 360, 0)[:, None]
+        if shifted[:, 1].max() - shifted[:, 0].min() < x1 - x0:
+            x0, x1 = shifted[:, 0].min(), shifted[:, 1].max()
+    return x0, y0, x1, y1
+
+
 class CanvasCoverage(MacroElement):
     """The custom Leaflet layer: decodes :func:`encode_coverage` output and draws it on a
     canvas, with tooltips. The data is a template *value* (never template source)."""
@@ -348,7 +365,6 @@ def large_choropleth(
     fifth of it (at least 5 m). Returns the map and facts (features, points, tolerance;
     ``coverage_valid`` is None: not checked at this size)."""
     from explorer import render
-    from explorer.crs import to_lonlat
 
     features = features.reset_index(drop=True)
     if tolerance is None:
@@ -378,11 +394,7 @@ def large_choropleth(
         "style": style_index,
         "tips": _tip_table(features, candidates),
     }
-    bounds = (
-        to_lonlat(layers.outline).total_bounds
-        if layers is not None
-        else (features.to_crs("EPSG:4326").total_bounds)
-    )
+    bounds = _view_bounds(geoms)
     fmap = folium.Map(tiles=render.TILES[tiles], control_scale=True, zoom_control=True)
     render._inline_leaflet(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
