@@ -224,12 +224,18 @@ class CanvasCoverage(MacroElement):
       this._c = L.DomUtil.create('canvas', 'xl-canvas');
       this._c.style.pointerEvents = 'none';
       m.getPanes().overlayPane.appendChild(this._c);
-      m.on('moveend zoomend resize', this._draw, this);
+      m.on('moveend zoomend resize', this._schedule, this);
       m.on('zoomstart', function () { this._c.style.visibility = 'hidden'; }, this);
-      this._draw();
+      this._schedule();
     },
     onRemove: function (m) {
-      L.DomUtil.remove(this._c); m.off('moveend zoomend resize', this._draw, this);
+      L.DomUtil.remove(this._c); m.off('moveend zoomend resize', this._schedule, this);
+    },
+    _schedule: function () {  // one draw per frame, however many events fire
+      if (this._pending) return;
+      this._pending = true;
+      var self = this;
+      window.requestAnimationFrame(function () { self._pending = false; self._draw(); });
     },
     _draw: function () {
       var m = this._map, size = m.getSize(), ratio = window.devicePixelRatio || 1;
@@ -242,7 +248,7 @@ class CanvasCoverage(MacroElement):
       var s = world / (2 * Math.PI * R) * q, ox = world / 2 - o.x, oy = world / 2 - o.y;
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       var vx0 = -ox / s, vx1 = (size.x - ox) / s, vy1 = oy / s, vy0 = (oy - size.y) / s;
-      var minPx = 0.5 / s;
+      var minPx = 2 / s;  // areas under 2 px across are drawn as their box
       ctx.lineWidth = z >= 9 ? 0.5 : 0.2; ctx.strokeStyle = '#ffffff';
       for (var st = 0; st < byStyle.length; st++) {
         var list = byStyle[st]; ctx.beginPath();
@@ -254,8 +260,12 @@ class CanvasCoverage(MacroElement):
             var p = ringStart[r], e = ringStart[r + 1];
             if (e - p < 3) continue;
             var lx = pts[2*p] * s + ox, ly = oy - pts[2*p+1] * s;
+            if (tiny) {
+              var w = Math.max(1, (box[4*f+2] - box[4*f]) * s);
+              var h = Math.max(1, (box[4*f+3] - box[4*f+1]) * s);
+              ctx.rect(box[4*f] * s + ox, oy - box[4*f+3] * s, w, h); break;
+            }
             ctx.moveTo(lx, ly);
-            if (tiny) { ctx.rect(lx, ly, 1, 1); continue; }
             for (var t = p + 1; t < e; t++) {
               var px = pts[2*t] * s + ox, py = oy - pts[2*t+1] * s;
               if (Math.abs(px - lx) + Math.abs(py - ly) < 0.7 && t < e - 1) continue;
@@ -269,6 +279,7 @@ class CanvasCoverage(MacroElement):
       }
       window.xlDrawn = (window.xlDrawn || 0) + 1;
       window.xlTiming['draw' + window.xlDrawn] = performance.now() - t0;
+      window.xlLastDraw = performance.now();  // ms since navigation started
     }
   });
   var layer = new Layer().addTo(map);
