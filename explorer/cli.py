@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, get_origin
@@ -77,8 +79,47 @@ class ElectionSource:
     title: str | None = None
     votes: str | None = None
     total: str | None = None
+    district_crs: str | None = None
+    neighbourhoods_crs: str | None = None
+    roads_crs: str | None = None
+
+    def own_options(self) -> list[str]:
+        """The 'your own election' options given (other than --returns/--precincts)."""
+        defaults = ElectionSource()
+        return [
+            "--" + name.replace("_", "-")
+            for name in _OWN_ONLY
+            if getattr(self, name) != getattr(defaults, name)
+        ]
+
+    def check(self, name: str | None) -> None:
+        """Refuse contradictory or incomplete choices before any work is done."""
+        own = self.returns is not None or self.precincts is not None
+        if not own:
+            given = self.own_options()
+            if given:
+                raise ExplorerError(
+                    f"{', '.join(given)} belong(s) to your own election",
+                    hint="give --returns and --precincts too, or drop "
+                    + ("them" if len(given) > 1 else "it"),
+                )
+            return
+        if name and name in election_names():
+            raise ExplorerError(
+                f"{name} is a catalog election; --returns/--precincts make your own",
+                hint="drop the election name, or drop --returns and --precincts",
+            )
+        layer_results = self.votes is not None and self.returns is None  # results in the layer
+        if self.precincts is None or (self.returns is None and not layer_results):
+            raise ExplorerError("your own election needs both --returns and --precincts")
+        for option, path in (("--returns", self.returns), ("--crosswalk", self.crosswalk)):
+            if path is not None and path.exists() and not path.is_file():
+                raise ExplorerError(
+                    f"{option} is not a regular file", source=path, hint="give a CSV file"
+                )
 
     def load(self, name: str | None) -> Election:
+        self.check(name)
         options = {
             "data_dir": self.data_dir,
             "infer": not self.no_infer,
@@ -102,8 +143,6 @@ class ElectionSource:
                 progress=True,
                 **options,
             )
-        if self.returns is None or self.precincts is None:
-            raise ExplorerError("your own election needs both --returns and --precincts")
         return Election.from_files(
             returns=self.returns,
             precincts=self.precincts,
@@ -113,6 +152,9 @@ class ElectionSource:
             contest_district=self.contest_district,
             crs=self.crs,
             layer=self.layer,
+            district_crs=self.district_crs,
+            neighbourhoods_crs=self.neighbourhoods_crs,
+            roads_crs=self.roads_crs,
             neighbourhoods=self.neighbourhoods,
             neighbourhood_name=self.neighbourhood_name,
             freeways=self.roads,
@@ -148,6 +190,9 @@ _SOURCE_OPTIONS = {
     "neighbourhood_name": _own(str, "Name field of the neighbourhood layer."),
     "roads": _own(Path | None, "Road or freeway line layer to draw (labelled by name)."),
     "title": _own(str | None, "Title for maps and tables."),
+    "district_crs": _own(str | None, "CRS of a --district layer that declares none."),
+    "neighbourhoods_crs": _own(str | None, "CRS of a --neighbourhoods layer that declares none."),
+    "roads_crs": _own(str | None, "CRS of a --roads layer that declares none."),
     "votes": _own(
         str | None,
         "Results inside the --precincts layer (no --returns): NAME=FIELD,... e.g. "
@@ -156,6 +201,24 @@ _SOURCE_OPTIONS = {
     ),
     "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
 }
+#: options that only mean something with --returns/--precincts
+_OWN_ONLY = (
+    "precinct_id",
+    "district",
+    "office",
+    "contest_district",
+    "crs",
+    "layer",
+    "neighbourhoods",
+    "neighbourhood_name",
+    "roads",
+    "title",
+    "district_crs",
+    "neighbourhoods_crs",
+    "roads_crs",
+    "votes",
+    "total",
+)
 
 
 def election_options(command):
@@ -245,8 +308,10 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
         note(f"note: {line}")
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
+    district = spec.district or chosen.returns.attrs.get("district") or "(none)"
     reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
-    echo(f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {reported}")
+    echo(f"Office: {office}  District: {district}  Precincts reporting: {reported}")
     reporting = chosen.ledger_summary.get("reporting")
     if reporting:  # election night: say how much of the count is in
         from explorer.live import describe_reporting
@@ -263,6 +328,14 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
     echo(outputs.format_frame(shown))
     echo(f"Total votes: {int(table['votes'].sum()):,}")
+    pseudo: dict[str, int] = {}
+    for _, kind, votes in chosen.returns.attrs.get("pseudo", []):
+        pseudo[kind] = pseudo.get(kind, 0) + votes
+    if pseudo:
+        echo(
+            "Also in the file, not candidates: "
+            + "; ".join(f"{kind} {votes:,}" for kind, votes in pseudo.items())
+        )
     if totals is None:
         echo("No district totals file: nothing to check against.")
         return
@@ -288,6 +361,7 @@ def ledger(
 ) -> None:
     """The vote ledger: every vote by match class, unmapped precincts listed, checked
     against the district totals. Writes <election>-ledger.csv and .json."""
+    outputs.check_folder(out_dir)
     chosen = source.load(election)
     table = chosen.ledger
     summary = chosen.ledger_summary
@@ -299,8 +373,12 @@ def ledger(
         from explorer.live import describe_reporting
 
         echo(describe_reporting(summary["reporting"]))
-    if summary["unmapped_precincts"]:
-        echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
+    county_wide = summary.get("county_wide", [])
+    places = [p for p in summary["unmapped_precincts"] if p not in county_wide]
+    if places:
+        echo("Unmapped precincts: " + ", ".join(places))
+    if county_wide:
+        echo("Unmapped county-wide rows (not places): " + ", ".join(county_wide))
     if summary["unassigned_polygons"]:
         echo(
             "In-district polygons with no result precinct: "
@@ -334,8 +412,21 @@ Scheduler = Annotated[
     str | None,
     typer.Option(help="Address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786."),
 ]
+
+
+def _count_option(value: float | None) -> float | None:
+    """A number of votes or metres: refuse NaN, infinities and negatives."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a number of 0 or more")
+    return value
+
+
 MinVotes = Annotated[
-    float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
+    float,
+    typer.Option(
+        help="Areas with fewer votes are listed apart as too few to call.",
+        callback=_count_option,
+    ),
 ]
 
 
@@ -358,6 +449,8 @@ def rank_command(
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
     from explorer.ask import find_candidate, rank, rounded
 
+    if out is not None:
+        outputs.check_target(out)
     chosen = source.load(election)
     if not candidate:
         raise ExplorerError(
@@ -432,13 +525,23 @@ def map_command(
     candidate: Annotated[str | None, typer.Option(help="Map this candidate's share.")] = None,
     margin: Annotated[bool, typer.Option("--margin", help="Two-way margin view.")] = False,
     winner: Annotated[bool, typer.Option("--winner", help="Winner per precinct view.")] = False,
+    demographic: Annotated[
+        str | None, typer.Option(help="Map a group's share of CVAP (asian, hispanic...).")
+    ] = None,
+    demographic_layer: Annotated[
+        str | None,
+        typer.Option(help="Add a group's share of CVAP as a layer to switch on."),
+    ] = None,
     by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
     scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
     tolerance: Annotated[
         float | None,
-        typer.Option(help="Simplification in metres (0: none; default grows with the map)."),
+        typer.Option(
+            help="Simplification in metres (0: none; default grows with the map).",
+            callback=_count_option,
+        ),
     ] = None,
     min_votes: MinVotes = 100,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
@@ -449,15 +552,31 @@ def map_command(
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
     from explorer import render
 
-    if sum([bool(candidate), margin, winner]) > 1:
-        raise ExplorerError("choose one of --candidate, --margin, --winner")
+    if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
+        raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
+    for static in (png, svg):
+        if static is not None and static.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise ExplorerError(
+                f"cannot write a static map as {static.suffix or 'a file without suffix'}",
+                source=static,
+                hint="use a .png, .svg or .pdf name",
+            )
+    for path in (output, png, svg):
+        if path is not None:
+            outputs.check_target(path)
+    source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
+    fmap, facts, parts = chosen.build_map(
+        view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
+    )
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    if demographic:
+        suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
     target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
+    outputs.check_target(target)
     _print_notes(chosen)
     if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
@@ -505,6 +624,8 @@ def swing(
 
     if not candidate:
         raise ExplorerError("--candidate is required")
+    if output is not None:
+        outputs.check_target(output)
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)
@@ -647,14 +768,118 @@ def _projector(baseline: str | None, data_dir, table=None):
     return estimate
 
 
+@app.command("scatter")
+@election_options
+def scatter_command(
+    election: ElectionArg = None,
+    group: Annotated[str, typer.Option(help="Group: asian, hispanic, white, black...")] = "",
+    candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG file.")] = None,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    *,
+    source: ElectionSource,
+) -> None:
+    """A PNG scatter of each precinct's group share of CVAP against a candidate's share of
+    the vote (point size: votes; hollow: inferred geometry)."""
+    from explorer.outputs import atomic_path
+
+    if not group or not candidate:
+        raise ExplorerError("--group and --candidate are required", hint="e.g. --group asian")
+    chosen = source.load(election)
+    figure = chosen.scatter(group, candidate, cvap_year=cvap_year)
+    target = output or Path("maps") / (
+        f"{chosen.name}-scatter-{candidate_slug(group)}-{candidate_slug(candidate)}.png"
+    )
+    with atomic_path(target) as temporary:
+        figure.savefig(temporary, dpi=130, format="png")
+    echo(f"Wrote {target}")
+
+
+@app.command("ei")
+@election_options
+def ei_command(
+    election: ElectionArg = None,
+    groups: Annotated[
+        str, typer.Option(help="Groups, comma-separated: hispanic, asian, white, black...")
+    ] = "hispanic,asian,other",
+    candidates: Annotated[
+        str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
+    exclude_inferred: Annotated[
+        bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
+    ] = False,
+    turnout: Annotated[
+        bool, typer.Option("--turnout", help="Experimental: model abstention too (slow).")
+    ] = False,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the posterior plot (PNG).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or csv.")] = "text",
+    *,
+    source: ElectionSource,
+) -> None:
+    """Ecological inference: each group's estimated support for each candidate, with 95%
+    credible intervals and convergence diagnostics (needs the ei extra)."""
+    from explorer import ei
+
+    ei.require()  # before loading any data
+    if chains < 2:
+        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    chosen = source.load(election)
+    wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
+    result = ei.run(
+        chosen,
+        [g.strip() for g in groups.split(",") if g.strip()],
+        wanted,
+        exclude_inferred=exclude_inferred,
+        cvap_year=cvap_year,
+        draws=draws,
+        chains=chains,
+        turnout=turnout,
+        progressbar=sys.stderr.isatty(),
+    )
+    if fmt == "csv":
+        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
+        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
+    else:
+        echo(result.text())
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    if plot is not None:
+        from explorer.outputs import atomic_path
+
+        figure = result.plot()
+        with atomic_path(plot) as temporary:
+            figure.savefig(temporary, dpi=130, format="png")
+        echo(f"Wrote {plot}")
+
+
 def candidate_slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+
+
+def _warning_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as one ``note:`` line (each distinct text once)."""
+    text = " ".join(str(message).split())[:300]
+    if text not in _WARNED:
+        _WARNED.add(text)
+        note(f"note: {text} ({category.__name__})")
+
+
+_WARNED: set[str] = set()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_note
+            app(args=argv, standalone_mode=False)
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2

@@ -19,6 +19,9 @@ import shapely
 from explorer import catalog, join, loaders
 from explorer.errors import ExplorerError
 
+#: below this share of result precincts matching a polygon by ID, a join is refused
+MIN_ID_MATCH = 0.05
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -138,6 +141,9 @@ class Election:
         freeways: str | Path | None = None,
         crs: str | None = None,
         layer: str | None = None,
+        district_crs: str | None = None,
+        neighbourhoods_crs: str | None = None,
+        roads_crs: str | None = None,
         **options,
     ) -> Election:
         """An election from your own files: any OpenElections-format CSV and any precinct
@@ -157,7 +163,9 @@ class Election:
                 crs=crs,
                 layer=layer,
             ),
-            boundary=LayerSpec(name="district", kind="districts", file=str(district))
+            boundary=LayerSpec(
+                name="district", kind="districts", file=str(district), crs=district_crs
+            )
             if district
             else None,
             boundary_id="district" if district else None,
@@ -166,10 +174,11 @@ class Election:
                 kind="neighbourhoods",
                 file=str(neighbourhoods),
                 name_field=neighbourhood_name,
+                crs=neighbourhoods_crs,
             )
             if neighbourhoods
             else None,
-            freeways=LayerSpec(name="freeways", kind="freeways", file=str(freeways))
+            freeways=LayerSpec(name="freeways", kind="freeways", file=str(freeways), crs=roads_crs)
             if freeways
             else None,
         )
@@ -196,6 +205,8 @@ class Election:
         """Precinct returns, one row per precinct and one column per candidate."""
         wide = loaders.wide_returns(self.returns)
         wide.attrs["notes"] = list(self.returns.attrs.get("notes", []))
+        for key in ("county_wide", "pseudo"):
+            wide.attrs[key] = list(self.returns.attrs.get(key, []))
         wide.attrs["reporting"] = self.returns.attrs.get("reporting")
         return wide
 
@@ -232,7 +243,12 @@ class Election:
         from explorer import live
 
         features = join.join_returns(
-            self.wide, self.layer, self.boundary, infer=self.infer, crosswalk=crosswalk
+            self.wide,
+            self.layer,
+            self.boundary,
+            infer=self.infer,
+            crosswalk=crosswalk,
+            min_id_match=MIN_ID_MATCH,
         )
         return live.mark_reporting(features, self.wide.attrs.get("reporting"))
 
@@ -249,7 +265,8 @@ class Election:
     @cached_property
     def ledger(self) -> pd.DataFrame:
         """The vote ledger: every candidate's votes by match class, checked against totals."""
-        return join.vote_ledger(self.precincts, self.totals)
+        parsed = self.returns.groupby("candidate")["votes"].sum()
+        return join.vote_ledger(self.precincts, self.totals, returns=parsed)
 
     @cached_property
     def ledger_summary(self) -> dict:
@@ -264,7 +281,7 @@ class Election:
         if spec is None:
             return None
         return loaders.load_neighbourhoods(
-            self._path(spec.file), name_field=spec.name_field, where=spec.where
+            self._path(spec.file), name_field=spec.name_field, where=spec.where, crs=spec.crs
         )
 
     @cached_property
@@ -273,7 +290,7 @@ class Election:
         if spec is None:
             return None
         numbers = self._path(spec.route_numbers) if spec.route_numbers else None
-        return loaders.load_freeways(self._path(spec.file), numbers)
+        return loaders.load_freeways(self._path(spec.file), numbers, crs=spec.crs)
 
     @property
     def candidates(self) -> list[str]:
@@ -293,13 +310,17 @@ class Election:
         ``scheduler=...``, ``engine=...``)."""
         from explorer.apportion import apportion
 
+        sources = self.precincts  # a join that cannot be made is the first thing to say
+        _ = self.ledger  # and every vote of the returns file must reach it (checked there)
+        if not (sources["match"] != "none").any():
+            raise ExplorerError("no result precinct has geometry: nothing to apportion")
         targets = self.neighbourhoods if to is None else to
         if targets is None:
             raise ExplorerError(
                 f"election {self.name} names no neighbourhood layer", hint="pass a target layer"
             )
         return apportion(
-            self.precincts,
+            sources,
             targets,
             self.candidates,
             target_id=target_id,
@@ -364,6 +385,40 @@ class Election:
 
         return live.reporting_answer(self.precincts, self.candidates)
 
+    def demographic_parts(self, group: str, by: str = "precinct", scheme: str = "fixed"):
+        """Features, styling and tooltips for a group's share of CVAP by precinct or area."""
+        from explorer import render
+        from explorer.demographics import GROUP_LABELS, normalise_group
+
+        key = normalise_group(group)
+        if key == "other":
+            raise ExplorerError("choose a named group to map", hint="e.g. --demographic asian")
+        dem = self.demographics(by)
+        if by in ("precinct", "precincts"):
+            features = self.precincts[self.precincts["match"] != "none"]
+            id_field = "precinct"
+        else:
+            features = self.areas(by)
+            id_field = "name"
+            features = features[features[id_field].map(dem["cvap_total"]).fillna(0) > 0]
+        features = features.reset_index(drop=True)
+        share = features[id_field].map(dem[f"cvap_share_{key}"])
+        styled = render.style_share(share, GROUP_LABELS[key], scheme)
+        vintage = dem.attrs["vintages"]["cvap"]
+        styled.legend_title = f"{GROUP_LABELS[key]}: share of {vintage}, %"
+        shown = features[[id_field, "geometry"]].join(
+            dem.reindex(features[id_field]).reset_index(drop=True)
+        )
+        tips = render.demographic_tooltips(shown, id_field, vintage)
+        from explorer.demographics import describe_population_ledger
+
+        notes = [
+            f"Demographics: {dem.attrs['credit']}; {vintage}, placed by 2020 block-group "
+            "centres of population. " + describe_population_ledger(dem.attrs["ledger"]),
+        ]
+        name = f"{GROUP_LABELS[key]}: share of {vintage}"
+        return {"features": features, "styled": styled, "tips": tips, "notes": notes, "name": name}
+
     def map_parts(
         self,
         view: str | None = None,
@@ -371,11 +426,15 @@ class Election:
         by: str = "precinct",
         scheme: str = "fixed",
         min_votes: float = 100,
+        demographic: str | None = None,
+        overlay: str | None = None,
     ):
         """Features, styling, tooltips and titles for a map view.
 
         ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
-        otherwise) or ``candidate`` (needs ``candidate``). In the neighbourhood view, areas
+        otherwise), ``candidate`` (needs ``candidate``) or ``demographic`` (a group's share
+        of CVAP; needs ``demographic``, e.g. "asian"). ``overlay`` names a group whose share
+        of CVAP is added as a layer the reader can switch on. In the neighbourhood view, areas
         with fewer than ``min_votes`` estimated votes are drawn grey as too few to call.
         """
         from explorer import render
@@ -385,9 +444,20 @@ class Election:
         candidates = self.candidates
         if candidate and not view:
             view = "candidate"
+        if demographic and not view:
+            view = "demographic"
         view = view or ("margin" if len(candidates) == 2 else "winner")
-        if by in ("precinct", "precincts"):
+        _ = self.ledger  # the ledger must reconcile to the returns file before any map
+        if view == "demographic":
+            if not demographic:
+                raise ExplorerError("the demographic view needs a group", hint="e.g. asian")
+            part = self.demographic_parts(demographic, by, scheme)
+            features, styled, tips = part["features"], part["styled"], part["tips"]
+            layer_name = part["name"]
+        elif by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
+            if features.empty:
+                raise ExplorerError("no result precinct has geometry: nothing to draw")
             large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
             tips = [] if large else render.precinct_tooltips(features, candidates)
             layer_name = "Precinct results"
@@ -402,6 +472,8 @@ class Election:
             styled = render.style_margin(features["margin"], candidates[0], candidates[1])
         elif view == "winner":
             styled = render.style_winner(features["winner"], features["winner_share"], candidates)
+        elif view == "demographic":
+            pass
         elif view == "candidate":
             if not candidate:
                 raise ExplorerError(
@@ -412,15 +484,17 @@ class Election:
             share = features[name] / features["total"].replace(0, float("nan"))
             styled = render.style_share(share, name, scheme)
         else:
-            raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+            raise ExplorerError(
+                f"unknown view {view!r}", hint="use margin, winner, candidate or demographic"
+            )
         partly = pd.Series(False, index=features.index)
-        if "status" in features:  # election night: nothing counted is hatched, never a zero
+        if "status" in features and view != "demographic":  # election night: hatched, never 0
             partly = features["status"] == "partial"
             styled = render.fade(styled, partly)
             styled = render.hatch_unreported(
                 styled, features["status"] == "none", "not reporting yet (nothing counted)"
             )
-        if by not in ("precinct", "precincts"):
+        if by not in ("precinct", "precincts") and view != "demographic":
             styled = render.grey_out(
                 styled,
                 features["total"] < min_votes,
@@ -429,6 +503,11 @@ class Election:
         summary = self.ledger_summary
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
         credits = self.credits()
+        over = self.demographic_parts(overlay, by, scheme) if overlay else None
+        if view == "demographic" or over:
+            credits += [
+                c for c in catalog.credits_for(self.demographic_files()) if c not in credits
+            ]
         subtitle = join.describe_ledger(summary)
         if summary.get("reporting"):
             from explorer.live import describe_reporting
@@ -436,16 +515,21 @@ class Election:
             subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
         if credits:
             subtitle += " Sources: " + "; ".join(credits) + "."
+        county_wide = len(summary.get("county_wide", []))
+        places = len(summary["unmapped_precincts"]) - county_wide
         notes = [
-            f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
-            "precincts without geography are not drawn (see explorer ledger)."
+            f"{summary['unmapped_votes']:,} votes in {places} precincts without geography"
+            + (f" and {county_wide} county-wide row groups" if county_wide else "")
+            + " are not drawn (see explorer ledger)."
         ]
         if partly.any():
             notes.append(
                 f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
                 "the count so far (e.g. mail only), not a result."
             )
-        if by not in ("precinct", "precincts"):
+        if view == "demographic":
+            notes = [*part["notes"], *notes]
+        elif by not in ("precinct", "precincts"):
             notes.append(
                 "Neighbourhood figures are estimates: "
                 + features.attrs.get("method", "areal weighting")
@@ -460,8 +544,9 @@ class Election:
             "subtitle": subtitle,
             "layers": layers,
             "layer_name": layer_name,
-            "notes": notes,
+            "notes": notes + (over["notes"] if over else []),
             "view": view,
+            "overlay": over,
         }
 
     def map(
@@ -473,9 +558,14 @@ class Election:
         scheme: str = "fixed",
         tolerance: float | None = None,
         min_votes: float = 100,
+        demographic: str | None = None,
+        overlay: str | None = None,
     ):
-        """An interactive folium map (renders inline in Jupyter)."""
-        fmap, _, _ = self.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
+        """An interactive folium map (renders inline in Jupyter). ``demographic="asian"``
+        maps a group's share of CVAP; ``overlay="asian"`` adds it as a switchable layer."""
+        fmap, _, _ = self.build_map(
+            view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, overlay
+        )
         return fmap
 
     def build_map(
@@ -487,11 +577,13 @@ class Election:
         scheme="fixed",
         tolerance=None,
         min_votes=100,
+        demographic=None,
+        overlay=None,
     ):
         """The map, facts about it (feature count, coverage validity) and its parts."""
         from explorer import render
 
-        parts = self.map_parts(view, candidate, by, scheme, min_votes)
+        parts = self.map_parts(view, candidate, by, scheme, min_votes, demographic, overlay)
         fmap, facts = render.choropleth(
             parts["features"],
             parts["styled"],
@@ -504,7 +596,100 @@ class Election:
             tolerance=tolerance,
             notes=parts["notes"],
         )
+        if parts["overlay"]:
+            over = parts["overlay"]
+            render.add_overlay(
+                fmap,
+                over["features"],
+                over["styled"],
+                over["tips"],
+                layer_name=over["name"],
+                tolerance=facts["tolerance"],
+            )
         return fmap, facts, parts
+
+    @cached_property
+    def block_groups(self) -> gpd.GeoDataFrame:
+        """Census block groups (DRA demographics at 2020 centres of population)."""
+        from explorer import demographics
+
+        return demographics.load_block_groups(
+            self._path(demographics.TABLE_FILE), self._path(demographics.CENTRES_FILE)
+        )
+
+    def demographics(self, by: str = "precinct", cvap_year: int | None = None) -> pd.DataFrame:
+        """CVAP, VAP and population by group for each mapped precinct (``by="precinct"``)
+        or neighbourhood, vintage closest to the election (``attrs``: vintages, population
+        ledger, credit). See :mod:`explorer.demographics`."""
+        from explorer import demographics
+
+        key = (by, cvap_year)
+        cache = self.__dict__.setdefault("_demographics", {})
+        if key not in cache:
+            mapped = self.precincts[self.precincts["match"] != "none"]
+            if by in ("precinct", "precincts"):
+                found = demographics.area_demographics(
+                    self.block_groups,
+                    mapped,
+                    "precinct",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=self.outline,
+                )
+            else:
+                areas = self.areas(by)
+                zone = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
+                found = demographics.area_demographics(
+                    self.block_groups,
+                    areas,
+                    "name",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=zone,
+                    only_within=True,
+                )
+            if found["cvap_total"].sum() <= 0:
+                raise ExplorerError(
+                    f"no census block group of the demographic table lies in {self.name}'s "
+                    "precincts",
+                    hint="the catalog's demographics cover California only",
+                )
+            cache[key] = found
+        return cache[key]
+
+    def scatter(self, group: str, candidate: str, ax=None, cvap_year: int | None = None):
+        """Precinct ``group`` share of CVAP against ``candidate``'s share of the vote, point
+        size by votes, inferred-geometry precincts hollow (a matplotlib figure)."""
+        from explorer import scatter
+        from explorer.ask import find_candidate
+        from explorer.demographics import normalise_group
+
+        key = normalise_group(group)
+        if key == "other":
+            raise ExplorerError("choose a named group for the scatter", hint="e.g. asian")
+        name = find_candidate(candidate, self.candidates)
+        dem = self.demographics("precinct", cvap_year=cvap_year)
+        mapped = self.precincts[self.precincts["match"] != "none"]
+        frame, facts = scatter.scatter_frame(mapped, dem, key, name)
+        return scatter.scatter_plot(
+            frame,
+            key,
+            name,
+            title=f"{self.spec.title}, {self.spec.date or ''}".strip(", "),
+            credit=dem.attrs["credit"],
+            vintage=dem.attrs["vintages"]["cvap"],
+            facts=facts,
+            ax=ax,
+        )
+
+    def ei(self, groups: list[str], candidates: list[str] | None = None, **options):
+        """Ecological inference (needs the ``ei`` extra): one row per group and candidate
+        with ``mean``, 95% ``lower``/``upper``, ``rhat``, ``ess``; ``attrs["facts"]`` says
+        what was used and left out. Options go to :func:`explorer.ei.run`."""
+        from explorer import ei
+
+        options.setdefault("progressbar", False)
+        return ei.run(self, groups, candidates, **options).table
 
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
@@ -538,6 +723,12 @@ class Election:
                 files.append(layer.file)
         return [f for f in files if f]
 
+    def demographic_files(self) -> list[str]:
+        """Catalog paths of the census demographics (credited wherever they are used)."""
+        from explorer import demographics
+
+        return [demographics.TABLE_FILE, demographics.CENTRES_FILE]
+
     def credits(self) -> list[str]:
         return catalog.credits_for(self.source_files())
 
@@ -554,7 +745,17 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     summary = election.ledger_summary
     spec = election.spec
     lines = ["Methods:"]
-    lines.append(f"- Returns: {spec.title}, {spec.date} ({Path(spec.returns).name}).")
+    contest = ", ".join(
+        str(part)
+        for part in (
+            spec.title,
+            spec.date,
+            spec.office or election.returns.attrs.get("office"),
+            f"district {spec.district}" if spec.district else "",
+        )
+        if part
+    )
+    lines.append(f"- Returns: {contest} ({Path(spec.returns).name}).")
     lines.append(
         f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
         "result precincts matched exact / base / inferred (see `explorer ledger`)."
@@ -567,13 +768,25 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     if by != "precinct":
         layer = spec.neighbourhoods
         lines.append(
-            f"- Areas: {layer.title if layer else by}; votes apportioned by "
+            f"- Areas: {(layer.title or Path(layer.file).name) if layer else by}; "
+            "votes apportioned by "
             f"{areas.attrs.get('method', 'area')}. Figures per area are estimates."
         )
         outside = areas.attrs.get("outside")
         if outside is not None:
-            lines.append(f"- {abs(outside.sum()):,.0f} mapped votes fall outside every area.")
-    lines.append("- Sources: " + "; ".join(election.credits()) + ".")
+            outside_votes = float(outside.sum())
+            outside_votes = 0.0 if abs(outside_votes) < 0.5 else outside_votes  # no "-0"
+            lines.append(f"- {outside_votes:,.0f} mapped votes fall outside every area.")
+        overlap = areas.attrs.get("overlap")
+        if overlap is not None and overlap.sum() >= 0.5:
+            lines.append(
+                f"- {overlap.sum():,.0f} votes counted in more than one area; the target "
+                "polygons overlap, so the areas add up to more than the mapped votes."
+            )
+    credits = election.credits() or [
+        "your files: " + ", ".join(Path(f).name for f in election.source_files())
+    ]
+    lines.append("- Sources: " + "; ".join(credits) + ".")
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ import fnmatch
 import glob
 import os
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -81,11 +82,20 @@ def state_of(path: Path) -> str:
 
 
 def _target(path: Path) -> str:
+    """The GDAL path of the one layer in ``path`` (a zip may also hold a README, a licence
+    and, as DRA's do, a ``*_graph.json`` adjacency graph, which is not a layer)."""
     if path.suffix.lower() != ".zip":
         return str(path)
-    from explorer.loaders import _zip_layers
-
-    members = _zip_layers(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        raise ExplorerError("not a readable zip file", source=path) from None
+    members = [n for n in names if n.lower().endswith((".shp", ".geojson", ".gpkg"))]
+    if not members:
+        members = [
+            n for n in names if n.lower().endswith((".json", ".topojson")) and "graph" not in n
+        ]
     if len(members) != 1:
         raise ExplorerError(
             f"the zip holds {len(members)} layers, not one ({', '.join(members)})", source=path
