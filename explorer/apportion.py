@@ -200,8 +200,8 @@ def apportion(
     fall back to area, and ``attrs["method"]`` says how many did.
 
     Returns the targets (in their own CRS) with the apportioned counts and honesty fields:
-    ``exact_share`` and ``inferred_share`` (share of the target's votes from sources of
-    that ``match`` class, when the sources have one), ``partial_share`` (share from
+    ``exact_share``, ``inferred_share`` and ``pooled_share`` (share of the target's votes
+    from sources of that ``match`` class, when the sources have one), ``partial_share`` (share from
     sources only partly inside this target) and ``coverage`` (fraction of the target's area
     covered by sources). ``attrs["outside"]`` holds the counts that fell in no target
     (never negative beyond rounding), ``attrs["overlap"]`` those counted in more than one
@@ -263,7 +263,7 @@ def apportion(
     total_moved = matrix.T @ values.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         if "match" in src.columns:
-            for name in ("exact", "inferred"):
+            for name in ("exact", "inferred", "pooled"):
                 is_class = (src["match"] == name).to_numpy()
                 share = (matrix.T @ (values.sum(axis=1) * is_class)) / total_moved
                 result[f"{name}_share"] = share

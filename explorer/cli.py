@@ -651,6 +651,45 @@ def swing(
 
 
 @app.command()
+def backtest(
+    layer: Annotated[
+        str, typer.Option(help="Catalog precinct layer the returns are joined to.")
+    ] = "la-precincts-2018-general",
+    truth_layer: Annotated[
+        str | None,
+        typer.Option(help="A second layer of the same places: score both directions."),
+    ] = None,
+    exact_rate: Annotated[
+        float, typer.Option(help="Simulated mode: the exact-match rate to tune to.")
+    ] = 0.645,
+    district: Annotated[
+        str | None, typer.Option(help="Only precincts near this cd-2012 district (CA-34).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="local (this version) or nearest-number (the old rule).")
+    ] = "local",
+    election: Annotated[
+        str | None,
+        typer.Option(help="Simulate at this catalog election's own exact-match rate."),
+    ] = None,
+) -> None:
+    """Score the join where the truth is known: two real layers (--truth-layer), or a
+    simulated re-consolidation of --layer (two draws), by votes landing in the right
+    neighbourhood, centroid distance and per-neighbourhood share error."""
+    from explorer import backtest as scoring
+
+    if election:
+        chosen = load_election(election)
+        exact_rate = float(chosen.wide.index.isin(set(chosen.layer["precinct"])).mean())
+        layer = chosen.spec.precincts.name
+        echo(f"{election}: {exact_rate:.1%} of its result precincts have an exact ID in {layer}")
+    for scores in scoring.run(
+        layer, truth_layer=truth_layer, exact_rate=exact_rate, district=district, method=method
+    ):
+        echo(scoring.format_scores(scores))
+
+
+@app.command()
 @election_options
 def watch(
     snapshots: Annotated[Path, typer.Argument(help="A folder of snapshots, or one file.")],

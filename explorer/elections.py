@@ -254,9 +254,13 @@ class Election:
 
     @cached_property
     def outline(self) -> gpd.GeoDataFrame:
-        """The district boundary, or the dissolved mapped precincts when none is given."""
+        """The district boundary, or the dissolved mapped precincts when none is given
+        or when the precinct layer nests in the boundary (a precinct-resolution edge)."""
         if self.boundary is not None:
-            return self.boundary
+            from explorer.infer import precinct_outline
+
+            nested = precinct_outline(self.precincts, self.boundary)
+            return self.boundary if nested is None else nested
         mapped = self.precincts[self.precincts["match"] != "none"]
         return gpd.GeoDataFrame(
             {"district": [self.name]}, geometry=[mapped.union_all()], crs=mapped.crs
@@ -344,7 +348,10 @@ class Election:
     def areas(self, by: str = "neighbourhood", **options) -> gpd.GeoDataFrame:
         """Results per area: ``by="neighbourhood"`` (apportioned) or ``"precinct"``."""
         if by in ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods"):
-            return self.apportion(**options)
+            from explorer import ranges
+
+            areas = self.apportion(**options)
+            return ranges.attach(areas, self.precincts, self.candidates)
         if by in ("precinct", "precincts"):
             mapped = self.precincts[self.precincts["match"] != "none"].copy()
             renamed = mapped.rename(columns={"precinct": "name"})
