@@ -49,11 +49,13 @@ Crosswalk = Annotated[
 
 
 def echo(text: str = "") -> None:
-    typer.echo(text)
+    """Print to stdout; control and bidi-override characters from the data made visible."""
+    typer.echo(outputs.terminal(text))
 
 
 def note(text: str) -> None:
-    typer.echo(text, err=True)
+    """Print to stderr, made safe like :func:`echo`."""
+    typer.echo(outputs.terminal(text), err=True)
 
 
 @dataclass(frozen=True)
@@ -273,9 +275,10 @@ def ledger(
             "In-district polygons with no result precinct: "
             + ", ".join(summary["unassigned_polygons"])
         )
-    csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
+    stem = outputs.slug(chosen.name, "election")
+    csv_path = outputs.write_text(out_dir / f"{stem}-ledger.csv", outputs.to_csv(table))
     json_path = outputs.write_text(
-        out_dir / f"{chosen.name}-ledger.json",
+        out_dir / f"{stem}-ledger.json",
         outputs.format_frame(table, "json", election=chosen.name, summary=summary),
     )
     echo(f"Wrote {csv_path} and {json_path}")
@@ -343,18 +346,19 @@ def rank_command(
     elif fmt in ("csv",):
         text = outputs.format_frame(ranked, "csv")
     else:
+        prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
         text = "\n".join(
             [
-                f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+                prose(f"{chosen.spec.title}: {by}s ranked by {name}'s share"),
                 outputs.format_frame(rounded(ranked), fmt),
-                (
+                prose(
                     f"\nToo few votes to call (under {min_votes:,.0f}): "
                     + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
                 )
                 if len(too_few)
                 else "",
                 "",
-                methods,
+                prose(methods),
             ]
         )
     if out is not None:
@@ -418,7 +422,7 @@ def map_command(
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
-    target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
+    target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     _print_notes(chosen)
     if not facts["coverage_valid"]:
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
@@ -484,14 +488,16 @@ def swing(
     fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
     suffix = "-neighbourhoods" if by.startswith("neigh") else ""
     target = output or Path("maps") / (
-        f"{before}-to-{after}-{candidate_slug(result.candidate)}{suffix}.html"
+        f"{outputs.slug(before)}-to-{outputs.slug(after)}-{candidate_slug(result.candidate)}"
+        f"{suffix}.html"
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
 
 
 def candidate_slug(name: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+    """A candidate's name as a file-name part (see :func:`explorer.outputs.slug`)."""
+    return outputs.slug(name, "candidate")
 
 
 def main(argv: list[str] | None = None) -> int:
