@@ -20,6 +20,7 @@ One function per output kind makes it so, and every writer uses it:
 from __future__ import annotations
 
 import contextlib
+import csv
 import html
 import json
 import os
@@ -97,12 +98,13 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()|!#~:])")
 def markdown_cell(value) -> str:
     """Text for a markdown table cell: HTML (``< > &``) as entities, markdown syntax
     (backslash, backticks, emphasis, links and images, table pipes, headings, the ``:`` of
-    autolinks) backslash-escaped, and line breaks as spaces, so the cell reads literally."""
+    autolinks) backslash-escaped, line breaks as spaces, and control and bidi-override
+    characters made visible as :func:`terminal` does, so the cell reads literally."""
     text = "" if value is None else str(value)
     text = html.escape(text, quote=False)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:-1] + "\\.", text)
-    return re.sub(r"[\r\n]+", " ", text)
+    return terminal(re.sub(r"[\r\n]+", " ", text))
 
 
 def markdown_text(text) -> str:
@@ -217,8 +219,16 @@ def _cells(frame: pd.DataFrame, cell) -> pd.DataFrame:
 
 def to_csv(frame: pd.DataFrame) -> str:
     """A frame as CSV for spreadsheets: every text cell, label and header made formula-safe
-    with :func:`csv_cell`."""
-    return _cells(frame, csv_cell).to_csv()
+    with :func:`csv_cell`. Rows end in ``\\n``; a carriage return inside a cell would not be
+    quoted then (Python's csv quotes only the line terminator's characters), so a table
+    holding one is written with every cell quoted."""
+    safe = _cells(frame, csv_cell)
+    texts = [*map(str, safe.columns), *map(str, safe.index)]
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            texts += [str(v) for v in safe[column].dropna()]
+    quoting = csv.QUOTE_ALL if any("\r" in t for t in texts) else csv.QUOTE_MINIMAL
+    return safe.to_csv(quoting=quoting)
 
 
 def format_frame(frame: pd.DataFrame, fmt: str = "table", **extra) -> str:
