@@ -475,15 +475,20 @@ def swing(
     result = compare(first, second, candidate)
     s = result.summary
     table = swing_table(result, by, min_votes)
+    prose = outputs.markdown_text if fmt == "markdown" else str
     echo(
-        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
-        f"{s['after_share']:.1%} in {after}."
+        prose(
+            f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+            f"{s['after_share']:.1%} in {after}."
+        )
     )
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
     echo(
-        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
-        f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack geography "
-        "in one of the two and are not compared."
+        prose(
+            f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+            f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
+            "geography in one of the two and are not compared."
+        )
     )
     fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
     suffix = "-neighbourhoods" if by.startswith("neigh") else ""
