@@ -41,11 +41,22 @@ FORMATS = ("table", "csv", "json", "markdown")
 # ----------------------------------------------------------------- safe text, per output
 
 
+def bidi_closed(value) -> str:
+    """The text with every bidi embedding, override or isolate it opens closed at its end
+    (U+202C, U+2069 appended as needed, per Unicode UAX #9), so a name holding an RTL
+    override cannot reverse the text shown after it (a legend's figures, say)."""
+    text = "" if value is None else str(value)
+    embeddings = sum(text.count(c) for c in "\u202a\u202b\u202d\u202e") - text.count("\u202c")
+    isolates = sum(text.count(c) for c in "\u2066\u2067\u2068") - text.count("\u2069")
+    return text + "\u202c" * max(embeddings, 0) + "\u2069" * max(isolates, 0)
+
+
 def page_text(value) -> str:
     """Text for an HTML page (element text or a quoted attribute): ``& < > " '`` escaped,
-    and ``{``/``}`` written as character references so that no template engine that sees
-    the page source (folium/branca render with Jinja2) can read an expression in it."""
-    text = html.escape("" if value is None else str(value), quote=True)
+    ``{``/``}`` written as character references so that no template engine that sees the
+    page source (folium/branca render with Jinja2) can read an expression in it, and bidi
+    overrides closed (:func:`bidi_closed`)."""
+    text = html.escape(bidi_closed(value), quote=True)
     return text.replace("{", "&#123;").replace("}", "&#125;")
 
 

@@ -32,7 +32,7 @@ from jinja2 import Template
 
 from explorer.crs import equal_area_crs_for, to_lonlat
 from explorer.errors import ExplorerError
-from explorer.outputs import atomic_path, page_text, script_json, terminal
+from explorer.outputs import atomic_path, bidi_closed, page_text, script_json, terminal
 
 #: Okabe-Ito, a colour-blind-safe categorical palette (black left out).
 CATEGORICAL = [
@@ -153,6 +153,7 @@ def style_diverging(
 
 def style_margin(values: pd.Series, first: str, second: str) -> Styled:
     """Two-way margin: orange where the first candidate leads, purple where the second does."""
+    first, second = bidi_closed(first), bidi_closed(second)  # names cannot flip the figures
     return style_diverging(
         values,
         [10, 20, 40, 100],
@@ -164,6 +165,7 @@ def style_margin(values: pd.Series, first: str, second: str) -> Styled:
 
 def style_swing(values: pd.Series, candidate: str) -> Styled:
     """Change in a candidate's share between two elections, in percentage points."""
+    candidate = bidi_closed(candidate)
     return style_diverging(
         values,
         [5, 10, 20, 40, 100],
@@ -204,7 +206,7 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
     legend = [
         (colours[i], f"{lower[i] * 100:.0f}-{upper[i] * 100:.0f}%") for i in range(len(upper))
     ][::-1]
-    return Styled(fills, f"{candidate}: share of all votes, %", legend)
+    return Styled(fills, f"{bidi_closed(candidate)}: share of all votes, %", legend)
 
 
 def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
@@ -216,7 +218,7 @@ def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) 
     share = winner_share.fillna(0).to_numpy()
     opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
     counts = winners.value_counts()
-    legend = [(colour_of[c], f"{c} ({counts.get(c, 0)} won)") for c in present]
+    legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
     return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 import pytest
 from conftest import MIRROR, NEIGHBOURHOODS, PRECINCTS_2018, PRIMARY, RUNOFF
 
@@ -28,6 +29,7 @@ import explorer
 from explorer import catalog, elections, render
 from explorer.cli import main
 from explorer.outputs import (
+    bidi_closed,
     csv_cell,
     format_frame,
     markdown_cell,
@@ -289,6 +291,15 @@ def test_each_output_kind_keeps_the_string_literal(value):
     assert not TERMINAL_CONTROL.search(shown)
     name = slug(value)
     assert name and "/" not in name and "\x00" not in name and not name.startswith(".")
+
+
+def test_an_rtl_override_cannot_flip_the_text_after_a_name():
+    assert bidi_closed("\u202eAhn") == "\u202eAhn\u202c"
+    assert bidi_closed("r\u202elive\u202c") == "r\u202elive\u202c"  # already closed
+    assert bidi_closed("\u2067x") == "\u2067x\u2069"
+    styled = render.style_margin(pd.Series([0.5, -0.5]), "\u202eAhn", "Gomez")
+    assert all("\u202eAhn\u202c ahead by" in label for _, label in styled.legend[:4])
+    assert page_text("\u202eAhn").endswith("\u202c")
 
 
 def test_formula_prefixes_tab_and_carriage_return_are_defused():
