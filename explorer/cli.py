@@ -222,9 +222,13 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
         note(f"note: {line}")
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
-    echo(
-        f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {len(chosen.wide)}"
-    )
+    reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
+    echo(f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {reported}")
+    reporting = chosen.ledger_summary.get("reporting")
+    if reporting:  # election night: say how much of the count is in
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(reporting))
     table = chosen.summary()
     totals = chosen.totals
     if totals is not None:
@@ -268,6 +272,10 @@ def ledger(
     echo(f"Vote ledger for {chosen.spec.title} ({chosen.name})")
     echo(outputs.format_frame(table))
     echo(describe_ledger(summary))
+    if summary.get("reporting"):  # election night: votes counted so far
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(summary["reporting"]))
     if summary["unmapped_precincts"]:
         echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
     if summary["unassigned_polygons"]:
@@ -498,6 +506,124 @@ def swing(
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
+
+
+@app.command()
+@election_options
+def watch(
+    snapshots: Annotated[Path, typer.Argument(help="A folder of snapshots, or one file.")],
+    election: Annotated[
+        str | None, typer.Option(help="Catalog election whose layers to draw on.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the live map and summary go.")] = Path(
+        "maps/live"
+    ),
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
+    once: Annotated[bool, typer.Option("--once", help="Play the snapshots there now; stop.")] = (
+        False
+    ),
+    max_updates: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
+    tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Project the final margin from this earlier round (see project)."),
+    ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or "
+            "one ID a line): precincts a snapshot lacks are shown as not reporting."
+        ),
+    ] = None,
+    *,
+    source: ElectionSource,
+) -> None:
+    """Election night: re-read the returns whenever a new snapshot (CSV or Clarity XML)
+    lands, re-render the map and summary atomically, and print what changed."""
+    from dataclasses import replace
+
+    from explorer import live
+
+    base: list[Election] = []
+    estimate = _projector(baseline, source.data_dir) if baseline else None
+    listed = live.read_precinct_list(expected) if expected else None
+
+    def update(path: Path, step: int) -> dict:
+        if not base:
+            first = replace(source, returns=path) if source.precincts else source
+            base.append(first.load(election))
+        current = live.with_returns(base[0], path, listed)
+        state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
+        echo(state["answer"])
+        if state.get("estimate"):
+            echo(state["estimate"])
+        return state
+
+    memory = live.watch(
+        snapshots, update, interval=interval, once=once, max_updates=max_updates, report=echo
+    )
+    echo(f"{memory.updates} update(s) published to {out_dir}")
+
+
+@app.command()
+def project(
+    snapshot: Annotated[
+        Path | None, typer.Argument(help="A returns snapshot (CSV or Clarity XML).")
+    ] = None,
+    election: Annotated[
+        str, typer.Option(help="Catalog election whose layers the snapshot uses.")
+    ] = "ca34-2017-general",
+    baseline: Annotated[
+        str | None, typer.Option(help="The same race's earlier round, e.g. ca34-2017-primary.")
+    ] = None,
+    runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
+    fmt: Format = "table",
+    data_dir: DataDir = None,
+) -> None:
+    """Election night: project the final margin from a partial snapshot, with an interval,
+    only where the backtest on real races says the projection beats the count so far.
+    Without a snapshot, print the backtest."""
+    from explorer import live, projection
+
+    table = projection.reference_backtest(runs=runs)
+    shown = table.assign(reporting=(table["reporting"] * 100).round().astype(int).astype(str) + "%")
+    if snapshot is None:
+        echo("Backtest of the projection (margins in percentage points; interval: 90%):")
+        echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
+        return
+    current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
+    echo(current.reporting())
+    echo(_projector(baseline, data_dir, table)(current))
+
+
+def _projector(baseline: str | None, data_dir, table=None):
+    """A function from an election-night snapshot to one line: the labelled projection, or
+    why there is none (too few precincts complete; the backtest does not support it)."""
+    from explorer import projection
+
+    table = projection.reference_backtest() if table is None else table
+    earlier = load_election(baseline, data_dir=data_dir) if baseline else None
+
+    def estimate(current: Election) -> str:
+        candidates = current.candidates[:2]
+        base = projection.baseline_table(earlier, candidates) if earlier else None
+        returns = current._path(current.spec.returns)
+        early = projection.early_votes(returns, current.spec.office, candidates)
+        count = projection.partial_count(current.precincts, candidates, early)
+        fraction = float(count["complete"].mean())
+        if fraction == 1.0:
+            return "The count is complete in every precinct: nothing to project."
+        result = projection.project(count, base)
+        if result is None:
+            return "No projection: too few precincts are complete to learn from."
+        if not projection.worth_showing(table, fraction):
+            return (
+                f"No projection: at {fraction:.0%} reporting the backtest does not show the "
+                "projection beating the count so far in every race and reporting order."
+            )
+        return result.describe(*candidates)
+
+    return estimate
 
 
 def candidate_slug(name: str) -> str:

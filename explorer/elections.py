@@ -201,7 +201,9 @@ class Election:
     @cached_property
     def returns(self) -> pd.DataFrame:
         """Precinct returns, long form: precinct, candidate, party, votes."""
-        return loaders.load_returns(
+        from explorer import live  # partial snapshots and Clarity XML (election night)
+
+        return live.read_returns(
             self._path(self.spec.returns), office=self.spec.office, district=self.spec.district
         )
 
@@ -210,6 +212,7 @@ class Election:
         """Precinct returns, one row per precinct and one column per candidate."""
         wide = loaders.wide_returns(self.returns)
         wide.attrs["notes"] = list(self.returns.attrs.get("notes", []))
+        wide.attrs["reporting"] = self.returns.attrs.get("reporting")
         return wide
 
     @cached_property
@@ -242,9 +245,12 @@ class Election:
     def precincts(self) -> gpd.GeoDataFrame:
         """The joined precincts: one feature per result precinct, with ``match`` class."""
         crosswalk = join.read_crosswalk(str(self.crosswalk)) if self.crosswalk else None
-        return join.join_returns(
+        from explorer import live
+
+        features = join.join_returns(
             self.wide, self.layer, self.boundary, infer=self.infer, crosswalk=crosswalk
         )
+        return live.mark_reporting(features, self.wide.attrs.get("reporting"))
 
     @cached_property
     def outline(self) -> gpd.GeoDataFrame:
@@ -263,7 +269,10 @@ class Election:
 
     @cached_property
     def ledger_summary(self) -> dict:
-        return join.ledger_summary(self.precincts)
+        summary = join.ledger_summary(self.precincts)
+        if self.precincts.attrs.get("reporting"):  # election night: N of M reporting
+            summary["reporting"] = self.precincts.attrs["reporting"]
+        return summary
 
     @cached_property
     def neighbourhoods(self) -> gpd.GeoDataFrame | None:
@@ -351,7 +360,7 @@ class Election:
 
         parsed = parse_question(question)
         areas = self.areas("neighbourhood", **options)
-        return answer(
+        text = answer(
             parsed,
             areas,
             self.candidates,
@@ -359,6 +368,17 @@ class Election:
             methods=self.methods_note(areas),
             fmt=fmt,
         )
+        reporting = self.precincts.attrs.get("reporting")
+        if reporting and not reporting["complete"] and fmt in ("table", "markdown"):
+            text = f"Partial returns: {self.reporting()}\n{text}"
+        return text
+
+    def reporting(self) -> str:
+        """Election night: "N of M precincts reporting (p%)", the votes counted so far by
+        method, and who leads (the count is complete when no snapshot says otherwise)."""
+        from explorer import live
+
+        return live.reporting_answer(self.precincts, self.candidates)
 
     def map_parts(
         self,
@@ -407,6 +427,13 @@ class Election:
             styled = render.style_share(share, name, scheme)
         else:
             raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+        partly = pd.Series(False, index=features.index)
+        if "status" in features:  # election night: nothing counted is hatched, never a zero
+            partly = features["status"] == "partial"
+            styled = render.fade(styled, partly)
+            styled = render.hatch_unreported(
+                styled, features["status"] == "none", "not reporting yet (nothing counted)"
+            )
         if by not in ("precinct", "precincts"):
             styled = render.grey_out(
                 styled,
@@ -417,12 +444,21 @@ class Election:
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
         credits = self.credits()
         subtitle = join.describe_ledger(summary)
+        if summary.get("reporting"):
+            from explorer.live import describe_reporting
+
+            subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
         if credits:
             subtitle += " Sources: " + "; ".join(credits) + "."
         notes = [
             f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
             "precincts without geography are not drawn (see explorer ledger)."
         ]
+        if partly.any():
+            notes.append(
+                f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
+                "the count so far (e.g. mail only), not a result."
+            )
         if by not in ("precinct", "precincts"):
             notes.append(
                 "Neighbourhood figures are estimates: "
@@ -538,6 +574,10 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
         "result precincts matched exact / base / inferred (see `explorer ledger`)."
     )
     lines.append(f"- Ledger: {join.describe_ledger(summary)}")
+    if summary.get("reporting"):
+        from explorer.live import describe_reporting
+
+        lines.append(f"- Reporting: {describe_reporting(summary['reporting'])}")
     if by != "precinct":
         layer = spec.neighbourhoods
         lines.append(

@@ -117,6 +117,38 @@ def grey_out(styled: Styled, mask: pd.Series, label: str) -> Styled:
     return Styled(fills, styled.legend_title, [*styled.legend, (NO_DATA, label)], styled.opacity)
 
 
+HATCH = "url(#xl-hatch)"
+HATCH_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/>"
+    "<line x1='0' y1='0' x2='0' y2='6' stroke='#777' stroke-width='2'/></pattern></defs></svg>"
+)
+HATCH_SWATCH = "repeating-linear-gradient(45deg,#777 0 2px,#fff 2px 5px)"
+
+
+def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
+    """Draw the masked features (precincts with nothing counted yet) hatched, with a
+    legend key, so that no unreported precinct reads as a zero or as a result."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    fills = [HATCH if m else f for f, m in zip(styled.fills, mask)]
+    opacity = list(styled.opacity) or [0.75] * len(fills)
+    opacity = [1.0 if m else a for a, m in zip(opacity, mask)]
+    return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
+
+
+def fade(styled: Styled, mask: pd.Series, factor: float = 0.5) -> Styled:
+    """Paler fills for the masked features (precincts only partly counted)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    opacity = list(styled.opacity) or [0.75] * len(styled.fills)
+    opacity = [round(a * factor, 2) if m else a for a, m in zip(opacity, mask)]
+    return Styled(styled.fills, styled.legend_title, styled.legend, opacity)
+
+
 def _palette(name: str, count: int) -> list[str]:
     cmap = matplotlib.colormaps[name].resampled(count)
     return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
@@ -367,7 +399,13 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
     for _, row in frame.iterrows():
         total = row["total"]
         votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
+        if row.get("status") == "none":  # election night: nothing counted, not a zero
+            rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
+            tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
+            continue
         rows = [("Match", row["match"]), ("Polygons", row.get("members", ""))]
+        if row.get("status") == "partial":
+            rows.append(("Counted so far", str(row.get("methods", "")).replace(",", ", ")))
         rows += [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
         rows.append(("Total", f"{total:,.0f}"))
         note = ""
@@ -401,7 +439,8 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
 
 def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = True) -> str:
     swatches = "".join(
-        f"<div><i style='background:{c}'></i>{esc(label)}</div>" for c, label in styled.legend
+        f"<div><i style='background:{HATCH_SWATCH if c == HATCH else c}'></i>{esc(label)}</div>"
+        for c, label in styled.legend
     )
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     dashed = (
@@ -530,6 +569,14 @@ def choropleth(
     features = features.reset_index(drop=True)
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
+    if len(features) > CANVAS_ABOVE and HATCH in styled.fills:  # a canvas draws no patterns
+        plain = "#ffffff"
+        styled = Styled(
+            [plain if f == HATCH else f for f in styled.fills],
+            styled.legend_title,
+            [(plain if c == HATCH else c, label) for c, label in styled.legend],
+            styled.opacity,
+        )
     geoms, coverage_ok = simplify_coverage(features, tolerance)
     inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
     properties = []
@@ -568,6 +615,8 @@ def choropleth(
     )
     legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
     root.html.add_child(Literal(legend))
+    if HATCH in styled.fills:
+        root.html.add_child(Literal(HATCH_DEFS))
     facts = {
         "features": len(features),
         "coverage_valid": coverage_ok,
@@ -614,13 +663,16 @@ def save_static(
     area_crs = equal_area_crs_for(features)
     fig, ax = plt.subplots(figsize=(10, 10))
     frame = features.to_crs(area_crs)
+    hatched = np.array([f == HATCH for f in styled.fills], dtype=bool)
     frame.plot(
         ax=ax,
-        color=styled.fills,
+        color=["#ffffff" if h else f for f, h in zip(styled.fills, hatched)],
         edgecolor="white",
         linewidth=0.3,
         alpha=np.asarray(styled.opacity) if styled.opacity else 0.85,
     )
+    if hatched.any():
+        frame[hatched].plot(ax=ax, facecolor="none", edgecolor="#777", hatch="///", linewidth=0)
     inferred = frame[frame.get("match", pd.Series("", index=frame.index)) == "inferred"]
     if len(inferred):
         inferred.boundary.plot(ax=ax, color="#222", linewidth=0.8, linestyle="--")
@@ -647,7 +699,12 @@ def save_static(
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
-    handles = [Patch(facecolor=c) for c, _ in styled.legend]
+    handles = [
+        Patch(facecolor="white", edgecolor="#777", hatch="///")
+        if c == HATCH
+        else Patch(facecolor=c)
+        for c, _ in styled.legend
+    ]
     labels = [_print_text(label) for _, label in styled.legend]
     if len(inferred):
         handles.append(Patch(facecolor="white", edgecolor="#222", linestyle="--"))

@@ -1,0 +1,142 @@
+"""Clarity ENR (the election-night reporting system many US counties publish with): its
+precinct-level ``detail.xml`` read with the maintained ``clarify`` package into the same
+returns model as a CSV snapshot (see :mod:`explorer.live`).
+
+Each ``<Precinct>`` of the ``<VoterTurnout>`` block carries ``percentReporting``. Despite
+its name it is not a percentage: Clarity files show small integers (``4`` for most
+precincts), read by others as the number of vote types reported. So a precinct counts as
+reported when the value is above zero, as nothing counted when it is zero; the contest's
+own ``precinctsReported`` of ``precinctsReporting`` is kept as a note to compare with.
+Over- and undervotes are not candidates: they are left out and counted in a note.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from explorer.errors import ExplorerError
+from explorer.live import add_expected
+
+NOT_CANDIDATES = ("undervotes", "overvotes")
+
+
+def _parser(path: Path):
+    try:
+        import clarify
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise ExplorerError(
+            "reading Clarity XML needs the clarify package", hint="pip install clarify"
+        ) from None
+    parser = clarify.Parser()
+    try:
+        parser.parse(str(path))
+    except Exception as exc:  # lxml and clarify raise many kinds; one line for the user
+        reason = " ".join(str(exc).split())[:200]
+        raise ExplorerError(
+            f"not a readable Clarity ENR XML file ({reason})", source=path
+        ) from None
+    return parser
+
+
+def _choose_contest(contests, path: Path, contest: str | None):
+    if contest is not None:
+        wanted = contest.strip().casefold()
+        chosen = [c for c in contests if c.text.strip().casefold() == wanted]
+        chosen = chosen or [c for c in contests if wanted in c.text.casefold()]
+        if len(chosen) != 1:
+            names = ", ".join(c.text for c in contests[:8])
+            raise ExplorerError(
+                f"{len(chosen)} contests match {contest!r} (contests: {names})",
+                source=path,
+                hint="name one contest with --office",
+            )
+        return chosen[0]
+    if len(contests) != 1:
+        names = ", ".join(c.text for c in contests[:8])
+        raise ExplorerError(
+            f"the file holds {len(contests)} contests ({names})",
+            source=path,
+            hint="choose one with --office",
+        )
+    return contests[0]
+
+
+def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFrame:
+    """One contest of a Clarity precinct XML as long returns (``precinct, candidate,
+    party, votes``) with ``attrs["reporting"]`` (status and vote types per precinct, see
+    :mod:`explorer.live`) and notes. ``contest`` picks a contest by its text (exact, else
+    a unique substring); a file with one contest needs none."""
+    path = Path(path)
+    if not path.exists():
+        raise ExplorerError("file not found", source=path)
+    parser = _parser(path)
+    if not parser.contests:
+        raise ExplorerError("the Clarity file holds no contests", source=path)
+    chosen = _choose_contest(parser.contests, path, contest)
+    precincts = [j for j in parser.result_jurisdictions if j.level == "precinct"]
+    rows, skipped = [], {}
+    for result in chosen.results:
+        if result.jurisdiction is None or result.jurisdiction.level != "precinct":
+            continue
+        if result.choice is None:
+            kind = str(result.vote_type)
+            skipped[kind] = skipped.get(kind, 0) + int(result.votes or 0)
+            continue
+        rows.append(
+            {
+                "precinct": str(result.jurisdiction.name).strip().upper(),
+                "candidate": " ".join(str(result.choice.text).split()),
+                "party": str(getattr(result.choice, "party", "") or ""),
+                "vote_type": str(result.vote_type),
+                "votes": int(result.votes or 0),
+            }
+        )
+    if not rows:
+        raise ExplorerError(f"contest {chosen.text!r} has no precinct results", source=path)
+    table = pd.DataFrame(rows)
+    long = table.groupby(["precinct", "candidate", "party"], as_index=False, sort=False)[
+        "votes"
+    ].sum()
+    vote_types = table.groupby("precinct")["vote_type"].agg(
+        lambda s: ",".join(dict.fromkeys(t.lower().replace(" ", "_") for t in s))
+    )
+    index = [str(j.name).strip().upper() for j in precincts] or list(vote_types.index)
+    percent = pd.Series(
+        [j.percent_reporting for j in precincts] if precincts else float("nan"),
+        index=pd.Index(index, name="precinct"),
+        dtype=float,
+    )
+    percent = percent[~percent.index.duplicated()]
+    state = pd.DataFrame(index=percent.index)
+    state["percent"] = percent
+    state["status"] = [
+        "reported" if pd.isna(p) or p > 0 else "none" for p in state["percent"].to_numpy()
+    ]
+    state["methods"] = vote_types.reindex(state.index).fillna("").to_numpy()
+    state.loc[state["status"] == "none", "methods"] = ""
+    present = state.index.isin(long["precinct"])
+    long, _ = add_expected(long, state[present], state.index)  # listed, no results yet
+    notes = [
+        f"{path}: Clarity contest {chosen.text!r}, snapshot {parser.timestamp}; the contest "
+        f"says {chosen.precincts_reported} of {chosen.precincts_reporting} precincts reported"
+    ]
+    if skipped:
+        notes.append(
+            f"{path}: left out {', '.join(f'{k} ({v:,})' for k, v in skipped.items())}: "
+            "not votes for a candidate"
+        )
+    long.attrs = {"notes": notes, "reporting": state, "methods": sorted(set(table.vote_type))}
+    return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
+
+
+def _with_attrs(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+    frame.attrs = dict(attrs)
+    return frame
+
+
+def precinct_names(path: str | Path) -> list[str]:
+    """The precinct names a Clarity file lists (its ``<VoterTurnout>`` block)."""
+    parser = _parser(Path(path))
+    return [str(j.name) for j in parser.result_jurisdictions if j.level == "precinct"]

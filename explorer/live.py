@@ -1,0 +1,610 @@
+"""Election night: partial returns as a first-class state, and the watch loop.
+
+A returns snapshot taken while the count goes on says, for every precinct, whether it has
+reported. Each precinct gets a ``status``:
+
+``reported``  its count is in (a truthy ``reporting`` flag, ``percent_reporting`` of 100,
+              every vote-method column filled, or, with no such columns, a row with votes).
+``partial``   some of its votes are counted but not all (e.g. mail counted, election day
+              not yet; ``percent_reporting`` between 0 and 100; a flag of 0 with votes).
+``none``      nothing counted yet: a row with blank counts, a flag of 0 and no votes, or a
+              precinct of the expected list that the snapshot does not name at all.
+
+"N of M precincts reporting" counts ``reported`` precincts, as county election-night pages
+do; ``partial`` precincts are counted and drawn with their votes so far, and said to be
+partial. ``none`` precincts carry zero votes in the tables (nothing is counted there yet),
+are never drawn as a zero: maps hatch them under their own legend key.
+
+The vote-method columns are those OpenElections uses (``election_day``, ``mail``, ...): a
+blank cell means that method is not counted yet in that precinct.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from explorer import loaders
+from explorer.errors import ExplorerError
+
+STATUSES = ("reported", "partial", "none")
+FLAG_COLUMNS = ("reporting", "reported")
+PERCENT_COLUMNS = ("percent_reporting", "pct_reporting", "percentreporting")
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "x", "reported", "reporting", "complete"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "", "not reported", "none", "pending"}
+
+
+def method_label(method: str) -> str:
+    """'election_day' -> 'election day'."""
+    return method.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def has_partial_columns(table: pd.DataFrame) -> bool:
+    """Whether a returns table carries reporting information (a flag or percent column,
+    or blank vote-method cells)."""
+    columns = set(table.columns)
+    if columns & set(FLAG_COLUMNS) or columns & set(PERCENT_COLUMNS):
+        return True
+    methods = [c for c in loaders.VOTE_METHOD_COLUMNS if c in columns]
+    # a blank plain ``votes`` cell stays an error (a final file with a hole in it); a blank
+    # vote-method cell is a method not counted yet
+    return any((table[c].str.strip() == "").any() for c in methods)
+
+
+def _counted(table: pd.DataFrame, column: str, path: Path) -> tuple[pd.Series, pd.Series]:
+    """(filled mask, counts with blanks as 0) for one count column."""
+    filled = table[column].str.strip() != ""
+    counts = pd.Series(0, index=table.index, dtype="int64")
+    if filled.any():
+        counts[filled] = loaders._parse_count(table[filled], column, path)
+    return filled, counts
+
+
+def _flag(values: pd.Series, column: str, path: Path, lines: pd.Series) -> pd.Series:
+    words = values.str.strip().str.casefold()
+    unknown = ~words.isin(TRUE_WORDS | FALSE_WORDS)
+    if unknown.any():
+        raise ExplorerError(
+            f"line {lines[unknown].iloc[0]}: {column} {values[unknown].iloc[0]!r} is not "
+            "a yes/no value",
+            source=path,
+            hint="use 1/0, true/false or yes/no (or a percent_reporting column)",
+        )
+    return words.isin(TRUE_WORDS)
+
+
+def _percent(values: pd.Series, column: str, path: Path, lines: pd.Series) -> pd.Series:
+    text = values.str.strip().str.rstrip("%")
+    numbers = pd.to_numeric(text.replace("", "0"), errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers > 100)
+    if bad.any():
+        raise ExplorerError(
+            f"line {lines[bad].iloc[0]}: {column} {values[bad].iloc[0]!r} is not a percentage "
+            "from 0 to 100",
+            source=path,
+        )
+    return numbers.astype(float)
+
+
+def load_snapshot(
+    path: str | Path,
+    *,
+    office: str | None = None,
+    district: str | None = None,
+    expected: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Partial returns from an OpenElections-style CSV snapshot.
+
+    Returns the long form of :func:`explorer.loaders.load_returns` (``precinct, candidate,
+    party, votes``: votes counted so far, blanks as 0) with ``attrs["reporting"]``, a frame
+    indexed by precinct with ``status`` (see the module doc), ``methods`` (the vote methods
+    counted there, comma-separated) and ``percent``. Precincts of ``expected`` that the file
+    does not name are added with status ``none`` and zero votes. Raises
+    :class:`ExplorerError` for a bad count, flag or percentage, naming the line.
+    """
+    path = Path(path)
+    table = loaders.read_csv_text(path)
+    for column in ("precinct", "candidate"):
+        if column not in table.columns:
+            raise ExplorerError(f"missing required column {column!r}", source=path)
+    methods = [c for c in loaders.VOTE_METHOD_COLUMNS if c in table.columns]
+    if "votes" not in table.columns and not methods:
+        raise ExplorerError("missing required column 'votes'", source=path)
+    table = loaders._filter_contest(table, path, office, district).reset_index(drop=True)
+    lines = table["_line"]
+    filled = {}
+    counts = {}
+    for method in methods:
+        filled[method], counts[method] = _counted(table, method, path)
+    if "votes" in table.columns:
+        votes_filled, votes = _counted(table, "votes", path)
+        if methods:  # a blank total with filled methods: the methods are the count
+            from_methods = sum(counts.values())
+            votes = votes.where(votes_filled, from_methods)
+            votes_filled = votes_filled | pd.concat(filled, axis=1).any(axis=1)
+    else:
+        votes = sum(counts.values())
+        votes_filled = pd.concat(filled, axis=1).any(axis=1)
+    precincts = loaders.normalise_ids(table["precinct"])
+    empty = precincts == ""
+    if empty.any():
+        raise ExplorerError(f"line {lines[empty].iloc[0]}: empty precinct ID", source=path)
+    rows = pd.DataFrame({"precinct": precincts, "any": votes_filled, "votes": votes})
+    for method in methods:
+        rows[method] = filled[method]
+    flag_column = next((c for c in FLAG_COLUMNS if c in table.columns), None)
+    percent_column = next((c for c in PERCENT_COLUMNS if c in table.columns), None)
+    if flag_column:
+        rows["flag"] = _flag(table[flag_column], flag_column, path, lines)
+    if percent_column:
+        rows["percent"] = _percent(table[percent_column], percent_column, path, lines)
+    per = rows.groupby("precinct", sort=False)
+    state = pd.DataFrame(index=pd.Index(per.size().index, name="precinct"))
+    any_votes = per["any"].any() & (per["votes"].sum() >= 0)
+    counted_methods = {m: per[m].any() for m in methods}
+    all_methods = (
+        pd.concat(counted_methods, axis=1).all(axis=1) if methods else any_votes.astype(bool)
+    )
+    if percent_column:
+        percent = per["percent"].max()
+        status = np.where(percent >= 100, "reported", np.where(percent > 0, "partial", "none"))
+        status = np.where((status == "none") & (per["votes"].sum() > 0), "partial", status)
+        state["percent"] = percent
+    elif flag_column:
+        flagged = per["flag"].any()
+        has_votes = any_votes & (per["votes"].sum() > 0)
+        status = np.where(flagged, "reported", np.where(has_votes, "partial", "none"))
+        state["percent"] = np.where(flagged, 100.0, np.nan)
+    else:
+        status = np.where(all_methods, "reported", np.where(any_votes, "partial", "none"))
+        state["percent"] = np.nan
+    state["status"] = status
+    state["methods"] = (
+        pd.concat(counted_methods, axis=1).apply(
+            lambda r: ",".join(m for m in methods if r[m]), axis=1
+        )
+        if methods
+        else np.where(any_votes, "votes", "")
+    )
+    long = pd.DataFrame(
+        {
+            "precinct": precincts.to_numpy(),
+            "candidate": table["candidate"].to_numpy(),
+            "party": table["party"].str.strip().to_numpy() if "party" in table else "",
+            "votes": votes.to_numpy(),
+            "_line": lines.to_numpy(),
+        }
+    )
+    long.attrs["notes"] = list(table.attrs.get("notes", []))
+    long["candidate"] = loaders._unify_candidates(long["candidate"], long, path)
+    long = loaders._drop_duplicate_rows(long, path).drop(columns="_line")
+    long, state = add_expected(long, state, expected)
+    long.attrs["reporting"] = state
+    long.attrs["methods"] = methods
+    return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
+
+
+def _with_attrs(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+    frame.attrs = dict(attrs)
+    return frame
+
+
+def add_expected(
+    long: pd.DataFrame, state: pd.DataFrame, expected: Iterable[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the precincts of ``expected`` that the snapshot lacks: zero votes, status none."""
+    if expected is None:
+        return long, state
+    wanted = loaders.normalise_ids(pd.Series(list(expected), dtype=str))
+    missing = [p for p in dict.fromkeys(wanted) if p not in state.index]
+    if not missing:
+        return long, state
+    candidates = long.drop_duplicates("candidate")[["candidate", "party"]]
+    extra = pd.DataFrame(
+        {
+            "precinct": np.repeat(missing, len(candidates)),
+            "candidate": np.tile(candidates["candidate"].to_numpy(), len(missing)),
+            "party": np.tile(candidates["party"].to_numpy(), len(missing)),
+            "votes": 0,
+        }
+    )
+    attrs = dict(long.attrs)
+    long = pd.concat([long, extra], ignore_index=True)
+    long.attrs = attrs
+    added = pd.DataFrame(
+        {"percent": np.nan, "status": "none", "methods": ""},
+        index=pd.Index(missing, name="precinct"),
+    )
+    return long, pd.concat([state, added])
+
+
+def read_returns(
+    path: str | Path,
+    *,
+    office: str | None = None,
+    district: str | None = None,
+    expected: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Any returns file: a Clarity ENR XML (:func:`explorer.clarity.load_clarity`), a CSV
+    snapshot with reporting information (:func:`load_snapshot`), or a complete
+    OpenElections CSV (:func:`explorer.loaders.load_returns`, unchanged). A complete file
+    with vote-method columns records which methods it counts in ``attrs["reporting"]``.
+    With ``expected`` (every precinct of the contest), precincts the file does not name are
+    added as not reporting, and the precincts it names count as reported."""
+    path = Path(path)
+    if path.suffix.lower() == ".xml":
+        from explorer.clarity import load_clarity
+
+        long = load_clarity(path, contest=office)
+        state = long.attrs["reporting"]
+    elif path.suffix.lower() in (".csv", ".txt") and path.exists():
+        header = loaders.read_csv_text(path)
+        methods = [c for c in loaders.VOTE_METHOD_COLUMNS if c in header.columns]
+        if has_partial_columns(header) or methods or expected is not None:
+            return load_snapshot(path, office=office, district=district, expected=expected)
+        return loaders.load_returns(path, office=office, district=district)
+    else:
+        return loaders.load_returns(path, office=office, district=district)
+    long, state = add_expected(long, state, expected)
+    long.attrs["reporting"] = state
+    return long
+
+
+def read_precinct_list(path: str | Path) -> list[str]:
+    """Every precinct of a contest, for telling "not in yet" from "not in the contest": a
+    CSV with a ``precinct`` column (any returns file), or a text file of one ID a line."""
+    path = Path(path)
+    table = loaders.read_csv_text(path)
+    if "precinct" in table.columns:
+        ids = table["precinct"]
+    else:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        ids = pd.Series([line for line in lines if line.strip()], dtype=str)
+    ids = loaders.normalise_ids(ids)
+    ids = ids[ids != ""].drop_duplicates()
+    if ids.empty:
+        raise ExplorerError("no precinct IDs in the precinct list", source=path)
+    return ids.tolist()
+
+
+# --------------------------------------------------------------------------- state
+
+
+def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd.DataFrame:
+    """Add ``status`` and ``methods`` columns to joined precincts (in place) and
+    ``attrs["reporting"]`` (a :func:`reporting_summary`). Without reporting information
+    nothing changes."""
+    if reporting is None:
+        return features
+    key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
+    status = pd.Series(reporting["status"].to_numpy(), index=key(reporting.index))
+    methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
+    status = status[~status.index.duplicated()]
+    methods = methods[~methods.index.duplicated()]
+    ids = key(features["precinct"])
+    features["status"] = status.reindex(ids).fillna("reported").to_numpy()
+    features["methods"] = methods.reindex(ids).fillna("").to_numpy()
+    features.attrs["reporting"] = reporting_summary(features)
+    return features
+
+
+def reporting_summary(features: pd.DataFrame) -> dict:
+    """Plain numbers of the reporting state of joined (or wide) precincts with a
+    ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
+    the votes counted so far, and per vote method the precincts where it is counted."""
+    status = features["status"]
+    expected = len(features)
+    counts = {s: int((status == s).sum()) for s in STATUSES}
+    methods: dict[str, int] = {}
+    for text in features.get("methods", pd.Series("", index=features.index)):
+        for method in filter(None, str(text).split(",")):
+            methods[method] = methods.get(method, 0) + 1
+    unreported = features.loc[status == "none", "precinct"].tolist()
+    return {
+        "expected": expected,
+        "reported": counts["reported"],
+        "partial": counts["partial"],
+        "not_reporting": counts["none"],
+        "fraction": counts["reported"] / expected if expected else float("nan"),
+        "votes_counted": int(features["total"].sum()) if "total" in features else None,
+        "methods": methods,
+        "unreported_precincts": unreported,
+        "complete": counts["reported"] == expected,
+    }
+
+
+def describe_reporting(summary: dict | None) -> str:
+    """'21 of 192 precincts reporting (10.9%); counted so far: mail in 192 precincts,
+    election day in 21; 171 precincts partly counted.' (empty without reporting info)."""
+    if not summary:
+        return ""
+    n, m = summary["reported"], summary["expected"]
+    text = f"{n:,} of {m:,} precincts reporting ({summary['fraction']:.1%})"
+    methods = summary.get("methods") or {}
+    real = {k: v for k, v in methods.items() if k != "votes"}
+    if real:
+        text += "; counted so far: " + ", ".join(
+            f"{method_label(k)} in {v:,} precinct{'s' if v != 1 else ''}"
+            for k, v in sorted(real.items(), key=lambda kv: -kv[1])
+        )
+    if summary["partial"]:
+        text += f"; {summary['partial']:,} precinct(s) partly counted"
+    if summary["not_reporting"]:
+        text += f"; {summary['not_reporting']:,} with nothing counted yet (hatched on maps)"
+    if summary["complete"]:
+        text += "; the count is complete in every precinct"
+    return text + "."
+
+
+def leader(features: pd.DataFrame, candidates: list[str]) -> dict:
+    """The race so far: leader, runner-up, their votes and shares of all votes counted, and
+    the lead in votes and in percentage points of the two-way vote."""
+    votes = features[candidates].sum().sort_values(ascending=False)
+    total = float(votes.sum())
+    first, second = ([*list(votes.index), "", ""])[:2]
+    a = float(votes.get(first, 0))
+    b = float(votes.get(second, 0)) if second else 0.0
+    two = a + b
+    return {
+        "leader": first if total else "",
+        "runner_up": second,
+        "votes": {str(k): int(v) for k, v in votes.items()},
+        "shares": {str(k): (float(v) / total if total else float("nan")) for k, v in votes.items()},
+        "lead_votes": int(a - b),
+        "margin": (a - b) / two if two else float("nan"),
+        "total": int(total),
+    }
+
+
+def reporting_answer(features: pd.DataFrame, candidates: list[str]) -> str:
+    """The answer to "how many precincts are in?" / "who is leading?" on election night:
+    the reporting sentence and the race so far, in plain words (for ``ask``)."""
+    summary = features.attrs.get("reporting") or reporting_summary(
+        features.assign(status=features.get("status", "reported"))
+    )
+    race = leader(features, candidates)
+    if not race["total"]:
+        return describe_reporting(summary) + " No votes counted yet."
+    a, b = race["leader"], race["runner_up"]
+    sa, sb = race["shares"][a], race["shares"].get(b, float("nan"))
+    counted = "Final count" if summary["complete"] else "Votes counted so far"
+    text = (
+        f"{describe_reporting(summary)} {counted}: {race['total']:,}. "
+        f"{a} {'leads' if not summary['complete'] else 'won'} with "
+        f"{race['votes'][a]:,} ({sa:.1%})"
+    )
+    if b:
+        text += f" to {b}'s {race['votes'][b]:,} ({sb:.1%}), a lead of {race['lead_votes']:,}"
+    return text + "."
+
+
+# --------------------------------------------------------------------------- watching
+
+
+SNAPSHOT_SUFFIXES = (".csv", ".xml")  # not .txt: a summary written beside them
+
+
+def snapshot_files(source: Path) -> list[Path]:
+    """The snapshots in a folder (by modification time, then name), or the file itself."""
+    if source.is_file():
+        return [source]
+    if not source.is_dir():
+        raise ExplorerError("no such file or folder to watch", source=source)
+    files = [
+        p
+        for p in source.iterdir()
+        if p.is_file() and p.suffix.lower() in SNAPSHOT_SUFFIXES and not p.name.startswith(".")
+    ]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def check_complete(path: Path) -> None:
+    """Refuse a snapshot that looks half-written: an empty file, or a CSV whose last line
+    has no newline yet (a truncated XML fails to parse on its own)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ExplorerError(f"cannot read ({exc.strerror})", source=path) from None
+    if not data.strip():
+        raise ExplorerError("file is empty (still being written?)", source=path)
+    if path.suffix.lower() in (".csv", ".txt") and not data.endswith(b"\n"):
+        raise ExplorerError("the last line is unfinished (still being written?)", source=path)
+
+
+def with_returns(election, path: str | Path, expected: Iterable[str] | None = None):
+    """The same election (layers, boundary, title) with the returns of another snapshot;
+    layers already loaded are shared, not read again. District totals are dropped: they
+    describe the final count, not a snapshot. ``expected`` lists every precinct of the
+    contest (see :func:`read_returns`)."""
+    import dataclasses
+
+    spec = dataclasses.replace(election.spec, returns=str(path), totals=None)
+    fresh = dataclasses.replace(election, spec=spec)
+    for name in ("layer", "boundary", "neighbourhoods", "freeways"):
+        if name in election.__dict__:
+            fresh.__dict__[name] = election.__dict__[name]
+    if expected is not None:  # the returns, read now with the full precinct list
+        fresh.__dict__["returns"] = read_returns(
+            path, office=spec.office, district=spec.district, expected=expected
+        )
+    return fresh
+
+
+def changes(before: dict | None, after: dict) -> list[str]:
+    """What changed between two published states: new precincts in, leader, margin."""
+    if before is None:
+        return [f"first snapshot: {after['reporting_text']}"]
+    lines = []
+    new = sorted(set(after["reported_precincts"]) - set(before["reported_precincts"]))
+    if new:
+        shown = ", ".join(new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
+        lines.append(f"{len(new)} precinct(s) newly reporting: {shown}")
+    gained = after["votes_counted"] - before["votes_counted"]
+    if gained:
+        lines.append(f"{gained:+,} votes counted (now {after['votes_counted']:,})")
+    if after["leader"] != before["leader"]:
+        lines.append(f"lead changed: {after['leader']} now leads (was {before['leader']})")
+    if before["margin"] == before["margin"] and after["margin"] == after["margin"]:
+        shift = (after["margin"] - before["margin"]) * 100
+        lines.append(
+            f"margin {before['margin'] * 100:+.1f} -> {after['margin'] * 100:+.1f} pts "
+            f"({shift:+.1f}) for {after['leader_of_margin']}"
+        )
+    return lines or ["no change in the count"]
+
+
+def publish(
+    election,
+    out_dir: Path,
+    *,
+    step: int | None = None,
+    tiles: str = "light",
+    extra: Callable[[object], str] | None = None,
+) -> dict:
+    """Render an election snapshot: the map and a summary (text and JSON), each written
+    atomically to ``out_dir`` (``live-map.html``, ``live-summary.txt``, ``.json``), and a
+    numbered copy of each in ``out_dir/steps`` when ``step`` is given; ``extra(election)``
+    adds a line (a projection). Returns the state that :func:`changes` compares."""
+    from explorer import outputs, render
+
+    features = election.precincts
+    candidates = election.candidates
+    summary = features.attrs.get("reporting") or reporting_summary(
+        features.assign(status="reported", methods="")
+    )
+    race = leader(features, candidates)
+    first = candidates[0] if candidates else ""
+    two = features[candidates[:2]].sum() if len(candidates) >= 2 else None
+    margin = (
+        float((two.iloc[0] - two.iloc[1]) / two.sum())
+        if two is not None and two.sum()
+        else float("nan")
+    )
+    state = {
+        "election": election.name,
+        "reporting_text": describe_reporting(summary),
+        "reporting": summary,
+        "reported_precincts": features.loc[
+            features.get("status", pd.Series("reported", index=features.index)) == "reported",
+            "precinct",
+        ].tolist(),
+        "leader": race["leader"],
+        "votes": race["votes"],
+        "votes_counted": race["total"],
+        "margin": margin,
+        "leader_of_margin": first,
+        "answer": reporting_answer(features, candidates),
+    }
+    fmap, facts, _ = election.build_map(tiles=tiles)
+    if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
+        state["estimate"] = extra(election)
+    text = "\n".join([f"{election.spec.title}", state["answer"], state.get("estimate", ""), ""])
+    record = {k: v for k, v in state.items() if k != "reported_precincts"}
+    targets = [out_dir]
+    if step is not None:
+        targets.append(out_dir / "steps")
+    for folder in targets:
+        prefix = "live" if folder == out_dir else f"{step:03d}"
+        render.save_html(fmap, folder / f"{prefix}-map.html")
+        outputs.write_text(folder / f"{prefix}-summary.txt", text)
+        outputs.write_text(
+            folder / f"{prefix}-summary.json",
+            json.dumps(record, indent=2, ensure_ascii=False, default=_plain) + "\n",
+        )
+    state["features"] = facts["features"]
+    return state
+
+
+def _plain(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return str(value)
+
+
+@dataclass
+class Watch:
+    """The watch loop's memory: which snapshot versions were seen, the last state."""
+
+    seen: dict = field(default_factory=dict)
+    pending: dict = field(default_factory=dict)
+    failures: dict = field(default_factory=dict)
+    state: dict | None = None
+    updates: int = 0
+
+
+def watch(
+    source: str | Path,
+    update: Callable[[Path, int], dict],
+    *,
+    interval: float = 2.0,
+    once: bool = False,
+    max_updates: int | None = None,
+    max_polls: int | None = None,
+    report: Callable[[str], None] = print,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Watch:
+    """Watch a file or folder for new returns snapshots and call ``update(path, step)`` on
+    each (it loads, renders and returns the state, e.g. via :func:`publish`); report what
+    changed after each.
+
+    A snapshot is taken once its size and modification time are the same on two polls
+    (a file still being written waits); one that fails to parse is reported, skipped and
+    retried when it changes: the previous map and summary stay in place, whole. With
+    ``once`` every snapshot present now is played in order and the loop ends; otherwise it
+    polls every ``interval`` seconds until ``max_updates`` snapshots are published or
+    ``max_polls`` polls pass (forever when both are None).
+    """
+    source = Path(source)
+    memory = Watch()
+    polls = 0
+    while True:
+        polls += 1
+        for path in snapshot_files(source):
+            signature = _signature(path)
+            if signature is None or memory.seen.get(path) == signature:
+                continue
+            if memory.failures.get(path) == signature:
+                continue
+            if not once and memory.pending.get(path) != signature:
+                memory.pending[path] = signature  # wait one poll: is it still growing?
+                continue
+            memory.updates += 1
+            try:
+                check_complete(path)
+                state = update(path, memory.updates)
+            except ExplorerError as error:
+                memory.updates -= 1
+                memory.failures[path] = signature
+                report(
+                    f"snapshot {path.name} could not be read ({error}); "
+                    "keeping the previous map and summary, will retry when it changes"
+                )
+                continue
+            memory.seen[path] = signature
+            memory.pending.pop(path, None)
+            report(f"[{memory.updates}] {path.name}: " + "; ".join(changes(memory.state, state)))
+            memory.state = state
+            if max_updates is not None and memory.updates >= max_updates:
+                return memory
+        if once or (max_polls is not None and polls >= max_polls):
+            return memory
+        sleep(interval)

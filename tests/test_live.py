@@ -1,0 +1,414 @@
+"""Election night: partial returns in the ledger, info, maps and the ask-facing answer;
+Clarity ENR snapshots; the watch loop on snapshots built from the real CA-34 runoff."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import NEIGHBOURHOODS, PRECINCTS_2018, RUNOFF
+
+from explorer import live, loaders
+from explorer.cli import main
+from explorer.elections import Election
+
+AD51_DEC = "openelections/openelections-data-ca/2017/20171205__ca__special__general__los_angeles__precinct.csv"
+CD34 = "unitedstates/districts/cds/2012/CA-34/shape.geojson"
+
+
+def runoff_table(general) -> pd.DataFrame:
+    return pd.read_csv(general._path(RUNOFF), dtype=str, keep_default_na=False)
+
+
+def night_snapshots(general, folder, batches=(21, 60, 120), seed=7) -> list:
+    """CSV snapshots of the real CA-34 runoff as an election night might publish them:
+    first a mail-like batch (a share of every precinct's ballots, election day blank), then
+    precinct batches whose election-day count is in. The last snapshot is the real final
+    count. The mail/election-day split is simulated (the file has no vote-method split):
+    each candidate's precinct votes thinned at the rate of the first count reported that
+    night (the projection's reference rates)."""
+    from explorer.projection import REFERENCE_RACES
+
+    rates = REFERENCE_RACES[0][2]
+    table = runoff_table(general)
+    votes = table["votes"].astype(int).to_numpy()
+    rate = table["candidate"].map(rates).to_numpy(float)
+    mail = np.random.default_rng(seed).binomial(votes, rate)
+    precincts = table["precinct"].drop_duplicates().to_numpy()
+    order = np.random.default_rng(seed).permutation(precincts)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for step, count in enumerate((0, *batches, len(precincts))):
+        done = table["precinct"].isin(order[:count]).to_numpy()
+        snap = table.drop(columns="votes").assign(
+            mail=mail.astype(str),
+            election_day=np.where(done, (votes - mail).astype(str), ""),
+        )
+        path = folder / f"snapshot-{step:02d}.csv"
+        snap.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def snapshot_election(general, path, neighbourhoods=None) -> Election:
+    return Election.from_files(
+        returns=path,
+        precincts=general._path(PRECINCTS_2018),
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        district=general._path(CD34),
+        office="U.S. House",
+        contest_district="34",
+        name=path.stem,
+        neighbourhoods=neighbourhoods,
+    )
+
+
+@pytest.fixture(scope="module")
+def snapshots(general, tmp_path_factory):
+    return night_snapshots(general, tmp_path_factory.mktemp("night"))
+
+
+# --------------------------------------------------------------------------- partial state
+
+
+def test_mail_only_snapshot_is_partial_everywhere(general, snapshots):
+    night = snapshot_election(general, snapshots[0])
+    state = night.precincts.attrs["reporting"]
+    assert state["expected"] == 195 and state["reported"] == 0
+    assert state["partial"] == 195 and state["methods"] == {"mail": 195}
+    text = live.describe_reporting(state)
+    assert text.startswith("0 of 195 precincts reporting (0.0%); counted so far: mail in 195")
+
+
+def test_precinct_batch_counts_and_ledger_balance(general, snapshots):
+    night = snapshot_election(general, snapshots[1])
+    state = night.ledger_summary["reporting"]
+    assert (state["reported"], state["expected"]) == (21, 195)
+    assert state["methods"] == {"mail": 195, "election_day": 21}
+    final = general.wide[general.candidates].sum()
+    counted = night.ledger.loc[general.candidates, "returns"]
+    assert (counted < final.to_numpy()).all()  # a partial count, every vote in the ledger
+    assert int(night.ledger.loc["total", "returns"]) == state["votes_counted"]
+
+
+def test_final_snapshot_matches_the_real_count(general, snapshots):
+    night = snapshot_election(general, snapshots[-1])
+    state = night.ledger_summary["reporting"]
+    assert state["complete"] and state["reported"] == 195
+    assert night.summary()["votes"].to_dict() == {"Jimmy Gomez": 25569, "Robert Lee Ahn": 17610}
+
+
+def test_rows_missing_from_a_precinct_list_are_not_reporting(general, tmp_path):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    first = table[table["precinct"].isin(listed[:21])]
+    path = tmp_path / "first.csv"
+    first.to_csv(path, index=False)
+    long = live.load_snapshot(path, office="U.S. House", expected=listed)
+    state = long.attrs["reporting"]
+    assert (state["status"] == "reported").sum() == 21
+    assert (state["status"] == "none").sum() == 195 - 21
+    wide = loaders.wide_returns(long)
+    assert len(wide) == 195 and wide.loc[listed[-1], "total"] == 0
+
+
+def test_percent_reporting_column_and_bad_flag(general, tmp_path, capsys):
+    table = runoff_table(general)
+    ids = table["precinct"].drop_duplicates()
+    percent = pd.Series(np.where(np.arange(len(ids)) < 50, 100, 0), index=ids.to_numpy())
+    snap = table.assign(percent_reporting=table["precinct"].map(percent).astype(str))
+    snap.loc[snap["percent_reporting"] == "0", "votes"] = ""
+    path = tmp_path / "pct.csv"
+    snap.to_csv(path, index=False)
+    state = live.load_snapshot(path).attrs["reporting"]
+    assert state["status"].value_counts().to_dict() == {"none": 145, "reported": 50}
+    bad = table.assign(reporting="maybe")
+    bad.to_csv(path, index=False)
+    assert main(["info", "--returns", str(path), "--precincts", str(path)]) == 2
+    assert "reporting 'maybe' is not a yes/no value" in capsys.readouterr().err
+    hole = table.copy()
+    hole.loc[3, "votes"] = ""  # no reporting column: a blank count is an error, not "out"
+    hole.to_csv(path, index=False)
+    assert main(["info", "--returns", str(path), "--precincts", str(path)]) == 2
+    assert "is not a whole number" in capsys.readouterr().err
+
+
+def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, tmp_path):
+    args = [
+        "--returns",
+        str(snapshots[1]),
+        "--precincts",
+        str(general._path(PRECINCTS_2018)),
+        "--precinct-id",
+        "Precinct",
+        "--crs",
+        "EPSG:4326",
+        "--office",
+        "U.S. House",
+    ]
+    assert main(["info", *args]) == 0
+    out = capsys.readouterr().out
+    assert "Precincts reporting: 21" in out
+    assert "21 of 195 precincts reporting (10.8%); counted so far: mail in 195" in out
+    assert main(["ledger", *args, "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "21 of 195 precincts reporting (10.8%)" in out
+
+
+def test_map_hatches_precincts_with_nothing_counted(general, tmp_path):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    snap = table.assign(reporting=np.where(table["precinct"].isin(listed[:40]), "yes", "no"))
+    snap.loc[snap["reporting"] == "no", "votes"] = ""
+    path = tmp_path / "forty.csv"
+    snap.to_csv(path, index=False)
+    night = snapshot_election(general, path)
+    features = night.precincts
+    unreported = features[(features["status"] == "none") & (features["match"] != "none")]
+    assert len(unreported) > 100
+    page = tmp_path / "night.html"
+    png = tmp_path / "night.png"
+    fmap, _facts, parts = night.build_map(tiles="none")
+    from explorer import render
+
+    render.save_html(fmap, page)
+    render.save_static(
+        parts["features"], parts["styled"], png, title="t", credits="c", layers=parts["layers"]
+    )
+    html = page.read_text()
+    assert html.count('"fillColor":"url(#xl-hatch)"') == len(unreported)
+    assert "id='xl-hatch'" in html and "not reporting yet (nothing counted)" in html
+    assert "40 of 195 precincts reporting (20.5%)" in html
+    assert html.count("No votes counted yet.") == len(unreported)
+    # nothing unreported is drawn as a zero: no margin colour on a hatched precinct
+    fills = dict(zip(parts["features"]["precinct"], parts["styled"].fills))
+    assert {fills[p] for p in unreported["precinct"]} == {"url(#xl-hatch)"}
+    assert png.stat().st_size > 20_000
+
+
+def test_ask_facing_answer_on_election_night(general, snapshots):
+    night = snapshot_election(general, snapshots[1])
+    text = night.reporting()
+    assert text.startswith("21 of 195 precincts reporting (10.8%)")
+    assert "Votes counted so far:" in text and "leads with" in text
+    final = snapshot_election(general, snapshots[-1]).reporting()
+    assert "Final count: 43,179. Jimmy Gomez won with 25,569 (59.2%)" in final
+    hoods = general._path(NEIGHBOURHOODS)
+    asked = snapshot_election(general, snapshots[1], neighbourhoods=hoods).ask(
+        "which neighbourhoods favoured Ahn?"
+    )
+    assert asked.startswith("Partial returns: 21 of 195 precincts reporting")
+
+
+def test_vote_method_columns_of_the_ad51_file(general):
+    long = live.read_returns(general._path(AD51_DEC), office="State Assembly")
+    state = long.attrs["reporting"]
+    assert len(state) == 129 and (state["status"] == "reported").all()
+    assert set(state["methods"]) == {"election_day,mail"}
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Luis Lopez": 9631,
+        "Wendy Carrillo": 11100,
+    }
+
+
+def test_summary_json_is_plain(general, snapshots, tmp_path):
+    night = snapshot_election(general, snapshots[2])
+    state = live.publish(night, tmp_path, tiles="none")
+    record = json.loads((tmp_path / "live-summary.json").read_text())
+    assert record["reporting"]["reported"] == state["reporting"]["reported"] == 60
+    assert (tmp_path / "live-map.html").stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- Clarity ENR
+
+CLARITY = "openelections/clarify/tests/data/precinct.xml"
+
+
+def grid_layer(names, path):
+    """A precinct layer of our own making for the Clarity sample (no geometry exists for
+    it): one 1 km square per precinct name, in rows of six, near Greenup, KY."""
+    import geopandas as gpd
+    import shapely
+
+    squares = [
+        shapely.box(x, y, x + 1000, y + 1000)
+        for i in range(len(names))
+        for x, y in [((i % 6) * 1000, (i // 6) * 1000)]
+    ]
+    layer = gpd.GeoDataFrame({"name": names}, geometry=squares, crs="EPSG:3089")
+    layer.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.fixture(scope="module")
+def clarity_xml(general):
+    from explorer import catalog
+
+    return catalog.local_path(CLARITY)
+
+
+def test_clarity_sample_reads_into_the_returns_model(clarity_xml):
+    from explorer.clarity import load_clarity, precinct_names
+
+    long = load_clarity(clarity_xml)
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Brad COPAS": 11,
+        "Chris PAYNE": 48,
+        "Matt BEVIN": 820,
+        "Mitch McCONNELL": 1135,
+        "Shawna STERLING": 46,
+    }
+    state = long.attrs["reporting"]
+    assert len(state) == len(precinct_names(clarity_xml)) == 33
+    assert (state["status"] == "reported").all()
+    assert "says 32 of 32 precincts reported" in long.attrs["notes"][0]
+
+
+def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
+    from explorer.clarity import precinct_names
+
+    layer = grid_layer(precinct_names(clarity_xml), tmp_path / "grid.geojson")
+    target = tmp_path / "greenup.html"
+    args = ["--returns", str(clarity_xml), "--precincts", str(layer), "--precinct-id", "name"]
+    assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
+    html = target.read_text()
+    assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
+    assert "33 of 33 precincts reporting (100.0%)" in html
+    assert main(["info", *args]) == 0
+    assert "Mitch McCONNELL" in capsys.readouterr().out
+
+
+def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
+    import re
+
+    from explorer.clarity import precinct_names
+
+    text = clarity_xml.read_text()
+    out_now = ("B101", "B102", "C110")
+    for name in out_now:  # as the XML reads before these precincts report
+        text = text.replace(f'name="{name}" totalVoters', f'name="{name}" x="" totalVoters')
+        text = re.sub(rf'(name="{name}" x=""[^/]*percentReporting=)"\d+"', r'\1"0"', text)
+        text = re.sub(rf'(<Precinct name="{name}" votes=)"\d+"', r'\1"0"', text)
+    snapshot = tmp_path / "early.xml"
+    snapshot.write_text(text)
+    layer = grid_layer(precinct_names(clarity_xml), tmp_path / "grid.geojson")
+    target = tmp_path / "early.html"
+    args = ["--returns", str(snapshot), "--precincts", str(layer), "--precinct-id", "name"]
+    assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
+    html = target.read_text()
+    assert "30 of 33 precincts reporting (90.9%)" in html
+    assert html.count('"fillColor":"url(#xl-hatch)"') == 3
+
+
+# --------------------------------------------------------------------------- watch
+
+
+def test_watch_plays_the_night_through(general, snapshots, tmp_path, capsys):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for i, path in enumerate(snapshots):  # land in order, as a county would publish them
+        copy = folder / path.name
+        copy.write_bytes(path.read_bytes())
+        os.utime(copy, ns=(1_000_000_000 * (i + 1),) * 2)
+    (folder / "snapshot-99.csv").write_bytes(snapshots[-1].read_bytes()[:-40])  # half-written
+    os.utime(folder / "snapshot-99.csv", ns=(9_000_000_000,) * 2)
+    out = tmp_path / "live"
+    assert (
+        main(
+            [
+                "watch",
+                str(folder),
+                "--election",
+                "ca34-2017-general",
+                "--once",
+                "--out-dir",
+                str(out),
+                "--tiles",
+                "none",
+            ]
+        )
+        == 0
+    )
+    text = capsys.readouterr().out
+    assert "[1] snapshot-00.csv: first snapshot: 0 of 195 precincts reporting" in text
+    assert "[2] snapshot-01.csv: 21 precinct(s) newly reporting" in text
+    assert "snapshot-99.csv could not be read" in text and "unfinished" in text
+    assert f"{len(snapshots)} update(s) published" in text
+    steps = sorted((out / "steps").glob("*-summary.json"))
+    assert len(steps) == len(snapshots) == len(list((out / "steps").glob("*-map.html")))
+    reported = [json.loads(p.read_text())["reporting"]["reported"] for p in steps]
+    assert reported == [0, 21, 60, 120, 195]
+    final = json.loads((out / "live-summary.json").read_text())
+    assert final["votes"] == {"Jimmy Gomez": 25569, "Robert Lee Ahn": 17610}
+    assert "Final count: 43,179" in (out / "live-summary.txt").read_text()
+    assert not list(out.glob(".*.tmp"))  # nothing half-written left behind
+
+
+def test_watch_waits_for_a_growing_file_and_retries_a_bad_one(general, snapshots, tmp_path):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    target = folder / "latest.csv"
+    target.write_bytes(snapshots[1].read_bytes()[:500])  # a file still being copied
+    seen, messages = [], []
+
+    def update(path, step):
+        seen.append(step)
+        return {
+            "reporting_text": "x",
+            "reported_precincts": [],
+            "votes_counted": 0,
+            "leader": "",
+            "margin": float("nan"),
+            "leader_of_margin": "",
+        }
+
+    polls = iter(range(100))
+
+    def sleep(_):
+        n = next(polls)
+        if n == 2:  # the copy finishes
+            target.write_bytes(snapshots[1].read_bytes())
+            os.utime(target, ns=(5_000_000_000,) * 2)
+
+    live.watch(folder, update, max_polls=6, report=messages.append, sleep=sleep)
+    assert seen == [1]
+    assert any("could not be read" in m for m in messages)
+
+
+def test_watch_with_a_precinct_list_shows_missing_rows_as_not_reporting(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    first = table[table["precinct"].isin(listed[:30])]  # a plain file naming 30 precincts
+    first.to_csv(folder / "early.csv", index=False)
+    out = tmp_path / "live"
+    args = ["watch", str(folder), "--election", "ca34-2017-general", "--once"]
+    args += ["--expected", str(general._path(RUNOFF)), "--out-dir", str(out), "--tiles", "none"]
+    assert main(args) == 0
+    assert "30 of 195 precincts reporting (15.4%)" in capsys.readouterr().out
+    html = (out / "live-map.html").read_text()
+    assert html.count('"fillColor":"url(#xl-hatch)"') > 100  # 165 out, less those unmapped
+
+
+def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_path):
+    night = snapshot_election(general, snapshots[1])
+    _, _, parts = night.build_map(tiles="none")
+    partly = (parts["features"]["status"] == "partial").to_numpy()
+    opacity = np.asarray(parts["styled"].opacity)
+    assert partly.sum() > 150 and (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
+    assert any(note.startswith("Paler precincts (") for note in parts["notes"])
+
+
+def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(clarity_xml.read_bytes()[:3000])
+    assert main(["info", "--returns", str(cut), "--precincts", str(cut)]) == 2
+    err = capsys.readouterr().err
+    assert "not a readable Clarity ENR XML file" in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,64 @@
+"""The election-night projection: its backtest on real races, its guard rails, its label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_live import night_snapshots
+
+from explorer import projection
+from explorer.cli import main
+
+
+@pytest.fixture(scope="module")
+def backtest():
+    return projection.reference_backtest(runs=30, draws=150)
+
+
+def test_backtest_covers_both_races_orders_and_levels(backtest):
+    cells = backtest.groupby(["race", "order"]).size()
+    assert len(cells) == 6 and (cells == 4).all()
+    assert set(backtest["reporting"]) == set(projection.LEVELS)
+    assert (backtest["projected"] == 30).all()
+
+
+def test_projection_beats_the_naive_count_early_in_the_night(backtest):
+    early = backtest[backtest["reporting"] == 0.10]
+    assert early["better"].all()
+    mail = backtest[(backtest["order"] == "mail first") & (backtest["race"] == "ad51-2017-general")]
+    # the real AD-51 mail/election-day split: projection error at most half the count's
+    assert (mail["projection_mae"] < 0.6 * mail["naive_mae"]).all()
+    assert projection.worth_showing(backtest, 0.11)
+
+
+def test_interval_coverage_on_real_mail_first_order(backtest):
+    mail = backtest[(backtest["order"] == "mail first") & (backtest["race"] == "ad51-2017-general")]
+    assert (mail["coverage"] >= 0.7).all()
+
+
+def test_no_projection_from_too_few_precincts_and_the_count_when_complete():
+    a = np.array([10, 20, 30, 40, 50, 60], float)
+    b = a[::-1].copy()
+    few = projection.count_frame(a, b, [True, True, False, False, False, False])
+    assert projection.project(few) is None
+    whole = projection.project(projection.count_frame(a, b, [True] * 6))
+    assert whole.margin == whole.low == whole.high == whole.naive == 0.0
+
+
+def test_worth_showing_refuses_where_the_backtest_loses():
+    table = pd.DataFrame({"reporting": [0.1, 0.1, 0.75], "better": [True, True, False]})
+    assert projection.worth_showing(table, 0.12)
+    assert not projection.worth_showing(table, 0.8)
+
+
+def test_project_command_labels_an_estimate(general, tmp_path, capsys):
+    snapshots = night_snapshots(general, tmp_path)
+    assert (
+        main(["project", str(snapshots[1]), "--baseline", "ca34-2017-primary", "--runs", "5"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "21 of 195 precincts reporting" in out
+    assert "ESTIMATE (not a count): projected final margin Jimmy Gomez" in out
+    assert main(["project", str(snapshots[0]), "--runs", "5"]) == 0
+    assert "No projection: too few precincts are complete" in capsys.readouterr().out
