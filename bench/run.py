@@ -268,7 +268,7 @@ def bench_maps(election, layer: gpd.GeoDataFrame) -> None:
     print(f"  (b) simplified coverage free of gaps and overlaps: {ours_county.coverage_valid}")
 
 
-SECTIONS = ("apportion", "maps", "large-map", "end-to-end", "curves")
+SECTIONS = ("apportion", "maps", "large-map", "end-to-end", "curves", "ei")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_end_to_end()
     if "curves" in chosen:
         bench_curves(args.full)
+    if "ei" in chosen:
+        from bench.ei import bench_ei
+
+        bench_ei()
     return 0
 
 

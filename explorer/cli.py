@@ -405,6 +405,13 @@ def map_command(
     candidate: Annotated[str | None, typer.Option(help="Map this candidate's share.")] = None,
     margin: Annotated[bool, typer.Option("--margin", help="Two-way margin view.")] = False,
     winner: Annotated[bool, typer.Option("--winner", help="Winner per precinct view.")] = False,
+    demographic: Annotated[
+        str | None, typer.Option(help="Map a group's share of CVAP (asian, hispanic...).")
+    ] = None,
+    demographic_layer: Annotated[
+        str | None,
+        typer.Option(help="Add a group's share of CVAP as a layer to switch on."),
+    ] = None,
     by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
@@ -422,12 +429,16 @@ def map_command(
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
     from explorer import render
 
-    if sum([bool(candidate), margin, winner]) > 1:
-        raise ExplorerError("choose one of --candidate, --margin, --winner")
+    if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
+        raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
+    fmap, facts, parts = chosen.build_map(
+        view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
+    )
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    if demographic:
+        suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
@@ -624,6 +635,97 @@ def _projector(baseline: str | None, data_dir, table=None):
         return result.describe(*candidates)
 
     return estimate
+
+
+@app.command("scatter")
+@election_options
+def scatter_command(
+    election: ElectionArg = None,
+    group: Annotated[str, typer.Option(help="Group: asian, hispanic, white, black...")] = "",
+    candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG file.")] = None,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    *,
+    source: ElectionSource,
+) -> None:
+    """A PNG scatter of each precinct's group share of CVAP against a candidate's share of
+    the vote (point size: votes; hollow: inferred geometry)."""
+    from explorer.outputs import atomic_path
+
+    if not group or not candidate:
+        raise ExplorerError("--group and --candidate are required", hint="e.g. --group asian")
+    chosen = source.load(election)
+    figure = chosen.scatter(group, candidate, cvap_year=cvap_year)
+    target = output or Path("maps") / (
+        f"{chosen.name}-scatter-{candidate_slug(group)}-{candidate_slug(candidate)}.png"
+    )
+    with atomic_path(target) as temporary:
+        figure.savefig(temporary, dpi=130, format="png")
+    echo(f"Wrote {target}")
+
+
+@app.command("ei")
+@election_options
+def ei_command(
+    election: ElectionArg = None,
+    groups: Annotated[
+        str, typer.Option(help="Groups, comma-separated: hispanic, asian, white, black...")
+    ] = "hispanic,asian,other",
+    candidates: Annotated[
+        str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
+    ] = None,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
+    exclude_inferred: Annotated[
+        bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
+    ] = False,
+    turnout: Annotated[
+        bool, typer.Option("--turnout", help="Experimental: model abstention too (slow).")
+    ] = False,
+    cvap_year: Annotated[
+        int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the posterior plot (PNG).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or csv.")] = "text",
+    *,
+    source: ElectionSource,
+) -> None:
+    """Ecological inference: each group's estimated support for each candidate, with 95%
+    credible intervals and convergence diagnostics (needs the ei extra)."""
+    from explorer import ei
+
+    ei.require()  # before loading any data
+    if chains < 2:
+        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    chosen = source.load(election)
+    wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
+    result = ei.run(
+        chosen,
+        [g.strip() for g in groups.split(",") if g.strip()],
+        wanted,
+        exclude_inferred=exclude_inferred,
+        cvap_year=cvap_year,
+        draws=draws,
+        chains=chains,
+        turnout=turnout,
+        progressbar=sys.stderr.isatty(),
+    )
+    if fmt == "csv":
+        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
+        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
+    else:
+        echo(result.text())
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    if plot is not None:
+        from explorer.outputs import atomic_path
+
+        figure = result.plot()
+        with atomic_path(plot) as temporary:
+            figure.savefig(temporary, dpi=130, format="png")
+        echo(f"Wrote {plot}")
 
 
 def candidate_slug(name: str) -> str:

@@ -380,6 +380,40 @@ class Election:
 
         return live.reporting_answer(self.precincts, self.candidates)
 
+    def demographic_parts(self, group: str, by: str = "precinct", scheme: str = "fixed"):
+        """Features, styling and tooltips for a group's share of CVAP by precinct or area."""
+        from explorer import render
+        from explorer.demographics import GROUP_LABELS, normalise_group
+
+        key = normalise_group(group)
+        if key == "other":
+            raise ExplorerError("choose a named group to map", hint="e.g. --demographic asian")
+        dem = self.demographics(by)
+        if by in ("precinct", "precincts"):
+            features = self.precincts[self.precincts["match"] != "none"]
+            id_field = "precinct"
+        else:
+            features = self.areas(by)
+            id_field = "name"
+            features = features[features[id_field].map(dem["cvap_total"]).fillna(0) > 0]
+        features = features.reset_index(drop=True)
+        share = features[id_field].map(dem[f"cvap_share_{key}"])
+        styled = render.style_share(share, GROUP_LABELS[key], scheme)
+        vintage = dem.attrs["vintages"]["cvap"]
+        styled.legend_title = f"{GROUP_LABELS[key]}: share of {vintage}, %"
+        shown = features[[id_field, "geometry"]].join(
+            dem.reindex(features[id_field]).reset_index(drop=True)
+        )
+        tips = render.demographic_tooltips(shown, id_field, vintage)
+        from explorer.demographics import describe_population_ledger
+
+        notes = [
+            f"Demographics: {dem.attrs['credit']}; {vintage}, placed by 2020 block-group "
+            "centres of population. " + describe_population_ledger(dem.attrs["ledger"]),
+        ]
+        name = f"{GROUP_LABELS[key]}: share of {vintage}"
+        return {"features": features, "styled": styled, "tips": tips, "notes": notes, "name": name}
+
     def map_parts(
         self,
         view: str | None = None,
@@ -387,11 +421,15 @@ class Election:
         by: str = "precinct",
         scheme: str = "fixed",
         min_votes: float = 100,
+        demographic: str | None = None,
+        overlay: str | None = None,
     ):
         """Features, styling, tooltips and titles for a map view.
 
         ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
-        otherwise) or ``candidate`` (needs ``candidate``). In the neighbourhood view, areas
+        otherwise), ``candidate`` (needs ``candidate``) or ``demographic`` (a group's share
+        of CVAP; needs ``demographic``, e.g. "asian"). ``overlay`` names a group whose share
+        of CVAP is added as a layer the reader can switch on. In the neighbourhood view, areas
         with fewer than ``min_votes`` estimated votes are drawn grey as too few to call.
         """
         from explorer import render
@@ -400,8 +438,16 @@ class Election:
         candidates = self.candidates
         if candidate and not view:
             view = "candidate"
+        if demographic and not view:
+            view = "demographic"
         view = view or ("margin" if len(candidates) == 2 else "winner")
-        if by in ("precinct", "precincts"):
+        if view == "demographic":
+            if not demographic:
+                raise ExplorerError("the demographic view needs a group", hint="e.g. asian")
+            part = self.demographic_parts(demographic, by, scheme)
+            features, styled, tips = part["features"], part["styled"], part["tips"]
+            layer_name = part["name"]
+        elif by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
             tips = render.precinct_tooltips(features, candidates)
             layer_name = "Precinct results"
@@ -416,6 +462,8 @@ class Election:
             styled = render.style_margin(features["margin"], candidates[0], candidates[1])
         elif view == "winner":
             styled = render.style_winner(features["winner"], features["winner_share"], candidates)
+        elif view == "demographic":
+            pass
         elif view == "candidate":
             if not candidate:
                 raise ExplorerError(
@@ -426,15 +474,17 @@ class Election:
             share = features[name] / features["total"].replace(0, float("nan"))
             styled = render.style_share(share, name, scheme)
         else:
-            raise ExplorerError(f"unknown view {view!r}", hint="use margin, winner or candidate")
+            raise ExplorerError(
+                f"unknown view {view!r}", hint="use margin, winner, candidate or demographic"
+            )
         partly = pd.Series(False, index=features.index)
-        if "status" in features:  # election night: nothing counted is hatched, never a zero
+        if "status" in features and view != "demographic":  # election night: hatched, never 0
             partly = features["status"] == "partial"
             styled = render.fade(styled, partly)
             styled = render.hatch_unreported(
                 styled, features["status"] == "none", "not reporting yet (nothing counted)"
             )
-        if by not in ("precinct", "precincts"):
+        if by not in ("precinct", "precincts") and view != "demographic":
             styled = render.grey_out(
                 styled,
                 features["total"] < min_votes,
@@ -443,6 +493,11 @@ class Election:
         summary = self.ledger_summary
         title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
         credits = self.credits()
+        over = self.demographic_parts(overlay, by, scheme) if overlay else None
+        if view == "demographic" or over:
+            credits += [
+                c for c in catalog.credits_for(self.demographic_files()) if c not in credits
+            ]
         subtitle = join.describe_ledger(summary)
         if summary.get("reporting"):
             from explorer.live import describe_reporting
@@ -459,7 +514,9 @@ class Election:
                 f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
                 "the count so far (e.g. mail only), not a result."
             )
-        if by not in ("precinct", "precincts"):
+        if view == "demographic":
+            notes = [*part["notes"], *notes]
+        elif by not in ("precinct", "precincts"):
             notes.append(
                 "Neighbourhood figures are estimates: "
                 + features.attrs.get("method", "areal weighting")
@@ -474,8 +531,9 @@ class Election:
             "subtitle": subtitle,
             "layers": layers,
             "layer_name": layer_name,
-            "notes": notes,
+            "notes": notes + (over["notes"] if over else []),
             "view": view,
+            "overlay": over,
         }
 
     def map(
@@ -487,9 +545,14 @@ class Election:
         scheme: str = "fixed",
         tolerance: float | None = None,
         min_votes: float = 100,
+        demographic: str | None = None,
+        overlay: str | None = None,
     ):
-        """An interactive folium map (renders inline in Jupyter)."""
-        fmap, _, _ = self.build_map(view, candidate, by, tiles, scheme, tolerance, min_votes)
+        """An interactive folium map (renders inline in Jupyter). ``demographic="asian"``
+        maps a group's share of CVAP; ``overlay="asian"`` adds it as a switchable layer."""
+        fmap, _, _ = self.build_map(
+            view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, overlay
+        )
         return fmap
 
     def build_map(
@@ -501,11 +564,13 @@ class Election:
         scheme="fixed",
         tolerance=None,
         min_votes=100,
+        demographic=None,
+        overlay=None,
     ):
         """The map, facts about it (feature count, coverage validity) and its parts."""
         from explorer import render
 
-        parts = self.map_parts(view, candidate, by, scheme, min_votes)
+        parts = self.map_parts(view, candidate, by, scheme, min_votes, demographic, overlay)
         fmap, facts = render.choropleth(
             parts["features"],
             parts["styled"],
@@ -518,7 +583,100 @@ class Election:
             tolerance=tolerance,
             notes=parts["notes"],
         )
+        if parts["overlay"]:
+            over = parts["overlay"]
+            render.add_overlay(
+                fmap,
+                over["features"],
+                over["styled"],
+                over["tips"],
+                layer_name=over["name"],
+                tolerance=facts["tolerance"],
+            )
         return fmap, facts, parts
+
+    @cached_property
+    def block_groups(self) -> gpd.GeoDataFrame:
+        """Census block groups (DRA demographics at 2020 centres of population)."""
+        from explorer import demographics
+
+        return demographics.load_block_groups(
+            self._path(demographics.TABLE_FILE), self._path(demographics.CENTRES_FILE)
+        )
+
+    def demographics(self, by: str = "precinct", cvap_year: int | None = None) -> pd.DataFrame:
+        """CVAP, VAP and population by group for each mapped precinct (``by="precinct"``)
+        or neighbourhood, vintage closest to the election (``attrs``: vintages, population
+        ledger, credit). See :mod:`explorer.demographics`."""
+        from explorer import demographics
+
+        key = (by, cvap_year)
+        cache = self.__dict__.setdefault("_demographics", {})
+        if key not in cache:
+            mapped = self.precincts[self.precincts["match"] != "none"]
+            if by in ("precinct", "precincts"):
+                found = demographics.area_demographics(
+                    self.block_groups,
+                    mapped,
+                    "precinct",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=self.outline,
+                )
+            else:
+                areas = self.areas(by)
+                zone = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
+                found = demographics.area_demographics(
+                    self.block_groups,
+                    areas,
+                    "name",
+                    when=self.spec.date,
+                    cvap_year=cvap_year,
+                    within=zone,
+                    only_within=True,
+                )
+            if found["cvap_total"].sum() <= 0:
+                raise ExplorerError(
+                    f"no census block group of the demographic table lies in {self.name}'s "
+                    "precincts",
+                    hint="the catalog's demographics cover California only",
+                )
+            cache[key] = found
+        return cache[key]
+
+    def scatter(self, group: str, candidate: str, ax=None, cvap_year: int | None = None):
+        """Precinct ``group`` share of CVAP against ``candidate``'s share of the vote, point
+        size by votes, inferred-geometry precincts hollow (a matplotlib figure)."""
+        from explorer import scatter
+        from explorer.ask import find_candidate
+        from explorer.demographics import normalise_group
+
+        key = normalise_group(group)
+        if key == "other":
+            raise ExplorerError("choose a named group for the scatter", hint="e.g. asian")
+        name = find_candidate(candidate, self.candidates)
+        dem = self.demographics("precinct", cvap_year=cvap_year)
+        mapped = self.precincts[self.precincts["match"] != "none"]
+        frame, facts = scatter.scatter_frame(mapped, dem, key, name)
+        return scatter.scatter_plot(
+            frame,
+            key,
+            name,
+            title=f"{self.spec.title}, {self.spec.date or ''}".strip(", "),
+            credit=dem.attrs["credit"],
+            vintage=dem.attrs["vintages"]["cvap"],
+            facts=facts,
+            ax=ax,
+        )
+
+    def ei(self, groups: list[str], candidates: list[str] | None = None, **options):
+        """Ecological inference (needs the ``ei`` extra): one row per group and candidate
+        with ``mean``, 95% ``lower``/``upper``, ``rhat``, ``ess``; ``attrs["facts"]`` says
+        what was used and left out. Options go to :func:`explorer.ei.run`."""
+        from explorer import ei
+
+        options.setdefault("progressbar", False)
+        return ei.run(self, groups, candidates, **options).table
 
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
         return _methods_note(self, areas, by)
@@ -551,6 +709,12 @@ class Election:
             if layer:
                 files.append(layer.file)
         return [f for f in files if f]
+
+    def demographic_files(self) -> list[str]:
+        """Catalog paths of the census demographics (credited wherever they are used)."""
+        from explorer import demographics
+
+        return [demographics.TABLE_FILE, demographics.CENTRES_FILE]
 
     def credits(self) -> list[str]:
         return catalog.credits_for(self.source_files())

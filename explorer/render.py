@@ -729,3 +729,55 @@ def save_static(
         fig.savefig(temporary, format=suffix, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return Path(target)
+
+
+# --------------------------------------------------------------------------- demographics
+
+
+def demographic_tooltips(frame: pd.DataFrame, id_field: str, vintage: str) -> list:
+    """One escaped tooltip per area: CVAP and each group's share of it."""
+    from explorer.demographics import GROUPS
+
+    tips = []
+    for _, row in frame.iterrows():
+        cvap = row.get("cvap_total", 0.0)
+        rows = [("CVAP", f"{cvap:,.0f}")]
+        for group in GROUPS:
+            share = row.get(f"cvap_share_{group}")
+            rows.append((group.capitalize(), "n/a" if pd.isna(share) else f"{share:.0%}"))
+        tips.append(_tip(str(row[id_field]), rows, vintage))
+    return tips
+
+
+def add_overlay(
+    fmap: folium.Map,
+    features: gpd.GeoDataFrame,
+    styled: Styled,
+    tips: list,
+    *,
+    layer_name: str,
+    tolerance: float | None = None,
+    show: bool = False,
+) -> folium.Map:
+    """Add a second choropleth the reader can switch on in the layer control (hidden by
+    default); data reach the page as escaped JSON, like the main layer."""
+    features = features.reset_index(drop=True)
+    geoms, _ = simplify_coverage(
+        features, auto_tolerance(len(features)) if tolerance is None else tolerance
+    )
+    opacity = styled.opacity or [0.75] * len(features)
+    tips, labels = _intern_labels(tips)
+    properties = [
+        {"s": {"fillColor": f, "fillOpacity": float(a), "color": "#fff", "weight": 0.5}, "t": t}
+        for f, a, t in zip(styled.fills, opacity, tips)
+    ]
+    group = folium.FeatureGroup(name=layer_name, show=show)
+    CompactGeoJson(_feature_collection(geoms, properties), highlight=True, labels=labels).add_to(
+        group
+    )
+    group.add_to(fmap)
+    # the layer control must come after every layer it lists (its script names them)
+    for key, child in list(fmap._children.items()):
+        if isinstance(child, folium.LayerControl):
+            fmap._children.move_to_end(key)
+    return fmap
