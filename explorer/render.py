@@ -771,7 +771,7 @@ def add_overlay(
         {"s": {"fillColor": f, "fillOpacity": float(a), "color": "#fff", "weight": 0.5}, "t": t}
         for f, a, t in zip(styled.fills, opacity, tips)
     ]
-    group = folium.FeatureGroup(name=layer_name, show=show)
+    group = folium.FeatureGroup(name=esc(layer_name), show=show)  # shown as HTML, like all
     CompactGeoJson(_feature_collection(geoms, properties), highlight=True, labels=labels).add_to(
         group
     )
