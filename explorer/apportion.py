@@ -5,9 +5,10 @@ they touch, the intersection area of every pair is computed exactly (a compiled 
 GEOS), and a sparse source-by-target weight table moves the counts. Areas are measured in
 an equal-area CRS. A source's weight in a target is the share of the source's area (or,
 with a point weight layer, of its population) that falls in the target; what falls
-outside every target is reported, so counts are conserved:
+outside every target is reported, and so is what overlapping targets count twice, so
+counts are conserved:
 
-    sum over sources = sum over targets + outside.
+    sum over sources = sum over targets + outside - counted twice (overlap).
 """
 
 from __future__ import annotations
@@ -202,7 +203,9 @@ def apportion(
     ``exact_share`` and ``inferred_share`` (share of the target's votes from sources of
     that ``match`` class, when the sources have one), ``partial_share`` (share from
     sources only partly inside this target) and ``coverage`` (fraction of the target's area
-    covered by sources). ``attrs["outside"]`` holds the counts that fell in no target,
+    covered by sources). ``attrs["outside"]`` holds the counts that fell in no target
+    (never negative beyond rounding), ``attrs["overlap"]`` those counted in more than one
+    target because targets overlap (so targets + outside - overlap = sources),
     ``attrs["method"]`` says how pieces were weighted.
     """
     area_crs = equal_area_crs_for(sources, crs)
@@ -250,7 +253,9 @@ def apportion(
     values = src[columns].to_numpy(dtype=float)
     moved = matrix.T @ values
     inside_share = np.asarray(matrix.sum(axis=1)).ravel()
-    outside = values * (1.0 - inside_share)[:, None]
+    covered_share = _covered_share(src, tgt, inside_share)
+    outside = values * (1.0 - covered_share)[:, None]
+    overlap = values * (inside_share - covered_share)[:, None]
 
     result = targets.reset_index(drop=True).copy()
     for i, column in enumerate(columns):
@@ -273,6 +278,7 @@ def apportion(
     result.attrs = {
         **result.attrs,
         "outside": pd.Series(outside.sum(axis=0), index=columns),
+        "overlap": pd.Series(overlap.sum(axis=0), index=columns),
         "unmapped": unmapped.astype(float),
         "method": method,
         "crs": str(area_crs),
@@ -281,14 +287,40 @@ def apportion(
     return result
 
 
+#: a source whose target pieces add up to more than 1 + this share sits under overlapping
+#: targets (below it, the excess is rounding)
+OVERLAP_TOLERANCE = 1e-6
+
+
+def _covered_share(src, tgt, inside_share) -> np.ndarray:
+    """Share of each source inside the union of the targets.
+
+    Where the targets do not overlap this is the sum of the source's piece weights. Where a
+    source's pieces add up to more than all of it, targets overlap over it: its share in
+    the union of the targets is measured (by area, or scaled to the weighted share), and
+    the excess is the share counted in more than one area (with weights, the union share
+    is measured by area: an approximation where weights are uneven)."""
+    over = np.flatnonzero(inside_share > 1.0 + OVERLAP_TOLERANCE)
+    if not len(over):
+        return inside_share
+    union = shapely.union_all(tgt.geometry.values)
+    geoms = src.geometry.values[over]
+    area_covered = shapely.area(shapely.intersection(geoms, union)) / shapely.area(geoms)
+    covered = inside_share.copy()
+    covered[over] = np.minimum(area_covered, 1.0)
+    return covered
+
+
 def conservation_gap(sources: pd.DataFrame, result: pd.DataFrame, columns: list[str]) -> float:
     """Largest relative difference between source totals and targets + outside + unmapped
     (sources with no geometry)."""
     before = sources[columns].sum().to_numpy(dtype=float)
+    overlap = result.attrs.get("overlap")
     after = (
         result[columns].sum().to_numpy(dtype=float)
         + result.attrs["outside"].to_numpy()
         + result.attrs["unmapped"].to_numpy()
+        - (overlap.to_numpy() if overlap is not None else 0.0)
     )
     scale = np.maximum(np.abs(before), 1.0)
     return float(np.max(np.abs(before - after) / scale)) if len(columns) else 0.0

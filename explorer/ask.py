@@ -166,9 +166,9 @@ def parse_question(text: str) -> Question:
         if match:
             groups = match.groupdict()
             return Question(kind, groups.get("candidate"), groups.get("place"))
-    raise ExplorerError(
-        f"cannot answer {text.strip()!r}", hint=f"questions I understand: {FORMS_HELP}"
-    )
+    shown = " ".join(text.split())
+    shown = shown[:200] + "..." if len(shown) > 200 else shown  # echo at most 200 characters
+    raise ExplorerError(f"cannot answer {shown!r}", hint=f"questions I understand: {FORMS_HELP}")
 
 
 def _pct(value: float) -> str:

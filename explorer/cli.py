@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, get_origin
@@ -77,8 +79,46 @@ class ElectionSource:
     neighbourhood_name: str = "name"
     roads: Path | None = None
     title: str | None = None
+    district_crs: str | None = None
+    neighbourhoods_crs: str | None = None
+    roads_crs: str | None = None
+
+    def own_options(self) -> list[str]:
+        """The 'your own election' options given (other than --returns/--precincts)."""
+        defaults = ElectionSource()
+        return [
+            "--" + name.replace("_", "-")
+            for name in _OWN_ONLY
+            if getattr(self, name) != getattr(defaults, name)
+        ]
+
+    def check(self, name: str | None) -> None:
+        """Refuse contradictory or incomplete choices before any work is done."""
+        own = self.returns is not None or self.precincts is not None
+        if not own:
+            given = self.own_options()
+            if given:
+                raise ExplorerError(
+                    f"{', '.join(given)} belong(s) to your own election",
+                    hint="give --returns and --precincts too, or drop "
+                    + ("them" if len(given) > 1 else "it"),
+                )
+            return
+        if name and name in election_names():
+            raise ExplorerError(
+                f"{name} is a catalog election; --returns/--precincts make your own",
+                hint="drop the election name, or drop --returns and --precincts",
+            )
+        if self.returns is None or self.precincts is None:
+            raise ExplorerError("your own election needs both --returns and --precincts")
+        for option, path in (("--returns", self.returns), ("--crosswalk", self.crosswalk)):
+            if path is not None and path.exists() and not path.is_file():
+                raise ExplorerError(
+                    f"{option} is not a regular file", source=path, hint="give a CSV file"
+                )
 
     def load(self, name: str | None) -> Election:
+        self.check(name)
         options = {
             "data_dir": self.data_dir,
             "infer": not self.no_infer,
@@ -86,8 +126,6 @@ class ElectionSource:
         }
         if self.returns is None and self.precincts is None:
             return load_election(name or default_election(), **options)
-        if self.returns is None or self.precincts is None:
-            raise ExplorerError("your own election needs both --returns and --precincts")
         return Election.from_files(
             returns=self.returns,
             precincts=self.precincts,
@@ -97,6 +135,9 @@ class ElectionSource:
             contest_district=self.contest_district,
             crs=self.crs,
             layer=self.layer,
+            district_crs=self.district_crs,
+            neighbourhoods_crs=self.neighbourhoods_crs,
+            roads_crs=self.roads_crs,
             neighbourhoods=self.neighbourhoods,
             neighbourhood_name=self.neighbourhood_name,
             freeways=self.roads,
@@ -132,7 +173,26 @@ _SOURCE_OPTIONS = {
     "neighbourhood_name": _own(str, "Name field of the neighbourhood layer."),
     "roads": _own(Path | None, "Road or freeway line layer to draw (labelled by name)."),
     "title": _own(str | None, "Title for maps and tables."),
+    "district_crs": _own(str | None, "CRS of a --district layer that declares none."),
+    "neighbourhoods_crs": _own(str | None, "CRS of a --neighbourhoods layer that declares none."),
+    "roads_crs": _own(str | None, "CRS of a --roads layer that declares none."),
 }
+#: options that only mean something with --returns/--precincts
+_OWN_ONLY = (
+    "precinct_id",
+    "district",
+    "office",
+    "contest_district",
+    "crs",
+    "layer",
+    "neighbourhoods",
+    "neighbourhood_name",
+    "roads",
+    "title",
+    "district_crs",
+    "neighbourhoods_crs",
+    "roads_crs",
+)
 
 
 def election_options(command):
@@ -222,8 +282,10 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
         note(f"note: {line}")
     spec = chosen.spec
     echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
+    district = spec.district or chosen.returns.attrs.get("district") or "(none)"
     reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
-    echo(f"Office: {spec.office}  District: {spec.district}  Precincts reporting: {reported}")
+    echo(f"Office: {office}  District: {district}  Precincts reporting: {reported}")
     reporting = chosen.ledger_summary.get("reporting")
     if reporting:  # election night: say how much of the count is in
         from explorer.live import describe_reporting
@@ -240,6 +302,14 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
     echo(outputs.format_frame(shown))
     echo(f"Total votes: {int(table['votes'].sum()):,}")
+    pseudo: dict[str, int] = {}
+    for _, kind, votes in chosen.returns.attrs.get("pseudo", []):
+        pseudo[kind] = pseudo.get(kind, 0) + votes
+    if pseudo:
+        echo(
+            "Also in the file, not candidates: "
+            + "; ".join(f"{kind} {votes:,}" for kind, votes in pseudo.items())
+        )
     if totals is None:
         echo("No district totals file: nothing to check against.")
         return
@@ -265,6 +335,7 @@ def ledger(
 ) -> None:
     """The vote ledger: every vote by match class, unmapped precincts listed, checked
     against the district totals. Writes <election>-ledger.csv and .json."""
+    outputs.check_folder(out_dir)
     chosen = source.load(election)
     table = chosen.ledger
     summary = chosen.ledger_summary
@@ -276,8 +347,12 @@ def ledger(
         from explorer.live import describe_reporting
 
         echo(describe_reporting(summary["reporting"]))
-    if summary["unmapped_precincts"]:
-        echo("Unmapped precincts: " + ", ".join(summary["unmapped_precincts"]))
+    county_wide = summary.get("county_wide", [])
+    places = [p for p in summary["unmapped_precincts"] if p not in county_wide]
+    if places:
+        echo("Unmapped precincts: " + ", ".join(places))
+    if county_wide:
+        echo("Unmapped county-wide rows (not places): " + ", ".join(county_wide))
     if summary["unassigned_polygons"]:
         echo(
             "In-district polygons with no result precinct: "
@@ -306,8 +381,21 @@ Scheduler = Annotated[
     str | None,
     typer.Option(help="Address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786."),
 ]
+
+
+def _count_option(value: float | None) -> float | None:
+    """A number of votes or metres: refuse NaN, infinities and negatives."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a number of 0 or more")
+    return value
+
+
 MinVotes = Annotated[
-    float, typer.Option(help="Areas with fewer votes are listed apart as too few to call.")
+    float,
+    typer.Option(
+        help="Areas with fewer votes are listed apart as too few to call.",
+        callback=_count_option,
+    ),
 ]
 
 
@@ -330,6 +418,8 @@ def rank_command(
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
     from explorer.ask import find_candidate, rank, rounded
 
+    if out is not None:
+        outputs.check_target(out)
     chosen = source.load(election)
     if not candidate:
         raise ExplorerError(
@@ -418,7 +508,10 @@ def map_command(
     scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
     tolerance: Annotated[
         float | None,
-        typer.Option(help="Simplification in metres (0: none; default grows with the map)."),
+        typer.Option(
+            help="Simplification in metres (0: none; default grows with the map).",
+            callback=_count_option,
+        ),
     ] = None,
     min_votes: MinVotes = 100,
     png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
@@ -431,6 +524,17 @@ def map_command(
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
+    for static in (png, svg):
+        if static is not None and static.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise ExplorerError(
+                f"cannot write a static map as {static.suffix or 'a file without suffix'}",
+                source=static,
+                hint="use a .png, .svg or .pdf name",
+            )
+    for path in (output, png, svg):
+        if path is not None:
+            outputs.check_target(path)
+    source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
     fmap, facts, parts = chosen.build_map(
@@ -442,6 +546,7 @@ def map_command(
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
+    outputs.check_target(target)
     _print_notes(chosen)
     if not facts["coverage_valid"]:
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
@@ -489,6 +594,8 @@ def swing(
 
     if not candidate:
         raise ExplorerError("--candidate is required")
+    if output is not None:
+        outputs.check_target(output)
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)
@@ -733,10 +840,23 @@ def candidate_slug(name: str) -> str:
     return outputs.slug(name, "candidate")
 
 
+def _warning_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as one ``note:`` line (each distinct text once)."""
+    text = " ".join(str(message).split())[:300]
+    if text not in _WARNED:
+        _WARNED.add(text)
+        note(f"note: {text} ({category.__name__})")
+
+
+_WARNED: set[str] = set()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning every failure into one line and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_note
+            app(args=argv, standalone_mode=False)
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2

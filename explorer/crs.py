@@ -7,6 +7,7 @@ maps are drawn in WGS 84 longitude/latitude.
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 
 from explorer.errors import ExplorerError
@@ -55,29 +56,39 @@ def to_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(LONLAT)
 
 
-def require_crs(gdf: gpd.GeoDataFrame, source: str) -> None:
+def require_crs(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> None:
     """Refuse a layer whose CRS is unknown: measuring it would be a guess."""
     if gdf.crs is None:
         raise ExplorerError(
             "the layer declares no coordinate reference system",
             source=source,
-            hint="give one with --crs (for example --crs EPSG:4326)",
+            hint=f"give one with {option} (for example {option} EPSG:4326)",
         )
 
 
-def declare_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str) -> gpd.GeoDataFrame:
+def declare_crs(
+    gdf: gpd.GeoDataFrame, declared: str | None, source: str, option: str = "--crs"
+) -> gpd.GeoDataFrame:
     """Set the CRS a catalog or user declares for a file that has none, and sanity-check it.
 
     Coordinates outside +-180/+-90 cannot be longitude/latitude, so declaring EPSG:4326 on
-    them is refused rather than silently producing a map in the wrong ocean.
+    them is refused rather than silently producing a map in the wrong ocean. ``option``
+    is the command-line option that sets ``declared`` (named in hints).
     """
     if declared:
-        declared_crs = CRS.from_user_input(declared)
+        try:
+            declared_crs = CRS.from_user_input(declared)
+        except Exception:  # pyproj's CRSError, or a value it cannot even parse
+            raise ExplorerError(
+                f"{option} {declared!r} is not a coordinate reference system",
+                source=source,
+                hint=f"give an EPSG code, e.g. {option} EPSG:4326",
+            ) from None
         if gdf.crs is None:
             gdf = gdf.set_crs(declared_crs)
         elif not CRS.from_user_input(gdf.crs).equals(declared_crs):
             gdf = gdf.set_crs(declared_crs, allow_override=True)
-    require_crs(gdf, source)
+    require_crs(gdf, source, option)
     if CRS.from_user_input(gdf.crs).is_geographic and len(gdf):
         lon_min, lat_min, lon_max, lat_max = gdf.total_bounds
         if lon_min < -180.5 or lon_max > 180.5 or lat_min < -90.5 or lat_max > 90.5:
@@ -85,6 +96,36 @@ def declare_crs(gdf: gpd.GeoDataFrame, declared: str | None, source: str) -> gpd
                 f"coordinates reach {lon_min:.0f},{lat_min:.0f} to {lon_max:.0f},{lat_max:.0f}, "
                 "which is not longitude/latitude",
                 source=source,
-                hint="give the layer's real CRS with --crs (for example --crs EPSG:3857)",
+                hint=f"give the layer's real CRS with {option} (for example {option} EPSG:3857)",
             )
     return gdf
+
+
+#: a projected layer of polygons smaller than this (in its units) is taken for lon/lat
+SMALLEST_PROJECTED_EXTENT = 50.0
+
+
+def check_extent(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> None:
+    """Refuse a polygon layer whose extent is impossible for its declared CRS: a projected
+    CRS (metres or feet) whose layer lies inside +-180/+-90 and spans under 50 units, or
+    whose polygons are mostly under 1 unit across, holds longitude/latitude under a wrong
+    .prj (its precincts would be specks near 0,0)."""
+    if gdf.crs is None or not len(gdf):
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    if not crs.is_projected:
+        return
+    x_min, y_min, x_max, y_max = gdf.total_bounds
+    lonlat_range = x_min >= -180 and x_max <= 180 and y_min >= -90 and y_max <= 90
+    bounds = gdf.geometry.bounds.to_numpy()
+    sizes = np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    specks = len(sizes) and float(np.nanmedian(sizes)) < 1.0  # polygons under 1 m (or ft)
+    if lonlat_range and (max(x_max - x_min, y_max - y_min) < SMALLEST_PROJECTED_EXTENT or specks):
+        unit = crs.axis_info[0].unit_name if crs.axis_info else "unit"
+        raise ExplorerError(
+            f"the layer declares {crs.name} but lies within {x_min:.2f},{y_min:.2f} to "
+            f"{x_max:.2f},{y_max:.2f} and its polygons are about {float(np.nanmedian(sizes)):.2g} "
+            f"{unit}s across: its coordinates look like longitude/latitude",
+            source=source,
+            hint=f"if they are, give {option} EPSG:4326 (it overrides the .prj)",
+        )

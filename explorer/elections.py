@@ -17,6 +17,9 @@ import pandas as pd
 from explorer import catalog, join, loaders
 from explorer.errors import ExplorerError
 
+#: below this share of result precincts matching a polygon by ID, a join is refused
+MIN_ID_MATCH = 0.05
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -154,6 +157,9 @@ class Election:
         freeways: str | Path | None = None,
         crs: str | None = None,
         layer: str | None = None,
+        district_crs: str | None = None,
+        neighbourhoods_crs: str | None = None,
+        roads_crs: str | None = None,
         **options,
     ) -> Election:
         """An election from your own files: any OpenElections-format CSV and any precinct
@@ -173,7 +179,9 @@ class Election:
                 crs=crs,
                 layer=layer,
             ),
-            boundary=LayerSpec(name="district", kind="districts", file=str(district))
+            boundary=LayerSpec(
+                name="district", kind="districts", file=str(district), crs=district_crs
+            )
             if district
             else None,
             boundary_id="district" if district else None,
@@ -182,10 +190,11 @@ class Election:
                 kind="neighbourhoods",
                 file=str(neighbourhoods),
                 name_field=neighbourhood_name,
+                crs=neighbourhoods_crs,
             )
             if neighbourhoods
             else None,
-            freeways=LayerSpec(name="freeways", kind="freeways", file=str(freeways))
+            freeways=LayerSpec(name="freeways", kind="freeways", file=str(freeways), crs=roads_crs)
             if freeways
             else None,
         )
@@ -212,6 +221,8 @@ class Election:
         """Precinct returns, one row per precinct and one column per candidate."""
         wide = loaders.wide_returns(self.returns)
         wide.attrs["notes"] = list(self.returns.attrs.get("notes", []))
+        for key in ("county_wide", "pseudo"):
+            wide.attrs[key] = list(self.returns.attrs.get(key, []))
         wide.attrs["reporting"] = self.returns.attrs.get("reporting")
         return wide
 
@@ -248,7 +259,12 @@ class Election:
         from explorer import live
 
         features = join.join_returns(
-            self.wide, self.layer, self.boundary, infer=self.infer, crosswalk=crosswalk
+            self.wide,
+            self.layer,
+            self.boundary,
+            infer=self.infer,
+            crosswalk=crosswalk,
+            min_id_match=MIN_ID_MATCH,
         )
         return live.mark_reporting(features, self.wide.attrs.get("reporting"))
 
@@ -265,7 +281,8 @@ class Election:
     @cached_property
     def ledger(self) -> pd.DataFrame:
         """The vote ledger: every candidate's votes by match class, checked against totals."""
-        return join.vote_ledger(self.precincts, self.totals)
+        parsed = self.returns.groupby("candidate")["votes"].sum()
+        return join.vote_ledger(self.precincts, self.totals, returns=parsed)
 
     @cached_property
     def ledger_summary(self) -> dict:
@@ -280,7 +297,7 @@ class Election:
         if spec is None:
             return None
         return loaders.load_neighbourhoods(
-            self._path(spec.file), name_field=spec.name_field, where=spec.where
+            self._path(spec.file), name_field=spec.name_field, where=spec.where, crs=spec.crs
         )
 
     @cached_property
@@ -289,7 +306,7 @@ class Election:
         if spec is None:
             return None
         numbers = self._path(spec.route_numbers) if spec.route_numbers else None
-        return loaders.load_freeways(self._path(spec.file), numbers)
+        return loaders.load_freeways(self._path(spec.file), numbers, crs=spec.crs)
 
     @property
     def candidates(self) -> list[str]:
@@ -309,13 +326,17 @@ class Election:
         ``scheduler=...``, ``engine=...``)."""
         from explorer.apportion import apportion
 
+        sources = self.precincts  # a join that cannot be made is the first thing to say
+        _ = self.ledger  # and every vote of the returns file must reach it (checked there)
+        if not (sources["match"] != "none").any():
+            raise ExplorerError("no result precinct has geometry: nothing to apportion")
         targets = self.neighbourhoods if to is None else to
         if targets is None:
             raise ExplorerError(
                 f"election {self.name} names no neighbourhood layer", hint="pass a target layer"
             )
         return apportion(
-            self.precincts,
+            sources,
             targets,
             self.candidates,
             target_id=target_id,
@@ -441,6 +462,7 @@ class Election:
         if demographic and not view:
             view = "demographic"
         view = view or ("margin" if len(candidates) == 2 else "winner")
+        _ = self.ledger  # the ledger must reconcile to the returns file before any map
         if view == "demographic":
             if not demographic:
                 raise ExplorerError("the demographic view needs a group", hint="e.g. asian")
@@ -449,6 +471,8 @@ class Election:
             layer_name = part["name"]
         elif by in ("precinct", "precincts"):
             features = self.precincts[self.precincts["match"] != "none"]
+            if features.empty:
+                raise ExplorerError("no result precinct has geometry: nothing to draw")
             tips = render.precinct_tooltips(features, candidates)
             layer_name = "Precinct results"
         else:
@@ -505,9 +529,12 @@ class Election:
             subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
         if credits:
             subtitle += " Sources: " + "; ".join(credits) + "."
+        county_wide = len(summary.get("county_wide", []))
+        places = len(summary["unmapped_precincts"]) - county_wide
         notes = [
-            f"{summary['unmapped_votes']:,} votes in {len(summary['unmapped_precincts'])} "
-            "precincts without geography are not drawn (see explorer ledger)."
+            f"{summary['unmapped_votes']:,} votes in {places} precincts without geography"
+            + (f" and {county_wide} county-wide row groups" if county_wide else "")
+            + " are not drawn (see explorer ledger)."
         ]
         if partly.any():
             notes.append(
@@ -732,7 +759,17 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     summary = election.ledger_summary
     spec = election.spec
     lines = ["Methods:"]
-    lines.append(f"- Returns: {spec.title}, {spec.date} ({Path(spec.returns).name}).")
+    contest = ", ".join(
+        str(part)
+        for part in (
+            spec.title,
+            spec.date,
+            spec.office or election.returns.attrs.get("office"),
+            f"district {spec.district}" if spec.district else "",
+        )
+        if part
+    )
+    lines.append(f"- Returns: {contest} ({Path(spec.returns).name}).")
     lines.append(
         f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
         "result precincts matched exact / base / inferred (see `explorer ledger`)."
@@ -745,13 +782,25 @@ def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     if by != "precinct":
         layer = spec.neighbourhoods
         lines.append(
-            f"- Areas: {layer.title if layer else by}; votes apportioned by "
+            f"- Areas: {(layer.title or Path(layer.file).name) if layer else by}; "
+            "votes apportioned by "
             f"{areas.attrs.get('method', 'area')}. Figures per area are estimates."
         )
         outside = areas.attrs.get("outside")
         if outside is not None:
-            lines.append(f"- {abs(outside.sum()):,.0f} mapped votes fall outside every area.")
-    lines.append("- Sources: " + "; ".join(election.credits()) + ".")
+            outside_votes = float(outside.sum())
+            outside_votes = 0.0 if abs(outside_votes) < 0.5 else outside_votes  # no "-0"
+            lines.append(f"- {outside_votes:,.0f} mapped votes fall outside every area.")
+        overlap = areas.attrs.get("overlap")
+        if overlap is not None and overlap.sum() >= 0.5:
+            lines.append(
+                f"- {overlap.sum():,.0f} votes counted in more than one area; the target "
+                "polygons overlap, so the areas add up to more than the mapped votes."
+            )
+    credits = election.credits() or [
+        "your files: " + ", ".join(Path(f).name for f in election.source_files())
+    ]
+    lines.append("- Sources: " + "; ".join(credits) + ".")
     return "\n".join(lines)
 
 

@@ -40,15 +40,20 @@ import shapely
 
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
-from explorer.loaders import normalise_ids, read_csv_text
+from explorer.loaders import normalise_ids, precinct_key, read_csv_text
 
 MATCH_CLASSES = ("crosswalk", "exact", "base", "inferred", "none")
 SHARED_EDGE_METRES = 1.0
 
 
 def base_number(precinct_id: str) -> str:
-    """The base precinct: the ID without trailing letters ('9000123B' -> '9000123')."""
-    return re.sub(r"[A-Z]+$", "", precinct_id)
+    """The base precinct: the ID without trailing letters ('9000123B' -> '9000123').
+
+    Only IDs with a numeric stem have a base: an all-letter ID such as 'PROV' or
+    'AVERY CREEK' has none (''), so names never match each other by a shared stem.
+    """
+    base = re.sub(r"[A-Z]+$", "", precinct_id).rstrip(" -_.")
+    return base if re.search(r"\d$", base) else ""
 
 
 def _numeric(precinct_id: str) -> float:
@@ -57,16 +62,39 @@ def _numeric(precinct_id: str) -> float:
 
 
 def restore_leading_zeros(result_ids: pd.Index, layer_ids: pd.Series) -> dict[str, str]:
-    """Result IDs that lost leading zeros ('850001A' for '0850001A'), mapped to the layer ID."""
+    """Result IDs written differently from a layer ID of the same precinct number
+    ('850001A' for '0850001A', '0101' for '101', 'PCT 2' for '2'), mapped to the layer
+    ID. Only IDs whose number is unique on each side are repaired."""
     known = set(layer_ids)
-    width = int(layer_ids.str.len().mode().iloc[0]) if len(layer_ids) else 0
-    fixes = {}
+    layer_keys = pd.Series(list(layer_ids), dtype=object)
+    keys = layer_keys.map(precinct_key)
+    unique = keys[~keys.duplicated(keep=False)]
+    by_key = dict(zip(unique, layer_keys[unique.index]))
+    wanting = [p for p in result_ids if p not in known]
+    result_keys = pd.Series([precinct_key(p) for p in wanting], dtype=object)
+    once = set(result_keys[~result_keys.duplicated(keep=False)])
+    return {
+        precinct: by_key[key]
+        for precinct, key in zip(wanting, result_keys)
+        if key in once and key in by_key and key
+    }
+
+
+def _sub_precinct_parents(
+    result_ids: pd.Index, layer_ids: np.ndarray, skip: set[str]
+) -> dict[str, str]:
+    """Result sub-precincts ('1-80A', '1-80B') whose parent ID ('1-80') is a polygon in the
+    layer and not itself a result precinct: each mapped to its parent."""
+    layer = set(layer_ids)
+    results = set(result_ids)
+    groups: dict[str, list[str]] = {}
     for precinct in result_ids:
-        if precinct not in known and len(precinct) < width:
-            padded = precinct.zfill(width)
-            if padded in known:
-                fixes[precinct] = padded
-    return fixes
+        if precinct in layer or precinct in skip:
+            continue
+        parent = base_number(precinct)
+        if parent and parent != precinct and parent in layer and parent not in results:
+            groups.setdefault(parent, []).append(precinct)
+    return {child: parent for parent, children in groups.items() for child in children}
 
 
 def dissolve_duplicate_ids(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -184,6 +212,28 @@ def _seed_unmatched(owner, eligible, ids, unmatched, max_gap: float):
     return owner, seeded
 
 
+def _stop_if_nothing_matches(match: pd.Series, layer_ids, share: float, id_field: str) -> None:
+    """Refuse a join where (almost) no result precinct finds its polygon by ID: one line
+    with example IDs from both sides and the layer field used."""
+    considered = match.index
+    matched = int((match != "none").sum())
+    if not len(considered):
+        raise ExplorerError(
+            "the returns hold no precinct rows, only county-wide ones (PROV, ABSENTEE...)",
+            source="returns",
+            hint="nothing can be mapped; check --office or the file",
+        )
+    if matched >= max(1, share * len(considered)):
+        return
+    results = ", ".join(list(considered[:3]))
+    polygons = ", ".join(list(layer_ids[:3]))
+    raise ExplorerError(
+        f"only {matched} of {len(considered)} result precincts match a polygon ID "
+        f"(returns: {results}; layer field {id_field}: {polygons})",
+        hint="check --precinct-id names the layer's precinct ID field, or give --crosswalk",
+    )
+
+
 def join_returns(
     wide: pd.DataFrame,
     layer: gpd.GeoDataFrame,
@@ -193,27 +243,68 @@ def join_returns(
     crosswalk: pd.DataFrame | None = None,
     min_inside: float = 0.5,
     max_number_gap: float = 100,
+    min_id_match: float | None = None,
 ) -> gpd.GeoDataFrame:
     """One feature per result precinct with votes, shares, margin, winner and ``match``.
 
     ``wide`` is :func:`explorer.loaders.wide_returns` output; ``layer`` has ``precinct`` and
     geometry. Result precincts with no geometry are kept, with an empty geometry and
-    ``match == "none"``. ``attrs`` carries ``notes``, ``unassigned`` (in-district polygons
-    that no result precinct took) and ``candidates``.
+    ``match == "none"``. IDs are compared as precinct numbers where they are written
+    differently (leading zeros, 'PCT 2', '101.0'; noted), and a polygon whose ID is the
+    parent of several result sub-precincts ('1-80' for '1-80A' and '1-80B') carries their
+    sum (their IDs in ``parts``). County-wide rows (``wide.attrs["county_wide"]``) never
+    take a polygon. With ``min_id_match`` (a share), fewer result precincts matching a
+    polygon by ID than that share is refused with examples from both sides.
+
+    ``attrs`` carries ``notes``, ``unassigned`` (in-district polygons that no result
+    precinct took), ``candidates``, ``county_wide``, ``pseudo`` and ``renamed``.
     """
     notes = list(wide.attrs.get("notes", [])) + list(layer.attrs.get("notes", []))
+    county_wide = [p for p in wide.attrs.get("county_wide", []) if p in wide.index]
+    pseudo = list(wide.attrs.get("pseudo", []))
     layer = dissolve_duplicate_ids(layer)
     notes += [n for n in layer.attrs.get("notes", []) if n not in notes]
     wide = wide.copy()
-    fixes = restore_leading_zeros(wide.index, layer["precinct"])
-    if fixes:
-        wide = wide.rename(index=fixes)
-        wide = wide.groupby(level=0).sum()
-        notes.append(f"restored leading zeros on {len(fixes)} result precinct ID(s)")
+    wide.attrs = {}
+    renamed: dict[str, str] = {}
+    parents: dict[str, str] = {}
+    if crosswalk is None:
+        places = wide.index[~wide.index.isin(county_wide)]
+        fixes = restore_leading_zeros(places, layer["precinct"])
+        if fixes:
+            wide = wide.rename(index=fixes)
+            wide = wide.groupby(level=0, sort=False).sum()
+            renamed.update(fixes)
+            example = next(iter(fixes.items()))
+            zeros = all(new.lstrip("0") == old.lstrip("0") for old, new in fixes.items())
+            notes.append(
+                f"restored leading zeros on {len(fixes)} result precinct ID(s) "
+                f"(e.g. {example[0]} -> {example[1]})"
+                if zeros and all(len(new) > len(old) for old, new in fixes.items())
+                else f"matched {len(fixes)} result precinct ID(s) to the layer by precinct "
+                f"number (leading zeros, prefixes; e.g. {example[0]} -> {example[1]})"
+            )
+        parents = _sub_precinct_parents(wide.index, layer["precinct"].to_numpy(), set(county_wide))
+        children: dict[str, list[str]] = {}
+        for child, parent in parents.items():
+            children.setdefault(parent, []).append(child)
+        parents = {c: p for p, cs in children.items() if len(cs) > 1 for c in cs}
+        if parents:
+            wide = wide.rename(index=parents).groupby(level=0, sort=False).sum()
+            renamed.update(parents)
+            example = next(p for p, cs in children.items() if len(cs) > 1)
+            notes.append(
+                f"{len({*parents.values()})} polygon(s) carry the sum of their result "
+                f"sub-precincts (e.g. {example} = {' + '.join(sorted(children[example]))})"
+            )
+    parts = pd.Series("", index=wide.index, dtype=object)
+    for child, parent in parents.items():
+        parts[parent] = ",".join(sorted(filter(None, [*parts[parent].split(","), child])))
     ids = layer["precinct"].to_numpy(dtype=object)
     position = {precinct: i for i, precinct in enumerate(ids)}
     owner = np.full(len(ids), None, dtype=object)
     match = pd.Series("none", index=wide.index, dtype=object)
+    is_place = ~wide.index.isin(county_wide)
 
     if crosswalk is not None:
         unknown = ~crosswalk["layer_precinct"].isin(position)
@@ -234,12 +325,14 @@ def join_returns(
             owner[position[precinct]] = precinct
         match[exact] = "exact"
         wanting = {}
-        for precinct in wide.index[match == "none"]:
-            wanting.setdefault(base_number(precinct), []).append(precinct)
+        for precinct in wide.index[(match == "none") & is_place]:
+            base = base_number(precinct)
+            if base:
+                wanting.setdefault(base, []).append(precinct)
         layer_base = np.array([base_number(i) for i in ids], dtype=object)
         contested = 0
         for index in np.flatnonzero(owner == None):  # noqa: E711
-            claimants = wanting.get(layer_base[index])
+            claimants = wanting.get(layer_base[index]) if layer_base[index] else None
             if claimants:
                 contested += len(claimants) > 1
                 owner[index] = min(claimants)
@@ -247,6 +340,13 @@ def join_returns(
         if contested:
             notes.append(
                 f"{contested} polygon(s) wanted by two result precincts went to the lower ID"
+            )
+        if min_id_match is not None:
+            _stop_if_nothing_matches(
+                match[is_place],
+                ids,
+                min_id_match,
+                str(layer.attrs.get("id_field", "precinct")),
             )
 
     claimed = owner != None  # noqa: E711 (before any inference)
@@ -256,7 +356,7 @@ def join_returns(
     if boundary is not None:
         eligible = in_district(area_layer, to_equal_area(boundary, area_layer.crs), min_inside)
         if infer and crosswalk is None:
-            unmatched = np.array(sorted(match.index[match == "none"]), dtype=object)
+            unmatched = np.array(sorted(match.index[(match == "none") & is_place]), dtype=object)
             owner, seeded = _seed_unmatched(owner, eligible, ids, unmatched, max_number_gap)
             match[seeded] = "inferred"
             owner = _infer(owner, eligible, area_layer.geometry.values, ids)
@@ -264,7 +364,15 @@ def join_returns(
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
 
     features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
-    features.attrs = {"notes": notes, "unassigned": unassigned}
+    if parts.ne("").any():
+        features.insert(features.columns.get_loc("members") + 1, "parts", parts.to_numpy())
+    features.attrs = {
+        "notes": notes,
+        "unassigned": unassigned,
+        "county_wide": county_wide,
+        "pseudo": pseudo,
+        "renamed": renamed,
+    }
     return add_result_columns(features, [c for c in wide.columns if c != "total"])
 
 
@@ -327,18 +435,52 @@ def add_result_columns(frame: pd.DataFrame, candidates: list[str]) -> pd.DataFra
     return frame
 
 
-def vote_ledger(features: pd.DataFrame, totals: pd.Series | None = None) -> pd.DataFrame:
+def _pseudo_lines(features: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The pseudo-candidate lines (ballots cast, registered voters, the file's own totals,
+    over/under votes...) by the match class of their precinct, labelled '[kind]'."""
+    records = features.attrs.get("pseudo") or []
+    if not records:
+        return pd.DataFrame(columns=columns)
+    renamed = features.attrs.get("renamed", {})
+    match = dict(zip(features["precinct"], features["match"]))
+    frame = pd.DataFrame(records, columns=["precinct", "kind", "votes"])
+    frame["class"] = frame["precinct"].map(lambda p: match.get(renamed.get(p, p), "none"))
+    table = frame.pivot_table(
+        index="kind", columns="class", values="votes", aggfunc="sum", fill_value=0
+    )
+    lines = pd.DataFrame(0, index=[f"[{k}]" for k in table.index], columns=columns)
+    lines["returns"] = table.sum(axis=1).to_numpy()
+    for name in MATCH_CLASSES[:-1]:
+        if name in table and name in lines:
+            lines[name] = table[name].to_numpy()
+    lines["unmapped"] = table["none"].to_numpy() if "none" in table else 0
+    lines["mapped"] = lines["returns"] - lines["unmapped"]
+    return lines
+
+
+def vote_ledger(
+    features: pd.DataFrame, totals: pd.Series | None = None, returns: pd.Series | None = None
+) -> pd.DataFrame:
     """For every candidate: returns = sum of the mapped classes + unmapped.
 
     Rows are candidates plus ``total``; columns are ``returns``, one per match class,
     ``unmapped`` (class ``none``), ``mapped``, and, when the district totals file is
     given, ``district_totals`` and ``difference`` (returns minus district totals).
+    ``returns`` (votes per candidate summed from the parsed returns file) is the column
+    the classes must add up to: given it, a vote lost between the file and the map
+    cannot balance. Pseudo-candidate lines of the file (``[ballots cast]``,
+    ``[registered voters]``, ``[total]``, ``[under votes]``...) follow the ``total`` row,
+    split the same way by their precinct's class; they are not votes for anyone and are
+    not in ``total``.
     """
     candidates = features.attrs["candidates"]
     by_class = features.groupby("match")[candidates].sum().T
     by_class = by_class.reindex(columns=list(MATCH_CLASSES), fill_value=0)
     ledger = pd.DataFrame(index=pd.Index(candidates, name="candidate"))
-    ledger["returns"] = features[candidates].sum().to_numpy()
+    if returns is not None:
+        ledger["returns"] = returns.reindex(candidates, fill_value=0).to_numpy()
+    else:
+        ledger["returns"] = features[candidates].sum().to_numpy()
     for name in MATCH_CLASSES[:-1]:
         ledger[name] = by_class[name].to_numpy()
     ledger["unmapped"] = by_class["none"].to_numpy()
@@ -356,17 +498,31 @@ def vote_ledger(features: pd.DataFrame, totals: pd.Series | None = None) -> pd.D
     if "crosswalk" in ledger and not ledger["crosswalk"].any():
         ledger = ledger.drop(columns="crosswalk")
     balance = ledger["returns"] - ledger["mapped"] - ledger["unmapped"]
-    if balance.abs().max() != 0:  # cannot happen unless the code above is wrong
-        raise AssertionError(f"ledger does not balance: {balance.to_dict()}")
+    if balance.abs().max() != 0:
+        lost = {k: int(v) for k, v in balance.items() if v}
+        raise AssertionError(f"ledger does not balance against the returns file: {lost}")
+    pseudo = _pseudo_lines(
+        features, [c for c in ledger.columns if c not in ("district_totals", "difference")]
+    )
+    if len(pseudo):
+        ledger = pd.concat([ledger, pseudo])
+        ledger.index.name = "candidate"
     return ledger.astype("Int64")
 
 
 def ledger_summary(features: pd.DataFrame) -> dict:
-    """The ledger in a few plain numbers, for map credits and method notes."""
+    """The ledger in a few plain numbers, for map credits and method notes.
+
+    ``unmapped_precincts`` lists every result row without geometry, ``county_wide`` those of
+    them that are county-wide rows (PROV, ABSENTEE...) rather than places."""
     total = int(features["total"].sum())
     by_class = features.groupby("match")["total"].sum()
     mapped = int(total - by_class.get("none", 0))
     unmapped = features.loc[features["match"] == "none"]
+    county_wide = [
+        p for p in features.attrs.get("county_wide", []) if p in set(unmapped["precinct"])
+    ]
+    wide_rows = unmapped["precinct"].isin(county_wide)
     return {
         "votes": total,
         "mapped": mapped,
@@ -375,6 +531,8 @@ def ledger_summary(features: pd.DataFrame) -> dict:
         "inferred": int(by_class.get("inferred", 0)),
         "unmapped_precincts": unmapped["precinct"].tolist(),
         "unmapped_votes": int(unmapped["total"].sum()),
+        "county_wide": county_wide,
+        "county_wide_votes": int(unmapped.loc[wide_rows, "total"].sum()),
         "unassigned_polygons": list(features.attrs.get("unassigned", [])),
     }
 
@@ -389,6 +547,14 @@ def describe_ledger(summary: dict) -> str:
         f"{inferred:,} ({inferred / votes:.1%}) rest on inferred geography"
     )
     unmapped = summary["unmapped_precincts"]
-    if unmapped:
-        text += f"; {summary['unmapped_votes']:,} in {len(unmapped)} precinct(s) have no geography"
+    county_wide = summary.get("county_wide", [])
+    places = len(unmapped) - len(county_wide)
+    if places:
+        votes = summary["unmapped_votes"] - summary.get("county_wide_votes", 0)
+        text += f"; {votes:,} in {places} precinct(s) have no geography"
+    if county_wide:
+        text += (
+            f"; {summary.get('county_wide_votes', 0):,} in {len(county_wide)} county-wide "
+            f"row group(s) ({', '.join(county_wide[:4])}) belong to no place"
+        )
     return text + "."

@@ -149,23 +149,109 @@ def slug(name, fallback: str = "output", limit: int = 80) -> str:
     return "-".join(words)[:limit].strip("-") or fallback
 
 
+#: bytes the temporary name adds to the target's name (".", pid, random part, ".tmp")
+_TEMP_EXTRA = 32
+NAME_MAX = 255
+
+
+def check_folder(folder: str | Path) -> None:
+    """Refuse an output folder that is a file or that cannot be written to, before any
+    work is done (a missing folder is created when the output is written)."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise ExplorerError("is not a folder", source=existing, hint="choose another output")
+    if existing.exists():
+        try:  # a real write says more than the permission bits (root, read-only mounts)
+            with tempfile.TemporaryFile(dir=existing, prefix=".explorer-check."):
+                pass
+        except OSError as exc:
+            raise ExplorerError(
+                f"cannot write into this folder ({exc.strerror})",
+                source=existing,
+                hint="choose a folder you can write to",
+            ) from None
+
+
+def check_target(target: str | Path) -> None:
+    """Refuse an output path that cannot be written (an existing folder, a name too long
+    for the file system, a folder without write permission), before any work is done."""
+    target = Path(target)
+    if target.is_dir():
+        raise ExplorerError(
+            "is an existing folder", source=target, hint="give a file name for the output"
+        )
+    if len(target.name.encode("utf-8")) + _TEMP_EXTRA > NAME_MAX:
+        raise ExplorerError(
+            f"file name too long ({len(target.name.encode('utf-8'))} bytes; at most "
+            f"{NAME_MAX - _TEMP_EXTRA})",
+            source=target.name[:60] + "...",
+            hint="choose a shorter name",
+        )
+    check_folder(target.parent)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove temporary files a killed run left beside ``target`` (their process is gone)."""
+    for stale in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        pid = stale.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def glob_escape(text: str) -> str:
+    import glob
+
+    return glob.escape(text)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    Temporary files left by a killed earlier run are removed first."""
     target = Path(target)
+    check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExplorerError(
             f"cannot create folder ({exc.strerror})", source=target.parent
         ) from None
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_stale_temporaries(target)
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as exc:
+        raise ExplorerError(
+            f"cannot write here ({exc.strerror})", source=target, hint="choose another output"
+        ) from None
     os.close(handle)
     temporary = Path(name)
     try:
         yield temporary
         os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes 0600; publish as usual
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise ExplorerError(f"cannot write here ({exc.strerror})", source=target) from None
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -180,7 +180,7 @@ def style_diverging(
         span = f"{min(low, high):.0f}-{max(low, high):.0f}"
         label = template(span) if callable(template) else template.replace("{range}", span)
         legend.append((colours[i], label))
-    return Styled(fills, title, legend[::-1])
+    return _with_no_votes(Styled(fills, title, legend[::-1]), values)
 
 
 def style_margin(values: pd.Series, first: str, second: str) -> Styled:
@@ -207,15 +207,53 @@ def style_swing(values: pd.Series, candidate: str) -> Styled:
     )
 
 
+NO_VOTES = "no votes cast"
+#: steps (shares) for the fixed scheme: the finest that keeps at most 8 classes
+_SHARE_STEPS = (0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2)
+
+
+def _share_labels(lower: np.ndarray, upper: np.ndarray) -> list[str]:
+    """'a-b%' labels with as few decimals as keep every label distinct and every class
+    with a width its own two ends ('0.0-0.5%', not '0-0%'); the fixed bins come out
+    exact ('0.5-1.0%'). A class of one value is labelled by it ('0.0%')."""
+    edges = np.concatenate([lower, upper]) * 100
+    formats = [f".{d}f" for d in range(12)]  # shares are counts over counts: 12 suffice
+    for form in formats:
+
+        def text(value: float, form: str = form) -> str:
+            return format(value * 100, form)
+
+        labels = [
+            f"{text(lo)}%" if lo == hi else f"{text(lo)}-{text(hi)}%"
+            for lo, hi in zip(lower, upper)
+        ]
+        apart = all(lo == hi or text(lo) != text(hi) for lo, hi in zip(lower, upper))
+        exact = np.allclose(np.round(edges, int(form[1:-1])), edges, atol=1e-9)
+        if len(set(labels)) == len(labels) and apart and (exact or form != ".0f"):
+            return labels
+    return labels
+
+
+def _with_no_votes(styled: Styled, values: pd.Series) -> Styled:
+    """Add a key entry for the grey features that have no value (no votes cast)."""
+    if values.isna().any() and (NO_DATA, NO_VOTES) not in styled.legend:
+        styled.legend.append((NO_DATA, NO_VOTES))
+    return styled
+
+
 def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int = 6) -> Styled:
-    """Sequential colours for one candidate's share: fixed 10-point bins or a mapclassify
-    scheme (quantiles, fisherjenks, naturalbreaks, equalinterval)."""
+    """Sequential colours for one candidate's share: fixed bins (10 points, finer for a
+    candidate who polls little) or a mapclassify scheme (quantiles, fisherjenks,
+    naturalbreaks, equalinterval). Class labels stay distinct; features with no votes are
+    grey, with their own key entry."""
     clean = values.dropna().to_numpy()
     if scheme == "fixed" or len(np.unique(clean)) <= k:
-        top = max(0.1, float(np.ceil(clean.max() * 10) / 10)) if len(clean) else 1.0
-        edges = np.round(np.linspace(0, top, round(top * 10) + 1), 2)
+        peak = float(clean.max()) if len(clean) else 1.0
+        step = next((s for s in _SHARE_STEPS if peak <= 8 * s), 0.1)
+        top = max(step, float(np.ceil(round(peak / step, 9)) * step)) if len(clean) else 1.0
+        edges = np.round(np.linspace(0, top, round(top / step) + 1), 4)
         if len(edges) > 9:
-            edges = np.round(np.linspace(0, top, 7), 3)
+            edges = np.round(np.linspace(0, top, 7), 4)
         upper = edges[1:]
     else:
         classifiers = {
@@ -228,17 +266,19 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
             raise ExplorerError(
                 f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
             )
-        upper = np.asarray(classifiers[scheme](clean, k=k).bins)
+        # tied values give repeated (or float-near) bins: one class each
+        upper = np.unique(np.round(np.asarray(classifiers[scheme](clean, k=k).bins, float), 12))
     colours = _palette("YlGnBu", len(upper) + 1)[1:]
     index = np.clip(
         np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
     )
     fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
     lower = np.concatenate([[0.0], upper[:-1]])
-    legend = [
-        (colours[i], f"{lower[i] * 100:.0f}-{upper[i] * 100:.0f}%") for i in range(len(upper))
-    ][::-1]
-    return Styled(fills, f"{bidi_closed(candidate)}: share of all votes, %", legend)
+    labels = _share_labels(lower, upper)
+    legend = [(colours[i], labels[i]) for i in range(len(upper))][::-1]
+    return _with_no_votes(
+        Styled(fills, f"{bidi_closed(candidate)}: share of all votes, %", legend), values
+    )
 
 
 def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
@@ -251,6 +291,10 @@ def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) 
     opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
     counts = winners.value_counts()
     legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
+    if "tie" in counts and "tie" not in present:
+        legend.append((colour_of["tie"], f"tie ({counts['tie']})"))
+    if (winners.fillna("") == "").any():
+        legend.append((NO_DATA, NO_VOTES))
     return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
 
 
@@ -404,6 +448,8 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
             tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
             continue
         rows = [("Match", row["match"]), ("Polygons", row.get("members", ""))]
+        if row.get("parts"):
+            rows.append(("Results of", row["parts"]))
         if row.get("status") == "partial":
             rows.append(("Counted so far", str(row.get("methods", "")).replace(",", ", ")))
         rows += [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
