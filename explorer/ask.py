@@ -65,6 +65,7 @@ RANK_COLUMNS = [
     "winner",
     "exact_share",
     "inferred_share",
+    "pooled_share",
     "partial_share",
     "coverage",
 ]
@@ -100,9 +101,10 @@ def rank(
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     too_few = table[~enough].sort_values("total", ascending=False)
     columns = [label] + [c for c in RANK_COLUMNS if c in ranked]
-    return ranked[columns].set_index(label), too_few[[c for c in columns if c != "rank"]].set_index(
-        label
-    )
+    from explorer.ranges import add_ranges  # plausible ranges, when areas carry an ensemble
+
+    ranked = add_ranges(ranked[columns].set_index(label), areas, candidate)
+    return ranked, too_few[[c for c in columns if c != "rank"]].set_index(label)
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
@@ -111,9 +113,13 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("votes", "total"):
         if column in shown:
             shown[column] = shown[column].round().astype("int64")
-    for column in ("share", "exact_share", "inferred_share", "partial_share", "coverage"):
+    percent = ("share", "exact_share", "inferred_share", "pooled_share", "partial_share")
+    percent = (*percent, "coverage")
+    for column in (*percent, "share_low", "share_high"):
         if column in shown:
             shown[column] = (shown[column] * 100).round(1)
+    if "p_rank" in shown:
+        shown["p_rank"] = shown["p_rank"].round(2)
     if "margin" in shown:
         shown["margin"] = (shown["margin"] * 100).round(1)
     return shown.rename(
@@ -123,9 +129,12 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
                 "share",
                 "exact_share",
                 "inferred_share",
+                "pooled_share",
                 "partial_share",
                 "coverage",
                 "margin",
+                "share_low",
+                "share_high",
             )
             if c in shown
         }
@@ -252,6 +261,8 @@ def _honesty_line(row: pd.Series) -> str:
         parts.append(f"{_pct(row['exact_share'])} of its votes come from exactly matched precincts")
     if "inferred_share" in row and row["inferred_share"] > 0:
         parts.append(f"{_pct(row['inferred_share'])} from inferred geography")
+    if "pooled_share" in row and row["pooled_share"] > 0:
+        parts.append(f"{_pct(row['pooled_share'])} from pooled units")
     if "partial_share" in row:
         parts.append(f"{_pct(row['partial_share'])} from precincts only partly inside it")
     if "coverage" in row:

@@ -79,6 +79,8 @@ class ElectionSource:
     neighbourhood_name: str = "name"
     roads: Path | None = None
     title: str | None = None
+    votes: str | None = None
+    total: str | None = None
     district_crs: str | None = None
     neighbourhoods_crs: str | None = None
     roads_crs: str | None = None
@@ -109,7 +111,8 @@ class ElectionSource:
                 f"{name} is a catalog election; --returns/--precincts make your own",
                 hint="drop the election name, or drop --returns and --precincts",
             )
-        if self.returns is None or self.precincts is None:
+        layer_results = self.votes is not None and self.returns is None  # results in the layer
+        if self.precincts is None or (self.returns is None and not layer_results):
             raise ExplorerError("your own election needs both --returns and --precincts")
         for option, path in (("--returns", self.returns), ("--crosswalk", self.crosswalk)):
             if path is not None and path.exists() and not path.is_file():
@@ -126,6 +129,22 @@ class ElectionSource:
         }
         if self.returns is None and self.precincts is None:
             return load_election(name or default_election(), **options)
+        if self.votes and self.precincts is not None and self.returns is None:
+            from explorer.layer_results import parse_votes
+
+            return Election.from_layer(  # results inside the layer (DRA, VEST)
+                str(self.precincts),
+                votes=parse_votes(self.votes),
+                total=self.total,
+                precinct_id="id" if self.precinct_id == "precinct" else self.precinct_id,
+                crs=self.crs,
+                neighbourhoods=self.neighbourhoods,
+                neighbourhood_name=self.neighbourhood_name,
+                name=name or "my-election",
+                title=self.title,
+                progress=True,
+                **options,
+            )
         return Election.from_files(
             returns=self.returns,
             precincts=self.precincts,
@@ -176,6 +195,13 @@ _SOURCE_OPTIONS = {
     "district_crs": _own(str | None, "CRS of a --district layer that declares none."),
     "neighbourhoods_crs": _own(str | None, "CRS of a --neighbourhoods layer that declares none."),
     "roads_crs": _own(str | None, "CRS of a --roads layer that declares none."),
+    "votes": _own(
+        str | None,
+        "Results inside the --precincts layer (no --returns): NAME=FIELD,... e.g. "
+        "Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep (DRA) or Biden=G20PREDBID (VEST). "
+        "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
+    ),
+    "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
 }
 #: options that only mean something with --returns/--precincts
 _OWN_ONLY = (
@@ -192,6 +218,8 @@ _OWN_ONLY = (
     "district_crs",
     "neighbourhoods_crs",
     "roads_crs",
+    "votes",
+    "total",
 )
 
 
@@ -359,6 +387,12 @@ def ledger(
             + ", ".join(summary["unassigned_polygons"])
         )
     stem = outputs.slug(chosen.name, "election")
+    if hasattr(chosen, "by_state"):  # several layer files: the ledger state by state
+        states = chosen.by_state()
+        echo("By state (sums of the precincts):")
+        echo(outputs.format_frame(states))
+        states_path = outputs.write_text(out_dir / f"{stem}-states.csv", outputs.to_csv(states))
+        echo(f"Wrote {states_path}")
     csv_path = outputs.write_text(out_dir / f"{stem}-ledger.csv", outputs.to_csv(table))
     json_path = outputs.write_text(
         out_dir / f"{stem}-ledger.json",
@@ -548,9 +582,9 @@ def map_command(
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
-    if not facts["coverage_valid"]:
+    if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
-    if facts["features"] > render.HEAVY_MAP:
+    if facts["features"] > render.HEAVY_MAP and not facts.get("large"):
         note(
             f"note: {facts['features']:,} areas make a heavy page that browsers open slowly; "
             "for a whole state or the nation map --by neighbourhood (or another target "
@@ -624,6 +658,45 @@ def swing(
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
+
+
+@app.command()
+def backtest(
+    layer: Annotated[
+        str, typer.Option(help="Catalog precinct layer the returns are joined to.")
+    ] = "la-precincts-2018-general",
+    truth_layer: Annotated[
+        str | None,
+        typer.Option(help="A second layer of the same places: score both directions."),
+    ] = None,
+    exact_rate: Annotated[
+        float, typer.Option(help="Simulated mode: the exact-match rate to tune to.")
+    ] = 0.645,
+    district: Annotated[
+        str | None, typer.Option(help="Only precincts near this cd-2012 district (CA-34).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="local (this version) or nearest-number (the old rule).")
+    ] = "local",
+    election: Annotated[
+        str | None,
+        typer.Option(help="Simulate at this catalog election's own exact-match rate."),
+    ] = None,
+) -> None:
+    """Score the join where the truth is known: two real layers (--truth-layer), or a
+    simulated re-consolidation of --layer (two draws), by votes landing in the right
+    neighbourhood, centroid distance and per-neighbourhood share error."""
+    from explorer import backtest as scoring
+
+    if election:
+        chosen = load_election(election)
+        exact_rate = float(chosen.wide.index.isin(set(chosen.layer["precinct"])).mean())
+        layer = chosen.spec.precincts.name
+        echo(f"{election}: {exact_rate:.1%} of its result precincts have an exact ID in {layer}")
+    for scores in scoring.run(
+        layer, truth_layer=truth_layer, exact_rate=exact_rate, district=district, method=method
+    ):
+        echo(scoring.format_scores(scores))
 
 
 @app.command()

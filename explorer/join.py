@@ -1,7 +1,8 @@
 """Stage 3, join: precinct returns onto precinct polygons, with a vote ledger.
 
-Each result precinct gets one feature (a polygon, or a dissolved group of polygons) and a
-``match`` class saying how its geometry was found:
+Each result precinct belongs to one feature (a polygon, or a dissolved group of polygons;
+a pooled unit holds several result precincts) with a ``match`` class saying how its
+geometry was found:
 
 ``crosswalk``  the user's crosswalk CSV (``result_precinct,layer_precinct``) named its
                polygons; when a crosswalk is given it overrides all other matching.
@@ -10,17 +11,13 @@ Each result precinct gets one feature (a polygon, or a dissolved group of polygo
                its trailing letters, e.g. 9000123 for 9000123B) and another suffix exist and
                are not claimed by an exact match; they are dissolved. If two result
                precincts want the same polygon the lower ID gets it (noted).
-``inferred``   a result precinct with no exact or base polygon takes the unclaimed
-               in-district polygon whose precinct number is closest to its own (LA County
-               numbers base precincts in geographic runs, and names a consolidated
-               precinct after one member), if the numbers differ by at most
-               ``max_number_gap``; each polygon seeds one result precinct, closest pairs
-               first. Then every in-district polygon still unclaimed is given to an
-               adjacent result precinct: one that shares an edge with it, preferring the
-               closest precinct number, then the longest shared edge, then the lower ID,
-               in rounds, so a run of unclaimed polygons fills from its edges inward. Such
-               polygons are listed in ``inferred_members`` of the feature that takes them
-               (an ``exact`` precinct keeps its class; its extra area is flagged).
+``pooled``     result precincts that cannot be separated share one unit (one feature,
+               combined votes, members in ``results``); ``inferred`` a free polygon
+               taken on local evidence only. Both are decided in :mod:`explorer.infer`
+               (``method="local"``, see there); free in-district polygons left over are
+               absorbed by an adjacent unit, flagged ``absorbed``. ``method=
+               "nearest-number"`` keeps the pre-#13 rule (closest free number, then
+               adjacency) for the backtest baseline. Every unit has a ``reason``.
                Switch all inference off with ``infer=False``.
 ``none``       no geometry found; the votes stay in the ledger as unmapped.
 
@@ -38,12 +35,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from explorer import infer as inference
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, precinct_key, read_csv_text
 
-MATCH_CLASSES = ("crosswalk", "exact", "base", "inferred", "none")
-SHARED_EDGE_METRES = 1.0
+MATCH_CLASSES = ("crosswalk", "exact", "base", "pooled", "inferred", "none")
 
 
 def base_number(precinct_id: str) -> str:
@@ -149,69 +146,6 @@ def in_district(
     return inside
 
 
-def _shared_edges(geoms: np.ndarray) -> pd.DataFrame:
-    """Pairs of polygons (i < j) that share an edge, with the shared length in metres."""
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    boundaries = shapely.boundary(geoms)
-    length = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
-    edge = length > SHARED_EDGE_METRES
-    return pd.DataFrame({"a": left[edge], "b": right[edge], "length": length[edge]})
-
-
-def _infer(owner: np.ndarray, eligible: np.ndarray, geoms: np.ndarray, ids: np.ndarray):
-    """Give unowned eligible polygons to adjacent owners, round by round (see module doc)."""
-    edges = _shared_edges(geoms)
-    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
-    number = np.array([_numeric(i) for i in ids])
-    owner = owner.copy()
-    owner_number = {}
-    while True:
-        open_polygons = (owner == None) & eligible  # noqa: E711 (object array)
-        pairs = both[open_polygons[both["a"].to_numpy()]]
-        neighbour_owner = owner[pairs["b"].to_numpy()]
-        pairs = pairs[neighbour_owner != None].assign(  # noqa: E711
-            result=neighbour_owner[neighbour_owner != None]  # noqa: E711
-        )
-        if pairs.empty:
-            return owner
-        for result in pairs["result"].unique():
-            owner_number.setdefault(result, _numeric(result))
-        pairs = pairs.assign(
-            distance=np.abs(number[pairs["a"].to_numpy()] - pairs["result"].map(owner_number)),
-        )
-        pairs = pairs.groupby(["a", "result"], as_index=False).agg(
-            distance=("distance", "first"), length=("length", "sum")
-        )
-        best = pairs.sort_values(
-            ["a", "distance", "length", "result"], ascending=[True, True, False, True]
-        ).drop_duplicates("a")
-        owner[best["a"].to_numpy()] = best["result"].to_numpy()
-
-
-def _seed_unmatched(owner, eligible, ids, unmatched, max_gap: float):
-    """Give each unmatched result precinct the closest-numbered unclaimed polygon."""
-    free = np.flatnonzero(eligible & (owner == None))  # noqa: E711
-    if not len(free) or not len(unmatched):
-        return owner, []
-    polygon_number = np.array([_numeric(ids[i]) for i in free])
-    result_number = np.array([_numeric(r) for r in unmatched])
-    gap = np.abs(result_number[:, None] - polygon_number[None, :])
-    result_index, polygon_index = np.nonzero(gap <= max_gap)
-    order = np.lexsort((polygon_index, result_index, gap[result_index, polygon_index]))
-    owner = owner.copy()
-    seeded, taken = [], set()
-    for r, p in zip(result_index[order], polygon_index[order]):
-        if unmatched[r] in taken or free[p] in taken:
-            continue
-        owner[free[p]] = unmatched[r]
-        taken.update((unmatched[r], free[p]))
-        seeded.append(unmatched[r])
-    return owner, seeded
-
-
 def _stop_if_nothing_matches(match: pd.Series, layer_ids, share: float, id_field: str) -> None:
     """Refuse a join where (almost) no result precinct finds its polygon by ID: one line
     with example IDs from both sides and the layer field used."""
@@ -244,6 +178,7 @@ def join_returns(
     min_inside: float = 0.5,
     max_number_gap: float = 100,
     min_id_match: float | None = None,
+    method: str = "local",
 ) -> gpd.GeoDataFrame:
     """One feature per result precinct with votes, shares, margin, winner and ``match``.
 
@@ -353,19 +288,40 @@ def join_returns(
     inferred_polygon = np.zeros(len(ids), dtype=bool)
     area_layer = to_equal_area(layer)
     unassigned: list[str] = []
+    eligible = np.zeros(len(ids), dtype=bool)
     if boundary is not None:
         eligible = in_district(area_layer, to_equal_area(boundary, area_layer.crs), min_inside)
-        if infer and crosswalk is None:
-            unmatched = np.array(sorted(match.index[(match == "none") & is_place]), dtype=object)
-            owner, seeded = _seed_unmatched(owner, eligible, ids, unmatched, max_number_gap)
-            match[seeded] = "inferred"
-            owner = _infer(owner, eligible, area_layer.geometry.values, ids)
-            inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
+    if boundary is not None and infer and crosswalk is None and method == "nearest-number":
+        unmatched = np.array(sorted(match.index[(match == "none") & is_place]), dtype=object)
+        owner, seeded = inference.legacy_seed(owner, eligible, ids, unmatched, max_number_gap)
+        match[seeded] = "inferred"
+        owner = inference.legacy_absorb(owner, eligible, area_layer.geometry.values, ids)
+        inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
+        features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
+    else:
+        use = boundary is not None and infer and crosswalk is None
+        assignment = inference.infer_units(
+            owner,
+            match,
+            eligible if use else np.zeros(len(ids), dtype=bool),
+            area_layer.geometry.values,
+            ids,
+            max_number_gap=max_number_gap,
+            pool=use,
+            places=is_place,
+        )
+        owner = assignment.owner
+        features = inference.unit_features(layer, assignment, wide)
+    if boundary is not None:
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
-
-    features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
     if parts.ne("").any():
-        features.insert(features.columns.get_loc("members") + 1, "parts", parts.to_numpy())
+        results = features["results"] if "results" in features else features["precinct"]
+        unit_parts = [
+            ",".join(filter(None, (parts.get(r, "") for r in str(members).split(","))))
+            for members in results
+        ]
+        features.insert(features.columns.get_loc("members") + 1, "parts", unit_parts)
+    result_votes = features.attrs.get("result_votes")
     features.attrs = {
         "notes": notes,
         "unassigned": unassigned,
@@ -373,6 +329,8 @@ def join_returns(
         "pseudo": pseudo,
         "renamed": renamed,
     }
+    if result_votes is not None:
+        features.attrs["result_votes"] = result_votes
     return add_result_columns(features, [c for c in wide.columns if c != "total"])
 
 
@@ -546,6 +504,9 @@ def describe_ledger(summary: dict) -> str:
         f"{mapped:,} of {votes:,} votes ({mapped / votes:.1%}) are mapped; "
         f"{inferred:,} ({inferred / votes:.1%}) rest on inferred geography"
     )
+    pooled = summary["by_class"].get("pooled", 0)
+    if pooled:
+        text += f"; {pooled:,} ({pooled / votes:.1%}) are drawn in pooled units"
     unmapped = summary["unmapped_precincts"]
     county_wide = summary.get("county_wide", [])
     places = len(unmapped) - len(county_wide)

@@ -290,10 +290,33 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
     status = status[~status.index.duplicated()]
     methods = methods[~methods.index.duplicated()]
-    ids = key(features["precinct"])
-    features["status"] = status.reindex(ids).fillna("reported").to_numpy()
-    features["methods"] = methods.reindex(ids).fillna("").to_numpy()
-    features.attrs["reporting"] = reporting_summary(features)
+    if "results" not in features:
+        ids = key(features["precinct"])
+        features["status"] = status.reindex(ids).fillna("reported").to_numpy()
+        features["methods"] = methods.reindex(ids).fillna("").to_numpy()
+        features.attrs["reporting"] = reporting_summary(features)
+        return features
+    # pooled units (explorer.infer) hold several result precincts: report each precinct,
+    # and give a unit "reported" / "none" only when all its members agree, else "partial"
+    members = features["results"].astype(str).str.split(",").explode()
+    each = pd.DataFrame({"unit": members.index, "precinct": members.to_numpy()})
+    each["status"] = status.reindex(key(each["precinct"])).fillna("reported").to_numpy()
+    each["methods"] = methods.reindex(key(each["precinct"])).fillna("").to_numpy()
+    combined = each.groupby("unit")["status"].agg(
+        lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
+    )
+    features["status"] = combined.reindex(features.index).fillna("reported").to_numpy()
+    features["methods"] = (
+        each.groupby("unit")["methods"]
+        .agg(lambda m: ",".join(sorted({x for t in m for x in str(t).split(",") if x})))
+        .reindex(features.index)
+        .fillna("")
+        .to_numpy()
+    )
+    summary = reporting_summary(each)
+    summary["votes_counted"] = int(features["total"].sum()) if "total" in features else None
+    features.attrs["reporting"] = summary
+    features.attrs["reported_members"] = each.loc[each["status"] == "reported", "precinct"].tolist()
     return features
 
 
@@ -501,7 +524,8 @@ def publish(
         "election": election.name,
         "reporting_text": describe_reporting(summary),
         "reporting": summary,
-        "reported_precincts": features.loc[
+        "reported_precincts": features.attrs.get("reported_members")
+        or features.loc[
             features.get("status", pd.Series("reported", index=features.index)) == "reported",
             "precinct",
         ].tolist(),

@@ -447,7 +447,10 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
             rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
             tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
             continue
-        rows = [("Match", row["match"]), ("Polygons", row.get("members", ""))]
+        match = row["match"] + ("+absorbed" if row.get("absorbed") is True else "")
+        rows = [("Match", match), ("Polygons", row.get("members", ""))]
+        if row["match"] == "pooled":
+            rows.insert(1, ("Result precincts", row.get("results", "")))
         if row.get("parts"):
             rows.append(("Results of", row["parts"]))
         if row.get("status") == "partial":
@@ -455,25 +458,37 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
         rows += [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
         rows.append(("Total", f"{total:,.0f}"))
         note = ""
-        if row["match"] == "inferred":
+        if row.get("reason"):
+            note = f"Why this geometry: {row['reason']}"
+        elif row["match"] == "inferred":
             note = "Geometry inferred: no polygon carries this precinct's ID."
         elif row.get("inferred_members"):
             note = f"Includes inferred polygons: {row['inferred_members']}"
-        tips.append(_tip(f"Precinct {row['precinct']}", rows, note))
+        title = "Pooled unit" if row["match"] == "pooled" else "Precinct"
+        tips.append(_tip(f"{title} {row['precinct']}", rows, note))
     return tips
 
 
 def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
-    """Tooltips for apportioned areas, with the honesty fields."""
+    """Tooltips for apportioned areas, with the honesty fields and, when the areas carry
+    an ensemble (:mod:`explorer.ranges`), each share's plausible range."""
+    from explorer.ranges import plausible_text
+
     tips = []
     for _, row in frame.iterrows():
         total = row["total"]
         votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
-        rows = [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
+        rows = [
+            (c, f"{v:,.0f} ({v / total:.1%}) {plausible_text(frame, c, row['name'])}".strip())
+            if total
+            else (c, "0")
+            for c, v in votes.items()
+        ]
         rows.append(("Total (estimated)", f"{total:,.0f}"))
         for key, label in (
             ("exact_share", "From exact precincts"),
             ("inferred_share", "From inferred geography"),
+            ("pooled_share", "From pooled units"),
             ("partial_share", "From precincts partly inside"),
             ("coverage", "Area covered by mapped precincts"),
         ):
@@ -491,7 +506,7 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     dashed = (
         "<div><i style='background:#fff;border:2px dashed #222'></i>"
-        "inferred geography (dashed outline)</div>"
+        "inferred or pooled geography (dashed outline)</div>"
         if inferred
         else ""
     )
@@ -613,6 +628,20 @@ def choropleth(
     if tiles not in TILES:
         raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
     features = features.reset_index(drop=True)
+    from explorer import large_map  # past Leaflet's per-feature limit: one canvas layer
+
+    if len(features) > large_map.LARGE_ABOVE:
+        return large_map.large_choropleth(
+            features,
+            styled,
+            title=title,
+            subtitle=subtitle,
+            layers=layers,
+            layer_name=layer_name,
+            tiles=tiles,
+            tolerance=tolerance,
+            notes=notes,
+        )
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
     if len(features) > CANVAS_ABOVE and HATCH in styled.fills:  # a canvas draws no patterns
@@ -624,7 +653,9 @@ def choropleth(
             styled.opacity,
         )
     geoms, coverage_ok = simplify_coverage(features, tolerance)
-    inferred = features.get("match", pd.Series("", index=features.index)) == "inferred"
+    inferred = features.get("match", pd.Series("", index=features.index)).isin(
+        ["inferred", "pooled"]
+    )
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
     tips, labels = _intern_labels(tips)

@@ -26,7 +26,9 @@ def test_rank_ahn_by_neighbourhood(capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     first = next(line for line in lines if line.startswith("Koreatown"))
-    assert first.split()[1] == "1"  # Koreatown ranks first for Ahn
+    # Koreatown (5,858 votes) ranks first or second for Ahn: since #13 a 334-vote sliver of
+    # Arlington Heights (31% covered) edges it, the kind of rank the ranges qualify
+    assert first.split()[1] in ("1", "2")
     assert "Too few votes to call" in out and "Methods:" in out
     assert "rest on inferred geography" in out
 
@@ -69,7 +71,7 @@ def test_ask_which_neighbourhoods_favoured_ahn(capsys):
     [
         ("who won Eagle Rock?", "Jimmy Gomez won Eagle Rock"),
         ("how did Ahn do in Koreatown?", "Robert Lee Ahn took"),
-        ("where did Ahn win?", "Won: Koreatown"),
+        ("where did Ahn win?", "Koreatown (65.5%)"),
     ],
 )
 def test_ask_other_forms(question, expected, capsys):
@@ -95,7 +97,7 @@ def test_rank_with_population_weights(capsys):
     )
     out = capsys.readouterr().out
     assert "dasymetric" in out and "point weights" in out
-    assert out.splitlines()[3].startswith("Koreatown")
+    assert any(line.startswith("Koreatown") for line in out.splitlines()[3:5])
 
 
 def test_rank_with_a_layer_that_is_not_weights(capsys):

@@ -20,22 +20,41 @@ def test_runoff_ledger_balances_to_the_district_totals(general):
     assert ledger.loc["Jimmy Gomez", "returns"] == 25569
     assert ledger.loc["Robert Lee Ahn", "returns"] == 17610
     assert (ledger["difference"] == 0).all()
-    classes = ["exact", "base", "inferred", "unmapped"]
+    classes = ["exact", "base", "pooled", "inferred", "unmapped"]
     assert (ledger[classes].sum(axis=1) == ledger["returns"]).all()
-    assert ledger.loc["total", "exact"] == 27850
+    assert ledger.loc["total", "exact"] == 23782
+    assert ledger.loc["total", "pooled"] == 12355
+    assert ledger.loc["total", "unmapped"] == 5  # the three ballot groups only
 
 
 def test_runoff_match_classes_on_real_ids(general):
     features = general.precincts.set_index("precinct")
-    assert len(features) == 195
-    assert (features["match"] == "exact").sum() == 122
+    assert features["n_results"].sum() == 195  # every result precinct in one unit
+    assert sorted(",".join(features["results"]).split(",")) == sorted(general.wide.index)
+    assert (features["match"] == "exact").sum() == 103
     assert features.loc["0850001A", "match"] == "exact"
     assert features.loc["0850012A", "match"] == "base"
     assert "0850012C" in features.loc["0850012A", "members"].split(",")
     for ballot_group in ("9990401A", "9990402A", "9990403A"):
         assert features.loc[ballot_group, "match"] == "none"
-    assert features.loc[features["match"] == "inferred", "inferred_members"].ne("").all()
     assert general.ledger_summary["unassigned_polygons"] == []
+    assert features["reason"].str.len().gt(20).all()
+    # an exact precinct that takes free polygons says so
+    assert features.loc["0850001A", "absorbed"]
+    assert "absorbed free polygon(s) 0850005A" in features.loc["0850001A", "reason"]
+
+
+def test_runoff_pooled_units_are_local(general):
+    """Pooled members share the prefix of their unit, and each unit is one connected
+    place or pieces within 2 km of each other."""
+    pooled = general.precincts[general.precincts["match"] == "pooled"]
+    assert len(pooled) == 23
+    for results in pooled["results"]:
+        assert len({r[:3] for r in results.split(",")}) == 1
+    area = pooled.to_crs("EPSG:3310")
+    for geometry in area.geometry:
+        parts = shapely.get_parts(geometry)
+        assert all(shapely.distance(parts[0], part) < 2000 for part in parts)
 
 
 def test_no_polygon_is_assigned_twice(general):
@@ -61,6 +80,7 @@ def test_switching_inference_off_leaves_polygons_listed():
 
     plain = explorer.load("ca34-2017-general", infer=False)
     assert "inferred" not in set(plain.precincts["match"])
+    assert "pooled" not in set(plain.precincts["match"])
     assert len(plain.ledger_summary["unassigned_polygons"]) == 89
     assert plain.ledger.loc["total", "exact"] == 27850
 
@@ -70,7 +90,8 @@ def test_ledger_command_writes_csv_and_json(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "43,179" in out and "9990401A" in out
     table = pd.read_csv(tmp_path / "ca34-2017-general-ledger.csv", index_col=0)
-    assert table.loc["total", "exact"] == 27850
+    assert table.loc["total", "exact"] == 23782
+    assert table.loc["total", "pooled"] == 12355
     assert (tmp_path / "ca34-2017-general-ledger.json").read_text().count('"candidate"') == 3
 
 
@@ -162,7 +183,7 @@ def test_property_ledger_balances_and_no_polygon_twice(n_polygons, ids, votes, i
     boundary = gpd.GeoDataFrame(geometry=[layer.union_all()], crs=layer.crs)
     features = join.join_returns(returns, layer, boundary, infer=infer)
     ledger = join.vote_ledger(features)
-    classes = [c for c in ("exact", "base", "inferred", "unmapped") if c in ledger]
+    classes = [c for c in ("exact", "base", "pooled", "inferred", "unmapped") if c in ledger]
     assert (ledger[classes].sum(axis=1) == ledger["returns"]).all()
     assert ledger.loc["total", "returns"] == returns["total"].sum()
     members = [m for m in ",".join(features["members"]).split(",") if m]
@@ -172,3 +193,13 @@ def test_property_ledger_balances_and_no_polygon_twice(n_polygons, ids, votes, i
             features["match"].eq("none").all()
         )
     assert np.isfinite(features["total"]).all()
+
+
+def test_runoff_outline_is_drawn_at_precinct_resolution(general):
+    """The 2018 precinct layer nests in CA-34: the map's outline is the dissolved units,
+    within 1% (symmetric difference) of the generalised published boundary."""
+    outline = general.outline
+    assert outline.attrs["difference"] < 0.01
+    mapped = general.precincts[general.precincts["match"] != "none"].to_crs("EPSG:3310")
+    assert outline.to_crs("EPSG:3310").area.iloc[0] == pytest.approx(mapped.union_all().area)
+    assert outline["district"].iloc[0] == "CA-34"

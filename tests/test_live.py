@@ -402,7 +402,9 @@ def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_
     _, _, parts = night.build_map(tiles="none")
     partly = (parts["features"]["status"] == "partial").to_numpy()
     opacity = np.asarray(parts["styled"].opacity)
-    assert partly.sum() > 150 and (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
+    # most units are partly counted (pooled units count as one area since #13)
+    assert partly.sum() > 0.75 * len(partly)
+    assert (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
     assert any(note.startswith("Paler precincts (") for note in parts["notes"])
 
 

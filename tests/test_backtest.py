@@ -1,0 +1,89 @@
+"""The backtest and the plausible ranges, on LA County's real 2018 layers (CA-34 and its
+surroundings; the county-wide run is in bench/backtest.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer import backtest
+from explorer.cli import main
+
+
+@pytest.fixture(scope="module")
+def two_layers():
+    return {
+        method: backtest.run(
+            "la-precincts-2018-general",
+            truth_layer="la-precincts-2018-primary",
+            district="CA-34",
+            method=method,
+        )
+        for method in ("nearest-number", "local")
+    }
+
+
+def test_two_layers_both_directions_score_every_vote(two_layers):
+    for scores in two_layers["local"]:
+        assert sum(scores["votes_by_class"].values()) == scores["votes"]
+        assert scores["needing_precincts"] > 0
+        assert 0 <= scores["right_area"] <= 1
+    names = [s["case"] for s in two_layers["local"]]
+    assert names[0].split(" -> ") == names[1].split(" -> ")[::-1]
+
+
+def test_local_inference_beats_the_nearest_number_rule(two_layers):
+    """Measured on CA-34: 37%/31% of the votes needing inference in the right
+    neighbourhood with the old rule, 75%/90% with pooled units and local seeds."""
+    for old, new in zip(two_layers["nearest-number"], two_layers["local"]):
+        assert new["right_area"] > old["right_area"] + 0.25
+        assert new["votes_by_class"].get("none", 0) < old["votes_by_class"].get("none", 1)
+
+
+def test_ranges_cover_the_truth_at_least_90_percent(two_layers):
+    for scores in two_layers["local"]:
+        assert scores["range_coverage"] >= 0.9
+        assert scores["range_width_mean"] < 6  # points: informative, not the whole scale
+
+
+def test_simulated_reconsolidation_hits_the_exact_rate():
+    layer = backtest._catalog_layer("la-precincts-2018-general")
+    base = backtest.two_layer_case(layer, layer, "x", within=_ca34()).truth
+    case, reached = backtest.reconsolidation_case(base, 0.645, seed=3)
+    assert abs(reached - 0.645) < 0.05
+    assert set(case.truth["precinct"]) <= set(base["precinct"])  # named after a member
+    assert case.truth.union_all().area == pytest.approx(base.union_all().area, rel=1e-6)
+
+
+def _ca34():
+    from explorer.crs import to_equal_area
+
+    outline = to_equal_area(backtest._catalog_layer("cd-2012", "CA-34"))
+    return outline.buffer(2000).to_crs("EPSG:4326").union_all()
+
+
+def test_rank_carries_plausible_ranges_and_rank_probabilities(general):
+    ranked, _ = general.rank("Ahn")
+    assert {"share_low", "share_high", "p_rank"} <= set(ranked.columns)
+    assert (ranked["share_low"] <= ranked["share"]).all()
+    assert (ranked["share"] <= ranked["share_high"]).all()
+    assert ranked["p_rank"].between(0, 1).all()
+    width = ranked["share_high"] - ranked["share_low"]
+    assert width["Koreatown"] < 0.05  # 5,858 votes, mostly from exact precincts
+    assert width.max() > 2 * width.min()  # ranges differ by how much rests on inference
+
+
+def test_backtest_command_prints_the_figures(capsys):
+    assert main(["backtest", "--district", "CA-34"]) == 0
+    out = capsys.readouterr().out
+    assert "exact-match rate" in out and "land in the right area" in out
+    assert "plausible ranges (90%)" in out and out.count("simulated") == 2
+
+
+def test_backtest_at_an_elections_own_exact_match_rate(capsys):
+    """The runoff: 122 of its 195 precinct IDs exist in the June 2018 layer (62.6%)."""
+    assert main(["backtest", "--election", "ca34-2017-general", "--district", "CA-34"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ca34-2017-general: 62.6% of its result precincts have an exact ID")
+    cases = [line for line in out.splitlines() if "exact-match rate " in line]
+    rates = [float(line.split("exact-match rate ")[1][:4]) for line in cases]
+    assert len(rates) == 2 and all(abs(rate - 62.6) < 3 for rate in rates)
