@@ -49,7 +49,9 @@ DEFAULT_CHAINS = 2
 def available() -> bool:
     """Whether the ``ei`` extra (PyEI and its sampler) is installed."""
     try:
-        import pyei  # noqa: F401
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba's "nopython is set for njit" at import
+            import pyei  # noqa: F401
     except ImportError:
         return False
     return True
@@ -532,7 +534,9 @@ def answer_group_support(
         )
     row = result.table[(result.table["group"] == key) & (result.table["candidate"] == name)].iloc[0]
     label = demo.GROUP_LABELS[key]
-    if row["lower"] > 0.5:
+    if result.warnings:  # poor convergence: the interval is not to be trusted, so no verdict
+        verdict = f"Unclear: the estimate for {label} voters did not converge"
+    elif row["lower"] > 0.5:
         verdict = f"Yes: most {label} voters appear to have backed {name}"
     elif row["upper"] < 0.5:
         verdict = f"No: most {label} voters appear not to have backed {name}"
@@ -562,8 +566,9 @@ def answer_group_support(
             "voting age; if the group turned out less than others, the estimate can be off."
         )
     lines.append(
-        f"Diagnostics: R-hat {row['rhat']:.3f}, effective sample size {row['ess']:.0f}."
-        + (" " + " ".join(result.warnings) if result.warnings else "")
+        f"Diagnostics across the run: max R-hat {result.facts['max_rhat']:.3f}, min effective "
+        f"sample size {result.facts['min_ess']:.0f}."
+        + (" " + " ".join(w[:1].upper() + w[1:] for w in result.warnings))
     )
     lines.extend(f"Caveat: {c}" for c in caveats(result.facts))
     lines.append(f"Sources: demographics {result.facts['credit']}; model PyEI.")
