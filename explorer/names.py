@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from explorer.errors import ExplorerError
 
@@ -129,6 +130,24 @@ def best_candidate(text: str, candidates: list[str]) -> tuple[str, float] | None
             if best is None or score > best[1]:
                 best = (candidate, score)
     return best
+
+
+def suggest_candidates(text: str, candidates: list[str], limit: int = 3) -> list[str]:
+    """Candidates a misspelt name may stand for, nearest first (up to ``limit``): the whole
+    text or any of its words near a name or a part of one (for a "did you mean")."""
+    words = normalise(text).split()
+    scored: dict[str, float] = {}
+    for piece in dict.fromkeys([" ".join(words), *words]):
+        if len(piece) < 3:
+            continue
+        for candidate in candidates:
+            for variant in candidate_variants(candidate):
+                score = fuzz.ratio(piece, variant)
+                if len(variant) < 5 and len(piece) >= 3:  # "ahns", "anh" for "ahn"
+                    score = max(score, 100 - 20 * DamerauLevenshtein.distance(piece, variant))
+                if score >= SUGGEST_SCORE and score > scored.get(candidate, 0):
+                    scored[candidate] = score
+    return sorted(scored, key=lambda c: -scored[c])[:limit]
 
 
 # --- places ---------------------------------------------------------------------------------
