@@ -171,6 +171,8 @@ def group_support(election: Election, parsed: Parsed) -> Answer:
         candidate=parsed.candidate,
         parsed=parsed.as_dict(),
     )
+    if parsed.candidate is None:
+        return _group_support_all(election, parsed, result)
     try:
         if parsed.candidate not in election.candidates:
             raise ExplorerError(f"{parsed.candidate} was not on the ballot of {spec.title}")
@@ -192,4 +194,52 @@ def group_support(election: Election, parsed: Parsed) -> Answer:
     row = result.table.loc[parsed.candidate]
     result.numbers = {k: float(row[k]) for k in ("mean", "lower", "upper", "rhat", "ess")}
     result.numbers["group"] = str(row["group"])
+    result.numbers["converged"] = not table.attrs.get("facts", {}).get("warnings")
+    return result
+
+
+def _group_support_all(election: Election, parsed: Parsed, result: Answer) -> Answer:
+    """ "How did white voters vote" with no candidate: both finalists of a two-candidate race
+    from one run, else ask which candidate."""
+    from explorer import ei
+    from explorer.errors import ExplorerError
+
+    candidates = list(election.candidates)
+    if len(candidates) != 2:
+        result.refused = True
+        result.reason = result.headline = (
+            f"Which candidate? {election.spec.title} had {len(candidates)} candidates; ask how "
+            f'{parsed.group} voters voted for one of them (e.g. "did {parsed.group} voters back '
+            f'{election.summary().index[0]}?"). Candidates: {", ".join(candidates)}.'
+        )
+        return result
+    try:
+        ei.require()
+        key = ei.demo.normalise_group(parsed.group)
+        groups = [key, *[g for g in ("hispanic", "asian") if g != key]]
+        run = ei.run(election, groups, candidates, progressbar=False)
+        answers = [
+            ei.answer_group_support(election, parsed.group, c, result=run) for c in candidates
+        ]
+    except ExplorerError as error:
+        result.refused = True
+        result.reason = result.headline = (
+            f"The returns alone can't say how {parsed.group} voters voted, and ecological "
+            f"inference could not run: {error}."
+        )
+        return result
+    heads = [f"{c}: {text.splitlines()[0]}" for c, (text, _) in zip(candidates, answers)]
+    result.headline = " ".join(heads)
+    lines = answers[0][0].splitlines()[1:]
+    result.details = [line for line in lines if not line.startswith("Caveat: ")]
+    result.caveats = [
+        line.removeprefix("Caveat: ") for line in lines if line.startswith("Caveat: ")
+    ]
+    result.table = answers[0][1].drop_duplicates("candidate").set_index("candidate")
+    result.numbers = {
+        str(c): {k: float(result.table.loc[c, k]) for k in ("mean", "lower", "upper")}
+        for c in candidates
+    }
+    result.numbers["group"] = key
+    result.numbers["converged"] = not run.warnings
     return result

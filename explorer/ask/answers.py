@@ -120,8 +120,8 @@ def _check_entities(parsed: Parsed, race: Race, races: dict[str, Race], min_vote
     needs = parsed.intent in NEEDS_CANDIDATE or parsed.intent == "compare_candidates" or optional
     if needs and len(parsed.candidates) < wanted:
         if parsed.unknown and not _looks_like_place(parsed):
-            guess = names.best_candidate(parsed.unknown, race.candidates)
-            hint = f" Did you mean {guess[0]}?" if guess and guess[1] >= names.SUGGEST_SCORE else ""
+            guesses = names.suggest_candidates(parsed.unknown, race.candidates)
+            hint = f" Did you mean {' or '.join(guesses)}?" if guesses else ""
             raise Refusal(
                 f"No candidate called {parsed.unknown.title()!r} was on the ballot of "
                 f"{race.short} in {race.district}.{hint} Candidates: {', '.join(race.candidates)}."
@@ -242,6 +242,16 @@ def plausible_for(race: Race, place: str | None, candidate: str, min_votes: floa
     return plausible(row)
 
 
+def range_note(race: Race, place: str, candidate: str, min_votes: float) -> str:
+    """ " (plausible 38-46%)" for a candidate's share in a place when the ranked table has
+    ranges; "" when it has none or the place is too small to rank."""
+    try:
+        row, _, _ = place_row(race, place, candidate, min_votes)
+    except Refusal:
+        return ""
+    return plausible(row.drop(labels="p_rank", errors="ignore"))
+
+
 def _candidate_numbers(race: Race, candidate: str, place: str | None, min_votes: float):
     """(row of numbers, position text) for a candidate in a place (via rank) or overall."""
     if place:
@@ -338,9 +348,12 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     intent = parsed.intent
     worst = intent in ("worst", "bottom")
     n = 1 if intent in ("best", "worst") else min(parsed.n or 5, len(ranked))
+    kind = race.area_kind
+    if parsed.order == "margin":
+        _by_margin(candidate, ranked, too_few, n, race, result, min_votes)
+        return
     rows = ranked.iloc[::-1].head(n) if worst else ranked.head(n)
     word = "weakest" if worst else "strongest"
-    kind = race.area_kind
     if n == 1:
         place, row = rows.index[0], rows.iloc[0]
         nxt = (ranked.iloc[::-1] if worst else ranked).iloc[1:4]
@@ -373,6 +386,31 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     )
     result.table = rows
     result.numbers = {"places": list(rows.index), "shares": [float(s) for s in rows["share"]]}
+    result.caveats.append(area_caveat(race, rows))
+
+
+def _by_margin(candidate, ranked, too_few, n, race: Race, result: Answer, min_votes: float):
+    """The areas a candidate won by the widest margin over the strongest rival."""
+    kind = race.area_kind
+    won = ranked[ranked["margin"] > 0].sort_values("margin", ascending=False)
+    if not len(won):
+        raise Refusal(f"{candidate} won no {kind} with {min_votes:,.0f} votes or more.")
+    rows = won.head(n)
+    result.headline = (
+        f"The {len(rows)} {kind}s {candidate} won by the widest margin in {race.short} "
+        "(share minus the strongest rival's): "
+        + ", ".join(
+            f"{p} (by {pts(r['margin'])[1:]} over {r['rival']}; {pct(r['share'])}{plausible(r)})"
+            for p, r in rows.iterrows()
+        )
+        + "."
+    )
+    result.details.append(
+        f"{candidate} won {len(won)} of {len(ranked)} {kind}s with at least {min_votes:,.0f} "
+        "votes" + (f"; {len(too_few)} with fewer are not ranked." if len(too_few) else ".")
+    )
+    result.table = rows
+    result.numbers = {"places": list(rows.index), "margins": [float(x) for x in rows["margin"]]}
     result.caveats.append(area_caveat(race, rows))
 
 
@@ -410,14 +448,11 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         )
     )
     result.details.append(
-        f"{candidate} beat their district-wide share ({pct(overall)}) in {len(above)} of them"
+        f"{candidate} beat their district-wide share ({pct(overall)}) in {len(above)} of the "
+        f"{len(ranked)} {kind}s with at least {min_votes:,.0f} votes"
         + (": " + ", ".join(above.index) + "." if len(above) else ".")
     )
-    if len(too_few):
-        result.details.append(
-            f"Too few votes to call (under {min_votes:,.0f}): "
-            + ", ".join(f"{p} ({t:,.0f})" for p, t in too_few["total"].items())
-        )
+    result.details += too_few_notes(too_few, race, min_votes)
     result.table = won if len(won) else ranked.head(5)
     result.numbers = {
         "lost" if parsed.lost else "won": list(won.index),
@@ -426,6 +461,30 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         "overall_share": float(overall),
     }
     result.caveats.append(area_caveat(race, won if len(won) else ranked))
+
+
+def too_few_notes(too_few: pd.DataFrame, race: Race, min_votes: float) -> list[str]:
+    """The areas left out of a ranking: too few votes to call, and apart, the slivers
+    essentially outside the district (votes apportioned from precincts on its edge)."""
+    from explorer.ask.facts import EDGE_COVERAGE
+
+    if not len(too_few):
+        return []
+    edge = (
+        too_few["coverage"].astype(float) < EDGE_COVERAGE
+        if "coverage" in too_few
+        else pd.Series(False, index=too_few.index)
+    )
+    notes = []
+    listing = lambda rows: ", ".join(f"{p} ({count(t)})" for p, t in rows["total"].items())  # noqa: E731
+    if (~edge).any():
+        notes.append(f"Too few votes to call (under {min_votes:,.0f}): {listing(too_few[~edge])}.")
+    if edge.any():
+        notes.append(
+            f"Essentially outside {race.district} (a few votes apportioned from precincts on "
+            f"the edge): {listing(too_few[edge])}."
+        )
+    return notes
 
 
 def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
@@ -457,10 +516,22 @@ def _closest(parsed: Parsed, race: Race, races, result: Answer, min_votes: float
     votes = table[race.candidates].to_numpy(dtype=float)
     top_two = -np.sort(-votes, axis=1)[:, :2]
     gap = pd.Series((top_two[:, 0] - top_two[:, 1]) / table["total"], index=table.index)
+    if parsed.place is not None:
+        _close_in(parsed.place, table.assign(gap=gap).sort_values("gap"), race, result, min_votes)
+        return
     rows = table.assign(gap=gap).sort_values("gap").head(parsed.n or 5)
     result.headline = (
         f"Closest {race.area_kind}s in {race.short} (gap between the first two candidates): "
-        + ", ".join(f"{p} ({r['winner']} by {pts(r['gap'])[1:]})" for p, r in rows.iterrows())
+        + ", ".join(
+            f"{p} ({r['winner']} by {pts(r['gap'])[1:]}"
+            + (
+                f"; {r['winner']} {pct(r[r['winner']] / r['total'])}{note}"
+                if (note := range_note(race, p, r["winner"], min_votes))
+                else ""
+            )
+            + ")"
+            for p, r in rows.iterrows()
+        )
         + "."
     )
     result.place = rows.index[0]
@@ -470,6 +541,30 @@ def _closest(parsed: Parsed, race: Race, races, result: Answer, min_votes: float
         f"Among {len(table)} {race.area_kind}s with at least {min_votes:,.0f} votes."
     )
     result.caveats.append(area_caveat(race, rows))
+
+
+def _close_in(place: str, ordered: pd.DataFrame, race: Race, result: Answer, min_votes: float):
+    """Was it close in one place: its gap between the first two, and where that gap ranks
+    among the areas (closest first)."""
+    check_place(race, place, min_votes)
+    row = ordered.loc[place]
+    position = int(np.flatnonzero(ordered.index == place)[0]) + 1
+    n = len(ordered)
+    closest = position <= max(3, int(np.ceil(n / 10)))  # in the closest tenth (at least 3)
+    second = race.areas[race.areas[race.label] == place][race.candidates].sum()
+    runner = second.sort_values(ascending=False).index[1]
+    verdict = "Yes" if closest else "No" if position > n / 2 else "Not especially"
+    result.headline = (
+        f"{verdict}: {row['winner']} led {runner} by {pts(row['gap'])[1:]} in {place} "
+        f"in {race.short}, the {'' if position == 1 else _nth(position) + ' '}closest of {n} "
+        f"{race.area_kind}s with at least {min_votes:,.0f} votes ({row['winner']} "
+        f"{pct(row[row['winner']] / row['total'])}"
+        f"{range_note(race, place, str(row['winner']), min_votes)})."
+    )
+    result.place = place
+    result.numbers = {"gap": float(row["gap"]), "position": position, "ranked": n,
+                      "among_closest": bool(closest), "winner": str(row["winner"])}  # fmt: skip
+    result.caveats.append(area_caveat(race, ordered.loc[[place]]))
 
 
 def _precincts(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
@@ -495,17 +590,22 @@ def _precincts(parsed: Parsed, race: Race, races, result: Answer, min_votes: flo
         result.numbers = {"precincts": n, **{str(k): int(v) for k, v in counts.items()}}
     ties = int(counts.get("tie", 0))
     empty = int((~with_votes).sum())
+    n_unmapped = int(unmapped.sum())
+    unmapped_empty = int((unmapped & ~with_votes).sum())
+    unmapped_tied = int((unmapped & with_votes & (table["winner"] == "tie")).sum())
+    breakdown = []
+    if parsed.candidate:
+        breakdown.append(f"{result.numbers['won_without_geometry']} went to {parsed.candidate}")
+    if unmapped_tied:
+        breakdown.append(f"{unmapped_tied} tied")
+    if unmapped_empty:
+        breakdown.append(f"{unmapped_empty} had no votes")
     result.details.append(
-        f"Counted from the returns, including the {int(unmapped.sum())} precincts without "
-        "geometry (not on any map)"
-        + (
-            f", of which {result.numbers['won_without_geometry']} went to {parsed.candidate}"
-            if parsed.candidate
-            else ""
-        )
-        + (f"; {ties} tied" if ties else "")
-        + (f"; {empty} had no votes" if empty else "")
-        + "."
+        f"Counted from the returns, including the {n_unmapped} precincts without geometry "
+        "(not on any map)"
+        + (f", of which {', '.join(breakdown)}" if n_unmapped and breakdown else "")
+        + ". Over all "
+        + f"{n} precincts: {ties} tied, {empty} had no votes."
     )
     result.numbers.update({"without_geometry": int(unmapped.sum()), "ties": ties, "empty": empty})
     result.caveats.append("counted from the returns; no geography is involved.")
@@ -523,6 +623,14 @@ def _total(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) 
             + ", ".join(f"{p} ({about(race, p)}{count(t)})" for p, t in rows["total"].items())
             + "."
         )
+        ranges = [
+            f"{p}: {r['winner']}{note}"
+            for p, r in rows.iterrows()
+            if r["winner"] in race.candidates
+            and (note := range_note(race, p, r["winner"], min_votes))
+        ]
+        if ranges:
+            result.details.append("Winner's share, with its plausible range: " + "; ".join(ranges))
         result.table = rows[["total", "winner"]]
         result.place = rows.index[0]
         result.numbers = {"totals": {p: float(t) for p, t in rows["total"].items()}}
@@ -681,20 +789,28 @@ def _position(parsed: Parsed, race: Race, races, result: Answer, min_votes: floa
 
 def _candidates(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) -> None:
     n = len(race.candidates)
-    result.headline = f"{n} candidates were on the ballot of {race.short} in {race.district}."
-    if race.totals is not None:
-        only = [c for c in race.totals.index if c not in race.candidates]
-        if only:
-            result.details.append(
-                f"The district totals file lists {len(race.totals)}: "
-                + ", ".join(only)
-                + " appear(s) only there, with no precinct votes."
-            )
+    only = [] if race.totals is None else [c for c in race.totals.index if c not in race.candidates]
+    on_ballot = n + len(only)
+    result.headline = (
+        f"{on_ballot} candidates were on the ballot of {race.short} in {race.district}"
+        + (
+            f" ({n} with precinct returns; {', '.join(only)} "
+            + ("appears" if len(only) == 1 else "appear")
+            + " only in the totals)."
+            if only
+            else "."
+        )
+    )
     summary = race.summary()
     result.details.append(
         "In order: " + ", ".join(f"{c} {pct(s)}" for c, s in summary["share"].items())
     )
-    result.numbers = {"candidates": n, "names": list(summary.index)}
+    result.numbers = {
+        "candidates": on_ballot,
+        "with_returns": n,
+        "totals_only": only,
+        "names": list(summary.index),
+    }
     result.caveats.append("counted from the returns; no geography is involved.")
 
 
@@ -774,6 +890,18 @@ def _swing(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) 
             + "."
         )
         result.place = top
+    first = rows.index[0]
+    ranges = [
+        f"{r.short}{note}"
+        for r in (before, race)
+        if (note := range_note(r, first, candidate, min_votes))
+    ]
+    if ranges:
+        result.details.append(
+            f"{candidate}'s share of all votes in {first}, with its plausible range: "
+            + "; ".join(ranges)
+            + "."
+        )
     shown = rows.rename(columns={"before": "before_h2h", "after": "after_h2h"})
     result.table = shown[["before_h2h", "after_h2h", "change", "total", "inferred_share"]]
     result.numbers = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from explorer.ask.ranking import rank, rounded
@@ -179,7 +180,9 @@ def area_caveat(race: Race, rows: pd.DataFrame) -> str:
             f"geography and {pct(shares['none'])} have none."
         )
     if "inferred_share" in rows and total > 0:
-        inferred = float((rows["inferred_share"].fillna(0) * rows["total"]).sum() / total)
+        inferred = float(
+            (rows["inferred_share"].astype(float).fillna(0.0) * rows["total"]).sum() / total
+        )
         parts.append(
             f"{pct(inferred)} of these {count(total)} votes rest on inferred geography; "
             f"{race.area_kind} figures are apportioned estimates"
@@ -225,6 +228,9 @@ def place_row(
     raise Refusal(f"{place} has no votes in {race.short}")  # not reached: check_place refuses
 
 
+EDGE_COVERAGE = 0.25  # under this share of a place in the district's precincts: a sliver
+
+
 def check_place(race: Race, place: str, min_votes: float) -> float:
     """The place's total votes; refuse when it is outside the election or too small."""
     rows = race.areas[race.areas[race.label] == place]
@@ -236,6 +242,14 @@ def check_place(race: Race, place: str, min_votes: float) -> float:
     if total < 0.5:
         raise Refusal(
             f"{place} is not in {race.district}: none of the votes of {race.short} fall there."
+        )
+    coverage = float(rows["coverage"].min()) if "coverage" in rows and len(rows) else np.nan
+    if total < min_votes and coverage < EDGE_COVERAGE:
+        raise Refusal(
+            f"{place} is essentially outside {race.district} (about {count(total)} votes of "
+            f"{race.short} apportioned from precincts on the edge; "
+            + ("under 1%" if coverage < 0.01 else f"{coverage:.0%}")
+            + f" of {place} lies in precincts of the district)."
         )
     if total < min_votes:
         raise Refusal(

@@ -82,6 +82,7 @@ class Parsed:
     lost: bool = False  # areas a candidate lost, not won
     winner_ref: bool = False  # "the winner" stands for the candidate who won (the place)
     by: str | None = None  # "precinct" when the question is about precincts, not areas
+    order: str = "share"  # "margin": rank by the margin over the strongest rival ("won by most")
     unknown: str = ""  # words left over where a name was expected
     refusal: str | None = None
     missing_data: str | None = None

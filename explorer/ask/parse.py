@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from explorer import names
 from explorer.ask.intents import NEEDS_CANDIDATE, Parsed
@@ -43,6 +44,20 @@ class Ballot:
             th = "(?:st|nd|rd|th)?"
             words.append(rf"(?:{month}|{month[:3]})(?: {day}{th})?|{day}{th} (?:of )?{month}")
         return r"\b(?:" + "|".join(words) + r")\b"
+
+
+# Terminal escape sequences pasted with a question: CSI ("\x1b[31m"), OSC ("\x1b]...\x07" or
+# ending in ESC backslash), other two-character escapes; then any control character left.
+ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_control(text: str) -> str:
+    """``text`` without terminal escape sequences (whole, not just the ESC byte) and control
+    characters, so pasted coloured text reads as the words it shows."""
+    return CONTROL.sub(" ", ESCAPES.sub("", str(text)))
 
 
 def _words(text: str) -> list[str]:
@@ -92,7 +107,10 @@ STOP = set(
         favourite favorite smallest poorest performance perform performed tally head ahead
         behind leads points point pts swing change changed shift since primary runoff general
         say says said gone same close victory defeat win loss lose winning fewest higher lower poorly well badly strongly fell rose dropped
-        improved grew grow improve areas spot spots did gave get got the"""
+        improved grew grow improve areas spot spots did gave get got the hood hoods
+        neighborhood neighborhoods section sections locale locales locality localities
+        zone zones among closer closest tight tighter tightest competitive narrow contested
+        race"""
     )
 )
 
@@ -102,6 +120,19 @@ DEMOGRAPHIC = (
     r"immigrants?)\b"
 )
 MISSING = [
+    (
+        r"\b(?:women|men|female|females|male|males|gender|sex)\b",
+        "gender",
+        "the returns only count votes per precinct, not who cast them; the census tables "
+        "loaded for group questions are by race and ethnicity, not gender",
+    ),
+    (
+        r"\b(?:democrats?|democratic|dems?|republicans?|gop|party|parties|partisan\w*|"
+        r"independents?|libertarians?|greens?|decline to state|no party preference)\b",
+        "party",
+        "it needs voters' party registration (a voter file); the returns count votes per "
+        "candidate, not per party",
+    ),
     (
         DEMOGRAPHIC,
         "demographics",
@@ -148,7 +179,8 @@ SWING = (
 BEST = r"\b(?:strongest|best|highest|most support|top|strong|biggest|dominat\w*|most popular)\b"
 WORST = r"\b(?:weakest|worst|lowest|least|poorest|weak|struggl\w*|bottom|fewest|smallest|poorly)\b"
 AREA = (
-    r"\b(?:areas?|neighbou?rhoods?|places?|parts?|communit(?:y|ies)|precincts?|districts?|spots?)\b"
+    r"\b(?:areas?|neighbou?rhoods?|hoods?|places?|parts?|communit(?:y|ies)|precincts?|"
+    r"districts?|spots?|sections?|locales?|localit(?:y|ies)|zones?)\b"
 )
 WIN = (
     r"\b(?:win|won|carry|carried|carries|take|took|takes|lead|led|leads|ahead|winner|top(?:ped)?)\b"
@@ -159,18 +191,20 @@ FAVOUR = (
 
 
 def census_group(text: str) -> str:
-    """The census group a question names ("Asian American" -> "asian"), or ""."""
+    """The census group a question names, as said and singular ("Koreans" -> "korean",
+    "Asian Americans" -> "asian americans"), or "" (``demographics.normalise_group`` reads it)."""
     from explorer import demographics
     from explorer.errors import ExplorerError
 
     for words in re.findall(r"[a-z]+(?: americans?)?", names.normalise(text)):
-        for word in (words, words.split()[0]):
+        first = words.split()[0]
+        for word in (words, first, first.removesuffix("s"), first.removesuffix("es")):
             try:
                 group = demographics.normalise_group(word)
             except ExplorerError:
                 continue
             if group != "other":
-                return group
+                return word  # as said ("korean"), so the answer can say what it stands for
     return ""
 
 
@@ -212,6 +246,8 @@ def _scan(tokens: list[str], candidates: list[str], places: list[str]):
                 owners = {c for c, _ in cand_variants[gram]}
                 if len(owners) == 1:
                     hits.append((100.0, size, start, "candidate", owners.pop(), "name"))
+            elif size == 1 and (near := _near_surname(gram, candidates)):
+                hits.append((90.0, size, start, "candidate", near, "typo"))
             elif len(gram) >= 4:
                 best = process.extractOne(gram, cand_keys, scorer=fuzz.ratio)
                 if best and best[1] >= names.CANDIDATE_SCORE:
@@ -228,6 +264,29 @@ def _scan(tokens: list[str], candidates: list[str], places: list[str]):
         used |= cover
         spans.append((start, start + size, kind, name, how, score))
     return sorted(spans)
+
+
+def _near_surname(word: str, candidates: list[str]) -> str | None:
+    """The one candidate whose surname ``word`` nearly spells: a plural or possessive
+    ("ahns"), or a slip of one letter or one swap in a short surname ("anh", "ahm").
+    None when no candidate, or more than one, is that close (then "did you mean")."""
+    if word in STOP or len(word) < 3 or word.isdigit():
+        return None
+    close = set()
+    for candidate in candidates:
+        words = names._name_words(candidate)
+        if not words or words[-1] in names.PARTICLES or len(words[-1]) < 3:
+            continue
+        surname = words[-1]
+        stem = word.removesuffix("es") if word.endswith("es") else word.removesuffix("s")
+        if surname in (stem, word.removesuffix("s")) or (
+            len(surname) < 5
+            and abs(len(word) - len(surname)) <= 1
+            and word[0] in surname[:2]
+            and OSA.distance(word, surname) <= 1
+        ):
+            close.add(candidate)
+    return close.pop() if len(close) == 1 else None
 
 
 def _number(text: str) -> int | None:
@@ -260,6 +319,7 @@ def parse(
     """Understand a question about one of ``ballots`` (the default: the one named ``default``)
     over the areas named ``places`` (and the result ``precincts``, by ID). Never raises for odd input: what it cannot place is
     left in ``Parsed.intent = None`` or ``Parsed.refusal``."""
+    text = strip_control(text)
     parsed = Parsed(text=" ".join(str(text).split()))
     clean = names.aliases().expand(text)
     by_name = {b.name: b for b in ballots}
@@ -337,11 +397,26 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
     if group and n_cand == 1 and has(FAVOUR + r"|\bshare\b|\bpercent\w*|\bhow did\b|\bvote\b"):
         parsed.group = group
         return "group_support"
+    if (
+        group
+        and n_cand == 0
+        and has(FAVOUR + r"|\bhow did\b|\bvote\b|\bwho did\b|\bsupport\b|\bbreak\b|\bsplit\b")
+    ):
+        parsed.group = group  # no candidate named: every finalist, or asked which
+        return "group_support"
     for pattern, what, why in MISSING:
         if has(pattern):
             parsed.missing_data = what
             parsed.refusal = why
             return "unanswerable"
+    qualifier = _qualifier(m, parsed)
+    if qualifier:
+        parsed.missing_data = f"which voters are {qualifier!r}"
+        parsed.refusal = (
+            f"the returns count votes per precinct and candidate; nothing in them picks out "
+            f"the voters the question names ({qualifier!r})"
+        )
+        return "unanswerable"
     if has(SWING) and (mentioned or has(r"\bsince\b|\bbetween\b|\bfrom\b.*\bto\b")):
         return "swing"
     if has(
@@ -350,6 +425,18 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         r"\b(?:number|count) of candidates\b|\bsize of the field\b|\bhow (?:big|large|crowded) was the field\b"
     ):
         return "candidates"
+    by_margin = (
+        r"\b(?:win|won|carr(?:y|ied)|lead|led|beat) (?:\w+ ){0,3}by the (?:most|widest|biggest|"
+        r"largest|greatest|most votes)\b|\b(?:biggest|widest|largest|greatest|best|top) "
+        r"(?:winning )?(?:margins?|leads?|wins?|victories)\b|\bmost lopsided\b|"
+        r"\bby (?:the |their |his |her )?(?:winning )?margins?\b"
+    )
+    if n_cand == 1 and n_place == 0 and has(by_margin):
+        parsed.order = "margin"  # "which precincts did Gomez win by the most"
+        if has(r"\bprecincts?\b"):
+            parsed.by = "precinct"
+        parsed.n = _number(m) or 5
+        return "top"
     if has(r"\bprecincts?\b") and parsed.by is None:
         if has(r"\bhow many\b|\bnumber of\b|\bcount\b") or (
             n_cand and not has(BEST) and not has(WORST)
@@ -380,6 +467,12 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         if has(r"\b(?:most|more)\b"):
             parsed.candidates = []  # who won more areas: every candidate's count
         return "won"
+    if n_place == 1 and has(
+        r"\b(?:close|closer|closest|tight|tighter|tightest|competitive|narrow|tossups?|"
+        r"nail ?biter|neck and neck|contested)\b"
+    ):
+        parsed.candidates = []  # "was the race close in Downtown": its gap, and its rank
+        return "closest"
     if n_place == 0 and has(
         r"\b(?:closest|tightest|narrowest|most competitive|close race|tossups?)\b"
     ):
@@ -478,11 +571,38 @@ def _intent(m: str, parsed: Parsed, mentioned: list[str]) -> str | None:
         and (len(m.split()) <= 2 or has(r"^(?:what|how) about\b"))
     ):
         return "winner"  # just a place name: who won it
-    if parsed.unknown and has(r"\bhow did\b|\bdo in\b|\bshare\b|\bvotes\b|\bmargin\b"):
+    if parsed.unknown and has(
+        r"\bhow did\b|\bdo in\b|\bshare\b|\bvotes\b|\bmargin\b|%|\bpercent\w*\b|\bget\b|"
+        r"\bgot\b|\bwin\b|\bwon\b|\bcarry\b|\bcarried\b"
+    ):
         return "result"  # about a person we do not know: refused later, by name
     if not n_cand and parsed.unknown and not n_place and has(r"\bwho won\b"):
         return "winner"
     return None
+
+
+QUALIFIER = (
+    r"\bamong (?:the )?([a-z]+(?: [a-z]+)?)|\b([a-z]+) (?:voters|residents|households|people|"
+    r"ballots|turnout)\b|\bvoters (?:who are|who were|aged|with|without) ([a-z]+)"
+)
+
+
+def _qualifier(m: str, parsed: Parsed) -> str:
+    """A word that narrows the voters ("among renters", "first time voters") that no
+    column can honour, or "": never dropped silently."""
+    unknown = set(parsed.unknown.split())
+    for match in re.finditer(QUALIFIER, m):
+        start = match.start(1) if match.group(1) else match.start(2) if match.group(2) else 0
+        before = m[:start].split()[-1:] if match.group(2) else []  # "first time voters"
+        words = [*before, *(match.group(1) or match.group(2) or match.group(3)).split()]
+        words = [w for w in words if w not in ("CAND", "PLACE")]
+        while words and words[0] in STOP and words[0] not in ORDINALS:
+            words = words[1:]
+        while words and words[-1] in STOP:
+            words = words[:-1]
+        if words and any(w in unknown for w in words):
+            return " ".join(words)
+    return ""
 
 
 def needs_candidate(parsed: Parsed) -> bool:
