@@ -217,7 +217,9 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         if len(nums["shares"]) == 2:
             assert f"stronger in {best}" in answer.headline
         else:  # the other place was refused as too small, and the answer says so
-            assert best in answer.headline and "too few to call" in " ".join(answer.details)
+            said = " ".join(answer.details)
+            assert best in answer.headline
+            assert "too few to call" in said or "essentially outside" in said
     elif intent == "compare_candidates":
         source = table.set_index("name").loc[place] if place else e.wide.sum()
         for name, share in nums["shares"].items():
@@ -234,6 +236,7 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         assert nums["lower"] <= nums["mean"] <= nums["upper"]
         assert "95% credible interval" in answer.headline and answer.caveats
         verdict = "Yes" if nums["lower"] > 0.5 else "No" if nums["upper"] < 0.5 else "Unclear"
+        verdict = verdict if nums["converged"] else "Unclear"  # no verdict without convergence
         assert answer.headline.startswith(verdict)
         assert any("Ecological inference" in c for c in answer.caveats)
     elif intent == "swing":
@@ -774,7 +777,8 @@ def test_group_without_a_candidate_estimates_both_finalists(general, primary):
         assert nums["lower"] <= nums["mean"] <= nums["upper"]
         assert name in answer.headline
     if not answer.numbers["converged"]:
-        assert answer.headline.startswith("Unclear") and "did not converge" in answer.headline
+        assert "Yes" not in answer.headline and "No:" not in answer.headline
+        assert answer.headline.count("did not converge") == len(general.candidates)
     many = general.ask("how did white voters vote in the primary")
     assert many.refused and many.reason.startswith("Which candidate?")
 
