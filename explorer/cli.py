@@ -808,17 +808,8 @@ def _projector(baseline: str | None, data_dir, table=None):
         early = projection.early_votes(returns, current.spec.office, candidates)
         count = projection.partial_count(current.precincts, candidates, early)
         fraction = float(count["complete"].mean())
-        if fraction == 1.0:
-            return "The count is complete in every precinct: nothing to project."
-        result = projection.project(count, base)
-        if result is None:
-            return "No projection: too few precincts are complete to learn from."
-        if not projection.worth_showing(table, fraction):
-            return (
-                f"No projection: at {fraction:.0%} reporting the backtest does not show the "
-                "projection beating the count so far in every race and reporting order."
-            )
-        return result.describe(*candidates)
+        result = projection.project(count, base) if fraction < 1.0 else None
+        return projection.gate(result, table, fraction, *candidates)
 
     return estimate
 
