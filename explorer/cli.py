@@ -732,16 +732,26 @@ def watch(
             "one ID a line): precincts a snapshot lacks are shown as not reporting."
         ),
     ] = None,
+    allow_decrease: Annotated[
+        bool,
+        typer.Option(
+            "--allow-decrease",
+            help="Publish a snapshot with fewer precincts or votes than the last one "
+            "(a correction); by default it is refused with a warning.",
+        ),
+    ] = False,
     *,
     source: ElectionSource,
 ) -> None:
     """Election night: re-read the returns whenever a new snapshot (CSV or Clarity XML)
-    lands, re-render the map and summary atomically, and print what changed."""
+    lands, re-render the map and summary atomically, and print what changed. A snapshot
+    whose precincts reported or votes counted go down is refused unless --allow-decrease."""
     from dataclasses import replace
 
     from explorer import live
 
     base: list[Election] = []
+    last: list[dict] = []  # the states published so far
     estimate = _projector(baseline, source.data_dir) if baseline else None
     listed = live.read_precinct_list(expected) if expected else None
 
@@ -750,7 +760,18 @@ def watch(
             first = replace(source, returns=path) if source.precincts else source
             base.append(first.load(election))
         current = live.with_returns(base[0], path, listed)
-        state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
+        state = live.publish(
+            current,
+            out_dir,
+            step=step,
+            tiles=tiles,
+            extra=estimate,
+            previous=last[-1] if last else None,
+            allow_decrease=allow_decrease,
+        )
+        last.append(state)
+        if state.get("warning"):
+            echo(state["warning"])
         echo(state["answer"])
         if state.get("estimate"):
             echo(state["estimate"])

@@ -493,6 +493,24 @@ def changes(before: dict | None, after: dict) -> list[str]:
     return lines or ["no change in the count"]
 
 
+class CountDecreased(ExplorerError):
+    """A snapshot reports fewer precincts or fewer votes than the one published before."""
+
+
+def decrease(before: dict | None, after: dict) -> str:
+    """How the count went backwards from ``before`` to ``after`` (published states), e.g.
+    "precincts reported 195 -> 90; votes counted 43,179 -> 30,756"; "" if it did not."""
+    if before is None:
+        return ""
+    parts = []
+    was, now = before["reporting"]["reported"], after["reporting"]["reported"]
+    if now < was:
+        parts.append(f"precincts reported {was:,} -> {now:,}")
+    if after["votes_counted"] < before["votes_counted"]:
+        parts.append(f"votes counted {before['votes_counted']:,} -> {after['votes_counted']:,}")
+    return "; ".join(parts)
+
+
 def publish(
     election,
     out_dir: Path,
@@ -500,11 +518,17 @@ def publish(
     step: int | None = None,
     tiles: str = "light",
     extra: Callable[[object], str] | None = None,
+    previous: dict | None = None,
+    allow_decrease: bool = False,
 ) -> dict:
     """Render an election snapshot: the map and a summary (text and JSON), each written
     atomically to ``out_dir`` (``live-map.html``, ``live-summary.txt``, ``.json``), and a
     numbered copy of each in ``out_dir/steps`` when ``step`` is given; ``extra(election)``
-    adds a line (a projection). Returns the state that :func:`changes` compares."""
+    adds a line (a projection). Returns the state that :func:`changes` compares.
+
+    With the ``previous`` published state, a snapshot with fewer precincts reported or
+    fewer votes counted is refused (:class:`CountDecreased`, nothing written) unless
+    ``allow_decrease``; then it is published with a warning in the state and summary."""
     from explorer import outputs, render
 
     features = election.precincts
@@ -536,10 +560,26 @@ def publish(
         "leader_of_margin": first,
         "answer": reporting_answer(features, candidates),
     }
+    fell = decrease(previous, state)
+    if fell and not allow_decrease:
+        raise CountDecreased(
+            f"the count went backwards ({fell}); not published, the previous map and "
+            "summary stay (pass --allow-decrease to publish a corrected, lower count)"
+        )
+    if fell:
+        state["warning"] = f"WARNING: the count went backwards ({fell}); published as told"
     fmap, facts, _ = election.build_map(tiles=tiles)
     if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
         state["estimate"] = extra(election)
-    text = "\n".join([f"{election.spec.title}", state["answer"], state.get("estimate", ""), ""])
+    text = "\n".join(
+        [
+            f"{election.spec.title}",
+            *([state["warning"]] if state.get("warning") else []),
+            state["answer"],
+            state.get("estimate", ""),
+            "",
+        ]
+    )
     record = {k: v for k, v in state.items() if k != "reported_precincts"}
     targets = [out_dir]
     if step is not None:
@@ -615,6 +655,11 @@ def watch(
             try:
                 check_complete(path)
                 state = update(path, memory.updates)
+            except CountDecreased as error:
+                memory.updates -= 1
+                memory.failures[path] = signature
+                report(f"WARNING: snapshot {path.name} refused: {error}")
+                continue
             except ExplorerError as error:
                 memory.updates -= 1
                 memory.failures[path] = signature

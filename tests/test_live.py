@@ -414,3 +414,26 @@ def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
     assert main(["info", "--returns", str(cut), "--precincts", str(cut)]) == 2
     err = capsys.readouterr().err
     assert "not a readable Clarity ENR XML file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_watch_refuses_a_count_that_goes_backwards(general, snapshots, tmp_path, capsys):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for i, path in enumerate([snapshots[-1], snapshots[2]]):  # the final count, then less
+        copy = folder / f"s{i}.csv"
+        copy.write_bytes(path.read_bytes())
+        os.utime(copy, ns=(1_000_000_000 * (i + 1),) * 2)
+    out = tmp_path / "live"
+    args = ["watch", str(folder), "--election", "ca34-2017-general", "--once"]
+    args += ["--out-dir", str(out), "--tiles", "none"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "WARNING: snapshot s1.csv refused: " in text
+    assert "precincts reported 195 -> 60" in text and "--allow-decrease" in text
+    assert "1 update(s) published" in text
+    assert "Final count: 43,179" in (out / "live-summary.txt").read_text()  # kept
+    assert main([*args, "--allow-decrease"]) == 0
+    text = capsys.readouterr().out
+    assert "WARNING: the count went backwards (precincts reported 195 -> 60" in text
+    assert "2 update(s) published" in text
+    assert "WARNING: the count went backwards" in (out / "live-summary.txt").read_text()
