@@ -82,6 +82,7 @@ class ElectionSource:
     district_crs: str | None = None
     neighbourhoods_crs: str | None = None
     roads_crs: str | None = None
+    expected: Path | None = None
 
     def own_options(self) -> list[str]:
         """The 'your own election' options given (other than --returns/--precincts)."""
@@ -119,6 +120,14 @@ class ElectionSource:
                 )
 
     def load(self, name: str | None) -> Election:
+        if self.expected is not None:  # every precinct of the contest: rows a file lacks
+            from dataclasses import replace
+
+            from explorer import live
+
+            election = replace(self, expected=None).load(name)
+            listed = live.read_precinct_list(self.expected)
+            return live.with_returns(election, election.spec.returns, listed)
         self.check(name)
         options = {
             "data_dir": self.data_dir,
@@ -200,6 +209,14 @@ _SOURCE_OPTIONS = {
         "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
     ),
     "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
+    "expected": (
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the returns lack count as not reporting, precincts not in "
+            "the list are reported as such; the list's size is the denominator."
+        ),
+    ),
 }
 #: options that only mean something with --returns/--precincts
 _OWN_ONLY = (
@@ -725,13 +742,6 @@ def watch(
         str | None,
         typer.Option(help="Project the final margin from this earlier round (see project)."),
     ] = None,
-    expected: Annotated[
-        Path | None,
-        typer.Option(
-            help="Every precinct of the contest (CSV with a precinct column, or "
-            "one ID a line): precincts a snapshot lacks are shown as not reporting."
-        ),
-    ] = None,
     allow_decrease: Annotated[
         bool,
         typer.Option(
@@ -753,11 +763,12 @@ def watch(
     base: list[Election] = []
     last: list[dict] = []  # the states published so far
     estimate = _projector(baseline, source.data_dir) if baseline else None
-    listed = live.read_precinct_list(expected) if expected else None
+    listed = live.read_precinct_list(source.expected) if source.expected else None
 
     def update(path: Path, step: int) -> dict:
         if not base:
-            first = replace(source, returns=path) if source.precincts else source
+            first = replace(source, expected=None)
+            first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
         current = live.with_returns(base[0], path, listed)
         state = live.publish(

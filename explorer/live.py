@@ -205,6 +205,10 @@ def add_expected(
     if expected is None:
         return long, state
     wanted = loaders.normalise_ids(pd.Series(list(expected), dtype=str))
+    state = state.copy()
+    # a precinct the list does not name: its votes count and are drawn, but it is outside
+    # the denominator and said so ("2 precincts not in the expected list")
+    state["listed"] = state.index.isin(set(wanted))
     missing = [p for p in dict.fromkeys(wanted) if p not in state.index]
     if not missing:
         return long, state
@@ -221,7 +225,7 @@ def add_expected(
     long = pd.concat([long, extra], ignore_index=True)
     long.attrs = attrs
     added = pd.DataFrame(
-        {"percent": np.nan, "status": "none", "methods": ""},
+        {"percent": np.nan, "status": "none", "methods": "", "listed": True},
         index=pd.Index(missing, name="precinct"),
     )
     return long, pd.concat([state, added])
@@ -287,6 +291,11 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         return features
     key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
     status = pd.Series(reporting["status"].to_numpy(), index=key(reporting.index))
+    outside = (
+        set(key(reporting.index[~reporting["listed"].to_numpy(bool)]))
+        if "listed" in reporting
+        else set()
+    )  # precincts not in the expected list: drawn, counted, outside the denominator
     methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
     status = status[~status.index.duplicated()]
     methods = methods[~methods.index.duplicated()]
@@ -294,6 +303,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         ids = key(features["precinct"])
         features["status"] = status.reindex(ids).fillna("reported").to_numpy()
         features["methods"] = methods.reindex(ids).fillna("").to_numpy()
+        if outside:
+            features["listed"] = ~ids.isin(outside)
         features.attrs["reporting"] = reporting_summary(features)
         return features
     # pooled units (explorer.infer) hold several result precincts: report each precinct,
@@ -302,6 +313,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     each = pd.DataFrame({"unit": members.index, "precinct": members.to_numpy()})
     each["status"] = status.reindex(key(each["precinct"])).fillna("reported").to_numpy()
     each["methods"] = methods.reindex(key(each["precinct"])).fillna("").to_numpy()
+    if outside:
+        each["listed"] = ~key(each["precinct"]).isin(outside)
     combined = each.groupby("unit")["status"].agg(
         lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
     )
@@ -324,14 +337,16 @@ def reporting_summary(features: pd.DataFrame) -> dict:
     """Plain numbers of the reporting state of joined (or wide) precincts with a
     ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
     the votes counted so far, and per vote method the precincts where it is counted."""
-    status = features["status"]
-    expected = len(features)
+    listed = features.get("listed", pd.Series(True, index=features.index)).to_numpy(bool)
+    status = features["status"].where(listed, "outside")
+    outside = int((~listed).sum())  # not in the expected precinct list: not in the count
+    expected = len(features) - outside
     counts = {s: int((status == s).sum()) for s in STATUSES}
     methods: dict[str, int] = {}
     for text in features.get("methods", pd.Series("", index=features.index)):
         for method in filter(None, str(text).split(",")):
             methods[method] = methods.get(method, 0) + 1
-    unreported = features.loc[status == "none", "precinct"].tolist()
+    unreported = features.loc[(status == "none").to_numpy(), "precinct"].tolist()
     return {
         "expected": expected,
         "reported": counts["reported"],
@@ -342,6 +357,8 @@ def reporting_summary(features: pd.DataFrame) -> dict:
         "methods": methods,
         "unreported_precincts": unreported,
         "complete": counts["reported"] == expected,
+        "outside_expected": outside,
+        "outside_precincts": features.loc[~listed, "precinct"].tolist(),
     }
 
 
@@ -363,6 +380,13 @@ def describe_reporting(summary: dict | None) -> str:
         text += f"; {summary['partial']:,} precinct(s) partly counted"
     if summary["not_reporting"]:
         text += f"; {summary['not_reporting']:,} with nothing counted yet (hatched on maps)"
+    if summary.get("outside_expected"):
+        n_out = summary["outside_expected"]
+        shown = ", ".join(map(str, summary.get("outside_precincts", [])[:5]))
+        text += (
+            f"; {n_out:,} precinct{'s' if n_out != 1 else ''} not in the expected list "
+            f"({shown}{', ...' if n_out > 5 else ''}: counted, not in the {m:,})"
+        )
     if summary["complete"]:
         text += "; the count is complete in every precinct"
     return text + "."
@@ -465,7 +489,7 @@ def with_returns(election, path: str | Path, expected: Iterable[str] | None = No
             fresh.__dict__[name] = election.__dict__[name]
     if expected is not None:  # the returns, read now with the full precinct list
         fresh.__dict__["returns"] = read_returns(
-            path, office=spec.office, district=spec.district, expected=expected
+            fresh._path(str(path)), office=spec.office, district=spec.district, expected=expected
         )
     return fresh
 

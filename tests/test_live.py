@@ -437,3 +437,22 @@ def test_watch_refuses_a_count_that_goes_backwards(general, snapshots, tmp_path,
     assert "WARNING: the count went backwards (precincts reported 195 -> 60" in text
     assert "2 update(s) published" in text
     assert "WARNING: the count went backwards" in (out / "live-summary.txt").read_text()
+
+
+def test_expected_list_flags_precincts_outside_it_and_keeps_its_size(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    part = table[table["precinct"].isin(listed[:40])]
+    extra = part.head(2).assign(precinct="1234567Z")  # a precinct the list does not name
+    path = tmp_path / "dropped.csv"
+    pd.concat([part, extra]).to_csv(path, index=False)
+    args = ["--returns", str(path), "--precincts", str(general._path(PRECINCTS_2018))]
+    args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326"]
+    assert main(["info", *args]) == 0  # without the list the file reads as complete
+    assert "of 195" not in capsys.readouterr().out
+    args += ["--expected", str(general._path(RUNOFF))]
+    for command in (["info"], ["ledger", "--out-dir", str(tmp_path)]):
+        assert main([*command, *args]) == 0
+        out = capsys.readouterr().out
+        assert "40 of 195 precincts reporting (20.5%)" in out
+        assert "1 precinct not in the expected list (1234567Z" in out
