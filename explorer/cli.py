@@ -324,7 +324,11 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     for line in chosen.returns.attrs.get("notes", []):
         note(f"note: {line}")
     spec = chosen.spec
-    echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    attrs = chosen.returns.attrs
+    date = spec.date or attrs.get("date") or "date unknown"
+    snapshot = f", snapshot {attrs['snapshot']}" if attrs.get("snapshot") else ""
+    named = f" [{attrs['election_name']}]" if attrs.get("election_name") else ""
+    echo(f"{spec.title} ({spec.name}){named}, {date}{snapshot}")
     office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
     district = spec.district or chosen.returns.attrs.get("district") or "(none)"
     reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
@@ -625,6 +629,11 @@ def map_command(
         f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
         f"{describe_ledger(chosen.ledger_summary)}"
     )
+    reporting = chosen.ledger_summary.get("reporting")
+    if reporting:  # election night: every output says how much of the count is in
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(reporting))
     for static in (png, svg):
         if static is not None:
             render.save_static(

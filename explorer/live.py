@@ -185,6 +185,10 @@ def load_snapshot(
         }
     )
     long.attrs["notes"] = list(table.attrs.get("notes", []))
+    for column in ("office", "district"):  # as loaders.load_returns: kept for info and titles
+        if column in table.columns:
+            values = table[column].str.split().str.join(" ").unique()
+            long.attrs[column] = values[0] if len(values) == 1 else None
     long["candidate"] = loaders._unify_candidates(long["candidate"], long, path)
     long = loaders._drop_duplicate_rows(long, path).drop(columns="_line")
     long, state = add_expected(long, state, expected)

@@ -152,7 +152,7 @@ def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, 
     ]
     assert main(["info", *args]) == 0
     out = capsys.readouterr().out
-    assert "Precincts reporting: 21" in out
+    assert "Office: U.S. House  District: 34  Precincts reporting: 21" in out
     assert "21 of 195 precincts reporting (10.8%); counted so far: mail in 195" in out
     assert main(["ledger", *args, "--out-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -277,11 +277,16 @@ def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     out = capsys.readouterr().out
     assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
+    assert "33 of 33 precincts reporting (100.0%)" in out  # the terminal says it too
     html = target.read_text()
     assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
     assert "33 of 33 precincts reporting (100.0%)" in html
     assert main(["info", *args]) == 0
-    assert "Mitch McCONNELL" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Mitch McCONNELL" in out
+    # the contest, election and snapshot time of the XML are kept
+    assert "[2014 Primary Election], 2014-05-20, snapshot 2014-05-20 20:19:21" in out
+    assert "Office: US Senator - REPUBLICAN" in out
 
 
 def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
@@ -449,7 +454,9 @@ def test_expected_list_flags_precincts_outside_it_and_keeps_its_size(general, tm
     args = ["--returns", str(path), "--precincts", str(general._path(PRECINCTS_2018))]
     args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326"]
     assert main(["info", *args]) == 0  # without the list the file reads as complete
-    assert "of 195" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "of 195" not in out
+    assert "Office: U.S. House  District: 34" in out  # named in the file: kept
     args += ["--expected", str(general._path(RUNOFF))]
     for command in (["info"], ["ledger", "--out-dir", str(tmp_path)]):
         assert main([*command, *args]) == 0
