@@ -521,7 +521,12 @@ class Election:
         partly = pd.Series(False, index=features.index)
         if "status" in features and view != "demographic":  # election night: hatched, never 0
             partly = features["status"] == "partial"
-            styled = render.fade(styled, partly)
+            styled = render.fade(
+                styled,
+                partly,
+                label=f"paler: partly counted ({int(partly.sum()):,} map area"
+                f"{'s' if partly.sum() != 1 else ''}), the count so far",
+            )
             styled = render.hatch_unreported(
                 styled, features["status"] == "none", "not reporting yet (nothing counted)"
             )
@@ -555,8 +560,9 @@ class Election:
         ]
         if partly.any():
             notes.append(
-                f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
-                "the count so far (e.g. mail only), not a result."
+                f"Paler map areas ({int(partly.sum()):,}) are partly counted: their colour "
+                "is the count so far (e.g. mail only), not a result. A map area is a "
+                "precinct or several pooled into one; the reporting line counts precincts."
             )
         if view == "demographic":
             notes = [*part["notes"], *notes]

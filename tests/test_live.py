@@ -410,7 +410,9 @@ def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_
     # most units are partly counted (pooled units count as one area since #13)
     assert partly.sum() > 0.75 * len(partly)
     assert (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
-    assert any(note.startswith("Paler precincts (") for note in parts["notes"])
+    assert any(note.startswith("Paler map areas (") for note in parts["notes"])
+    key = f"paler: partly counted ({int(partly.sum()):,} map areas), the count so far"
+    assert key in [label for _, label in parts["styled"].legend]  # a swatch, not just a note
 
 
 def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
