@@ -21,6 +21,8 @@ from explorer.errors import ExplorerError
 
 #: below this share of result precincts matching a polygon by ID, a join is refused
 MIN_ID_MATCH = 0.05
+#: legend key of a demographic map's areas where no census population was placed
+NO_POPULATION = "no census population placed"
 
 
 @dataclass(frozen=True)
@@ -435,6 +437,10 @@ class Election:
         features = features.reset_index(drop=True)
         share = features[id_field].map(dem[f"cvap_share_{key}"])
         styled = render.style_share(share, GROUP_LABELS[key], scheme)
+        styled.legend = [  # a blank share here means no CVAP was placed, not no votes
+            (c, NO_POPULATION if (c, label) == (render.NO_DATA, render.NO_VOTES) else label)
+            for c, label in styled.legend
+        ]
         vintage = dem.attrs["vintages"]["cvap"]
         styled.legend_title = f"{GROUP_LABELS[key]}: share of {vintage}, %"
         shown = features[[id_field, "geometry"]].join(
