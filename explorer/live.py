@@ -466,6 +466,16 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def _binary(data: bytes) -> bool:
+    """Whether bytes are not text a CSV could hold: a NUL byte, or not UTF-8 or Latin-1
+    with at most a few control characters in the first 64 KB."""
+    head = data[:65536]
+    if b"\x00" in head:
+        return True
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in head)
+    return controls > max(2, len(head) // 200)
+
+
 def check_complete(path: Path) -> None:
     """Refuse a snapshot that looks half-written: an empty file, or a CSV whose last line
     has no newline yet (a truncated XML fails to parse on its own)."""
@@ -475,6 +485,12 @@ def check_complete(path: Path) -> None:
         raise ExplorerError(f"cannot read ({exc.strerror})", source=path) from None
     if not data.strip():
         raise ExplorerError("file is empty (still being written?)", source=path)
+    if path.suffix.lower() in (".csv", ".txt") and _binary(data):
+        raise ExplorerError(
+            "is not a readable CSV (binary data: NUL bytes or not text)",
+            source=path,
+            hint="check what was copied into the folder",
+        )
     if path.suffix.lower() in (".csv", ".txt") and not data.endswith(b"\n"):
         raise ExplorerError("the last line is unfinished (still being written?)", source=path)
 

@@ -465,3 +465,14 @@ def test_expected_list_flags_precincts_outside_it_and_keeps_its_size(general, tm
         out = capsys.readouterr().out
         assert "40 of 195 precincts reporting (20.5%)" in out
         assert "1 precinct not in the expected list (1234567Z" in out
+
+
+def test_a_binary_snapshot_is_not_a_readable_csv(snapshots, tmp_path):
+    garbage = tmp_path / "s05.csv"
+    garbage.write_bytes(np.random.default_rng(5).bytes(4000) + b"\n")
+    with pytest.raises(live.ExplorerError, match="not a readable CSV"):
+        live.check_complete(garbage)
+    live.check_complete(snapshots[1])  # a real snapshot passes
+    accented = tmp_path / "latin.csv"
+    accented.write_bytes("precinct,candidate,votes\n1,Jos\u00e9 Pe\u00f1a,3\n".encode("latin-1"))
+    live.check_complete(accented)
