@@ -894,7 +894,9 @@ def ei_command(
     candidates: Annotated[
         str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
     ] = None,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    draws: Annotated[
+        int, typer.Option(help="Posterior draws per chain, 50-20000 (more: slower).")
+    ] = 1500,
     chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
     exclude_inferred: Annotated[
         bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
@@ -915,8 +917,9 @@ def ei_command(
     from explorer import ei
 
     ei.require()  # before loading any data
-    if chains < 2:
-        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    ei.check_sampler(draws, chains)
+    if candidates is not None and not [c for c in candidates.split(",") if c.strip()]:
+        raise ExplorerError("--candidates names no candidate", hint="e.g. --candidates Gomez,Ahn")
     chosen = source.load(election)
     wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
     result = ei.run(
@@ -931,8 +934,7 @@ def ei_command(
         progressbar=sys.stderr.isatty(),
     )
     if fmt == "csv":
-        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
-        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
+        echo(ei.csv_text(result).rstrip())
     else:
         echo(result.text())
     for warning in result.warnings:
@@ -941,6 +943,7 @@ def ei_command(
         from explorer.outputs import atomic_path
 
         figure = result.plot()
+        ei.annotate_plot(figure, result, chosen.spec.title)
         with atomic_path(plot) as temporary:
             figure.savefig(temporary, dpi=130, format="png")
         echo(f"Wrote {plot}")
