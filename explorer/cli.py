@@ -803,6 +803,22 @@ def watch(
     echo(f"{memory.updates} update(s) published to {out_dir}")
 
 
+@app.command("grid-layer")
+def grid_layer_command(
+    returns: Annotated[Path, typer.Argument(help="A returns file (CSV or Clarity XML).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="GeoJSON to write.")] = Path(
+        "grid.geojson"
+    ),
+    office: Annotated[str | None, typer.Option(help="Contest to keep.")] = None,
+) -> None:
+    """For trying a returns file that has no precinct layer: write a layer of made-up
+    squares, one per precinct name (field `name`). NOT real geography."""
+    from explorer import live
+
+    count = live.grid_layer(returns, output, office=office)
+    echo(f"Wrote {output}: {count} squares, one per precinct name. {live.GRID_NOTE}.")
+
+
 @app.command()
 def project(
     snapshot: Annotated[

@@ -721,3 +721,30 @@ def watch(
         if once or (max_polls is not None and polls >= max_polls):
             return memory
         sleep(interval)
+
+
+# --------------------------------------------------------------------------- testing aid
+
+
+GRID_NOTE = "TEST GRID: not real geography (one square per precinct name, for trying a file)"
+
+
+def grid_layer(returns: str | Path, target: str | Path, *, office: str | None = None) -> int:
+    """Write a GeoJSON precinct layer of made-up geometry for a returns file that has no
+    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name, in rows of
+    ten, with ``name`` and a ``note`` saying it is not real geography. For trying the
+    pipeline only; the squares say nothing about where anyone lives. Returns the count."""
+    import geopandas as gpd
+    import shapely
+
+    from explorer import outputs
+
+    names = list(dict.fromkeys(read_returns(returns, office=office)["precinct"].astype(str)))
+    squares = [shapely.box((i % 10) * 1000, (i // 10) * 1000, (i % 10 + 1) * 1000,
+                           (i // 10 + 1) * 1000) for i in range(len(names))]  # fmt: skip
+    layer = gpd.GeoDataFrame(
+        {"name": names, "note": GRID_NOTE}, geometry=squares, crs="EPSG:3857"
+    ).to_crs("EPSG:4326")
+    with outputs.atomic_path(Path(target)) as temporary:
+        layer.to_file(temporary, driver="GeoJSON")
+    return len(names)

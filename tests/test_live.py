@@ -476,3 +476,16 @@ def test_a_binary_snapshot_is_not_a_readable_csv(snapshots, tmp_path):
     accented = tmp_path / "latin.csv"
     accented.write_bytes("precinct,candidate,votes\n1,Jos\u00e9 Pe\u00f1a,3\n".encode("latin-1"))
     live.check_complete(accented)
+
+
+def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys):
+    import geopandas as gpd
+
+    grid = tmp_path / "grid.geojson"
+    assert main(["grid-layer", str(clarity_xml), "-o", str(grid)]) == 0
+    assert "33 squares" in capsys.readouterr().out
+    layer = gpd.read_file(grid)
+    assert len(layer) == 33 and layer["note"].str.startswith("TEST GRID").all()
+    args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
+    assert main(["info", *args]) == 0
+    assert "33 of 33 precincts reporting" in capsys.readouterr().out
