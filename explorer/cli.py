@@ -126,6 +126,8 @@ class ElectionSource:
             from explorer import live
 
             election = replace(self, expected=None).load(name)
+            if not election.spec.returns:
+                raise ExplorerError("--expected needs a returns file (--returns)")
             listed = live.read_precinct_list(self.expected)
             return live.with_returns(election, election.spec.returns, listed)
         self.check(name)
