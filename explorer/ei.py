@@ -443,9 +443,7 @@ def csv_text(result: EIResult) -> str:
         converged=not facts["warnings"],
         cvap=facts["vintage"],
     )
-    for column in ("group", "candidate"):  # a name from a file is data, never a formula
-        table[column] = table[column].map(lambda t: "'" + t if str(t)[:1] in "=+-@" else t)
-    from explorer import outputs  # neutralises text a spreadsheet would run as a formula
+    from explorer import outputs  # formula-safe cells (outputs.to_csv)
 
     text = outputs.format_frame(table.set_index(["group", "candidate"]), "csv").rstrip("\n")
     text += "\n"
