@@ -84,6 +84,7 @@ class ElectionSource:
     district_crs: str | None = None
     neighbourhoods_crs: str | None = None
     roads_crs: str | None = None
+    expected: Path | None = None
 
     def own_options(self) -> list[str]:
         """The 'your own election' options given (other than --returns/--precincts)."""
@@ -121,6 +122,16 @@ class ElectionSource:
                 )
 
     def load(self, name: str | None) -> Election:
+        if self.expected is not None:  # every precinct of the contest: rows a file lacks
+            from dataclasses import replace
+
+            from explorer import live
+
+            election = replace(self, expected=None).load(name)
+            if not election.spec.returns:
+                raise ExplorerError("--expected needs a returns file (--returns)")
+            listed = live.read_precinct_list(self.expected)
+            return live.with_returns(election, election.spec.returns, listed)
         self.check(name)
         options = {
             "data_dir": self.data_dir,
@@ -202,6 +213,14 @@ _SOURCE_OPTIONS = {
         "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
     ),
     "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
+    "expected": (
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the returns lack count as not reporting, precincts not in "
+            "the list are reported as such; the list's size is the denominator."
+        ),
+    ),
 }
 #: options that only mean something with --returns/--precincts
 _OWN_ONLY = (
@@ -309,7 +328,11 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     for line in chosen.returns.attrs.get("notes", []):
         note(f"note: {line}")
     spec = chosen.spec
-    echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    attrs = chosen.returns.attrs
+    date = spec.date or attrs.get("date") or "date unknown"
+    snapshot = f", snapshot {attrs['snapshot']}" if attrs.get("snapshot") else ""
+    named = f" [{attrs['election_name']}]" if attrs.get("election_name") else ""
+    echo(f"{spec.title} ({spec.name}){named}, {date}{snapshot}")
     office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
     district = spec.district or chosen.returns.attrs.get("district") or "(none)"
     reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
@@ -617,6 +640,11 @@ def map_command(
         f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
         f"{describe_ledger(chosen.ledger_summary)}"
     )
+    reporting = chosen.ledger_summary.get("reporting")
+    if reporting:  # election night: every output says how much of the count is in
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(reporting))
     for static in (png, svg):
         if static is not None:
             render.save_static(
@@ -740,32 +768,47 @@ def watch(
         str | None,
         typer.Option(help="Project the final margin from this earlier round (see project)."),
     ] = None,
-    expected: Annotated[
-        Path | None,
+    allow_decrease: Annotated[
+        bool,
         typer.Option(
-            help="Every precinct of the contest (CSV with a precinct column, or "
-            "one ID a line): precincts a snapshot lacks are shown as not reporting."
+            "--allow-decrease",
+            help="Publish a snapshot with fewer precincts or votes than the last one "
+            "(a correction); by default it is refused with a warning.",
         ),
-    ] = None,
+    ] = False,
     *,
     source: ElectionSource,
 ) -> None:
     """Election night: re-read the returns whenever a new snapshot (CSV or Clarity XML)
-    lands, re-render the map and summary atomically, and print what changed."""
+    lands, re-render the map and summary atomically, and print what changed. A snapshot
+    whose precincts reported or votes counted go down is refused unless --allow-decrease."""
     from dataclasses import replace
 
     from explorer import live
 
     base: list[Election] = []
+    last: list[dict] = []  # the states published so far
     estimate = _projector(baseline, source.data_dir) if baseline else None
-    listed = live.read_precinct_list(expected) if expected else None
+    listed = live.read_precinct_list(source.expected) if source.expected else None
 
     def update(path: Path, step: int) -> dict:
         if not base:
-            first = replace(source, returns=path) if source.precincts else source
+            first = replace(source, expected=None)
+            first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
         current = live.with_returns(base[0], path, listed)
-        state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
+        state = live.publish(
+            current,
+            out_dir,
+            step=step,
+            tiles=tiles,
+            extra=estimate,
+            previous=last[-1] if last else None,
+            allow_decrease=allow_decrease,
+        )
+        last.append(state)
+        if state.get("warning"):
+            echo(state["warning"])
         echo(state["answer"])
         if state.get("estimate"):
             echo(state["estimate"])
@@ -775,6 +818,22 @@ def watch(
         snapshots, update, interval=interval, once=once, max_updates=max_updates, report=echo
     )
     echo(f"{memory.updates} update(s) published to {out_dir}")
+
+
+@app.command("grid-layer")
+def grid_layer_command(
+    returns: Annotated[Path, typer.Argument(help="A returns file (CSV or Clarity XML).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="GeoJSON to write.")] = Path(
+        "grid.geojson"
+    ),
+    office: Annotated[str | None, typer.Option(help="Contest to keep.")] = None,
+) -> None:
+    """For trying a returns file that has no precinct layer: write a layer of made-up
+    squares, one per precinct name (field `name`). NOT real geography."""
+    from explorer import live
+
+    count = live.grid_layer(returns, output, office=office)
+    echo(f"Wrote {output}: {count} squares, one per precinct name. {live.GRID_NOTE}.")
 
 
 @app.command()
@@ -823,17 +882,8 @@ def _projector(baseline: str | None, data_dir, table=None):
         early = projection.early_votes(returns, current.spec.office, candidates)
         count = projection.partial_count(current.precincts, candidates, early)
         fraction = float(count["complete"].mean())
-        if fraction == 1.0:
-            return "The count is complete in every precinct: nothing to project."
-        result = projection.project(count, base)
-        if result is None:
-            return "No projection: too few precincts are complete to learn from."
-        if not projection.worth_showing(table, fraction):
-            return (
-                f"No projection: at {fraction:.0%} reporting the backtest does not show the "
-                "projection beating the count so far in every race and reporting order."
-            )
-        return result.describe(*candidates)
+        result = projection.project(count, base) if fraction < 1.0 else None
+        return projection.gate(result, table, fraction, *candidates)
 
     return estimate
 
@@ -878,7 +928,9 @@ def ei_command(
     candidates: Annotated[
         str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
     ] = None,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    draws: Annotated[
+        int, typer.Option(help="Posterior draws per chain, 50-20000 (more: slower).")
+    ] = 1500,
     chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
     exclude_inferred: Annotated[
         bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
@@ -899,8 +951,9 @@ def ei_command(
     from explorer import ei
 
     ei.require()  # before loading any data
-    if chains < 2:
-        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    ei.check_sampler(draws, chains)
+    if candidates is not None and not [c for c in candidates.split(",") if c.strip()]:
+        raise ExplorerError("--candidates names no candidate", hint="e.g. --candidates Gomez,Ahn")
     chosen = source.load(election)
     wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
     result = ei.run(
@@ -915,8 +968,7 @@ def ei_command(
         progressbar=sys.stderr.isatty(),
     )
     if fmt == "csv":
-        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
-        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
+        echo(ei.csv_text(result).rstrip())
     else:
         echo(result.text())
     for warning in result.warnings:
@@ -925,6 +977,7 @@ def ei_command(
         from explorer.outputs import atomic_path
 
         figure = result.plot()
+        ei.annotate_plot(figure, result, chosen.spec.title)
         with atomic_path(plot) as temporary:
             figure.savefig(temporary, dpi=130, format="png")
         echo(f"Wrote {plot}")

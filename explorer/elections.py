@@ -21,6 +21,8 @@ from explorer.errors import ExplorerError
 
 #: below this share of result precincts matching a polygon by ID, a join is refused
 MIN_ID_MATCH = 0.05
+#: legend key of a demographic map's areas where no census population was placed
+NO_POPULATION = "no census population placed"
 
 
 @dataclass(frozen=True)
@@ -453,6 +455,10 @@ class Election:
         features = features.reset_index(drop=True)
         share = features[id_field].map(dem[f"cvap_share_{key}"])
         styled = render.style_share(share, GROUP_LABELS[key], scheme)
+        styled.legend = [  # a blank share here means no CVAP was placed, not no votes
+            (c, NO_POPULATION if (c, label) == (render.NO_DATA, render.NO_VOTES) else label)
+            for c, label in styled.legend
+        ]
         vintage = dem.attrs["vintages"]["cvap"]
         styled.legend_title = f"{GROUP_LABELS[key]}: share of {vintage}, %"
         shown = features[[id_field, "geometry"]].join(
@@ -539,7 +545,12 @@ class Election:
         partly = pd.Series(False, index=features.index)
         if "status" in features and view != "demographic":  # election night: hatched, never 0
             partly = features["status"] == "partial"
-            styled = render.fade(styled, partly)
+            styled = render.fade(
+                styled,
+                partly,
+                label=f"paler: partly counted ({int(partly.sum()):,} map area"
+                f"{'s' if partly.sum() != 1 else ''}), the count so far",
+            )
             styled = render.hatch_unreported(
                 styled, features["status"] == "none", "not reporting yet (nothing counted)"
             )
@@ -573,8 +584,9 @@ class Election:
         ]
         if partly.any():
             notes.append(
-                f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
-                "the count so far (e.g. mail only), not a result."
+                f"Paler map areas ({int(partly.sum()):,}) are partly counted: their colour "
+                "is the count so far (e.g. mail only), not a result. A map area is a "
+                "precinct or several pooled into one; the reporting line counts precincts."
             )
         if view == "demographic":
             notes = [*part["notes"], *notes]

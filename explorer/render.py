@@ -139,14 +139,19 @@ def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
     return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
 
 
-def fade(styled: Styled, mask: pd.Series, factor: float = 0.5) -> Styled:
-    """Paler fills for the masked features (precincts only partly counted)."""
+def fade(styled: Styled, mask: pd.Series, factor: float = 0.5, label: str | None = None) -> Styled:
+    """Paler fills for the masked features (precincts only partly counted); with ``label``
+    a legend key too (a grey swatch at the paler opacity)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return styled
     opacity = list(styled.opacity) or [0.75] * len(styled.fills)
     opacity = [round(a * factor, 2) if m else a for a, m in zip(opacity, mask)]
-    return Styled(styled.fills, styled.legend_title, styled.legend, opacity)
+    legend = styled.legend
+    if label:
+        alpha = max(0, min(255, round(255 * 0.75 * factor)))
+        legend = [*legend, (f"#555555{alpha:02x}", label)]
+    return Styled(styled.fills, styled.legend_title, legend, opacity)
 
 
 def _palette(name: str, count: int) -> list[str]:
