@@ -198,6 +198,7 @@ def answer(
     from explorer.outputs import format_frame
 
     lines: list[str] = []
+    table = None  # the one line that is a formatted table; every other line is prose
     if question.kind in ("favoured", "won"):
         candidate = find_candidate(question.candidate or "", candidates)
         ranked, too_few = rank(areas, candidate, label=label, min_votes=min_votes)
@@ -212,7 +213,8 @@ def answer(
         if len(won):
             lines.append("Won: " + ", ".join(f"{n} ({_pct(s)})" for n, s in won["share"].items()))
         shown = won if question.kind == "won" else ranked
-        lines += ["", format_frame(rounded(shown), fmt)]
+        table = format_frame(rounded(shown), fmt)
+        lines += ["", table]
         if len(too_few):
             lines.append(
                 f"\nToo few votes to call (under {min_votes:,.0f}): "
@@ -246,6 +248,10 @@ def answer(
         lines.append(_honesty_line(row))
     if methods:
         lines += ["", methods]
+    if fmt == "markdown":  # names in the prose are data too: escaped like the table's
+        from explorer.outputs import markdown_text
+
+        lines = [line if line is table else markdown_text(line) for line in lines]
     return "\n".join(lines)
 
 

@@ -51,11 +51,13 @@ Crosswalk = Annotated[
 
 
 def echo(text: str = "") -> None:
-    typer.echo(text)
+    """Print to stdout; control and bidi-override characters from the data made visible."""
+    typer.echo(outputs.terminal(text))
 
 
 def note(text: str) -> None:
-    typer.echo(text, err=True)
+    """Print to stderr, made safe like :func:`echo`."""
+    typer.echo(outputs.terminal(text), err=True)
 
 
 @dataclass(frozen=True)
@@ -356,9 +358,10 @@ def ledger(
             "In-district polygons with no result precinct: "
             + ", ".join(summary["unassigned_polygons"])
         )
-    csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
+    stem = outputs.slug(chosen.name, "election")
+    csv_path = outputs.write_text(out_dir / f"{stem}-ledger.csv", outputs.to_csv(table))
     json_path = outputs.write_text(
-        out_dir / f"{chosen.name}-ledger.json",
+        out_dir / f"{stem}-ledger.json",
         outputs.format_frame(table, "json", election=chosen.name, summary=summary),
     )
     echo(f"Wrote {csv_path} and {json_path}")
@@ -441,18 +444,19 @@ def rank_command(
     elif fmt in ("csv",):
         text = outputs.format_frame(ranked, "csv")
     else:
+        prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
         text = "\n".join(
             [
-                f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+                prose(f"{chosen.spec.title}: {by}s ranked by {name}'s share"),
                 outputs.format_frame(rounded(ranked), fmt),
-                (
+                prose(
                     f"\nToo few votes to call (under {min_votes:,.0f}): "
                     + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
                 )
                 if len(too_few)
                 else "",
                 "",
-                methods,
+                prose(methods),
             ]
         )
     if out is not None:
@@ -541,7 +545,7 @@ def map_command(
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
-    target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
+    target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
     if not facts["coverage_valid"]:
@@ -597,20 +601,26 @@ def swing(
     result = compare(first, second, candidate)
     s = result.summary
     table = swing_table(result, by, min_votes)
+    prose = outputs.markdown_text if fmt == "markdown" else str
     echo(
-        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
-        f"{s['after_share']:.1%} in {after}."
+        prose(
+            f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+            f"{s['after_share']:.1%} in {after}."
+        )
     )
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
     echo(
-        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
-        f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack geography "
-        "in one of the two and are not compared."
+        prose(
+            f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+            f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
+            "geography in one of the two and are not compared."
+        )
     )
     fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
     suffix = "-neighbourhoods" if by.startswith("neigh") else ""
     target = output or Path("maps") / (
-        f"{before}-to-{after}-{candidate_slug(result.candidate)}{suffix}.html"
+        f"{outputs.slug(before)}-to-{outputs.slug(after)}-{candidate_slug(result.candidate)}"
+        f"{suffix}.html"
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
@@ -865,7 +875,8 @@ def ei_command(
 
 
 def candidate_slug(name: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+    """A candidate's name as a file-name part (see :func:`explorer.outputs.slug`)."""
+    return outputs.slug(name, "candidate")
 
 
 def _warning_note(message, category, filename, lineno, file=None, line=None) -> None:

@@ -39,7 +39,11 @@ class LayerSpec:
 
     @classmethod
     def from_toml(cls, name: str, entry: dict) -> LayerSpec:
+        """A layer from elections.toml; its paths must be catalog-relative."""
         known = {f for f in cls.__dataclass_fields__ if f != "name"}
+        for key in ("file", "route_numbers"):
+            if entry.get(key) is not None:
+                _catalog_path(entry[key], f"layers.{name}.{key}")
         return cls(name=name, **{k: v for k, v in entry.items() if k in known})
 
 
@@ -59,6 +63,12 @@ class ElectionSpec:
     boundary_id: str | None = None
     neighbourhoods: LayerSpec | None = None
     freeways: LayerSpec | None = None
+
+
+def _catalog_path(path, where: str) -> str:
+    """A path from elections.toml, refused in one line unless it is catalog-relative."""
+    source = f"{catalog.config_file('elections.toml')} ({where})"
+    return str(catalog.safe_relative_path(path, source))
 
 
 def _definitions() -> dict:
@@ -92,6 +102,14 @@ def election_spec(name: str) -> ElectionSpec:
         )
     entry = elections[name]
     boundary = entry.get("boundary") or {}
+    for key in ("returns", "totals"):
+        if entry.get(key) is not None:
+            _catalog_path(entry[key], f"elections.{name}.{key}")
+    if boundary:  # the district ID fills {id} in the boundary layer's path
+        file = layer_spec(boundary["layer"]).file
+        _catalog_path(
+            file.replace("{id}", str(boundary.get("id", ""))), f"elections.{name}.boundary"
+        )
     return ElectionSpec(
         name=name,
         title=entry.get("title", name),
