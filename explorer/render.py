@@ -47,6 +47,8 @@ CATEGORICAL = [
 ]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
+#: what the layer switch calls each basemap
+TILE_NAMES = {"light": "Grey street map", "osm": "Street map (OpenStreetMap)"}
 METRES_PER_DEGREE = 111_320.0  # of latitude, near enough everywhere
 #: above this many areas the map draws on a canvas instead of one SVG path per area
 CANVAS_ABOVE = 5_000
@@ -125,6 +127,27 @@ HATCH_DEFS = (
     "<line x1='0' y1='0' x2='0' y2='6' stroke='#777' stroke-width='2'/></pattern></defs></svg>"
 )
 HATCH_SWATCH = "repeating-linear-gradient(45deg,#777 0 2px,#fff 2px 5px)"
+#: inferred geometry: thin dark lines the other way (-45 degrees) over the colour; no other
+#: layer uses this pattern (unreported precincts are hatched +45 degrees on white)
+INFERRED_HATCH = "url(#xl-inferred)"
+INFERRED_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-inferred' width='5' height='5' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(-45)'><line x1='0' y1='0' x2='0' y2='5' stroke='#222' "
+    "stroke-width='1.1' stroke-opacity='0.75'/></pattern></defs></svg>"
+)
+INFERRED_SWATCH = "repeating-linear-gradient(-45deg,#222 0 1px,transparent 1px 4px)"
+
+
+def inferred_mask(features: pd.DataFrame) -> pd.Series:
+    """Features whose geometry is wholly or partly inferred: inferred or pooled units, and
+    exact/base precincts that absorbed inferred polygons."""
+    mask = features.get("match", pd.Series("", index=features.index)).isin(["inferred", "pooled"])
+    if "absorbed" in features:
+        mask |= features["absorbed"].fillna(False).astype(bool)
+    if "inferred_members" in features:
+        mask |= features["inferred_members"].fillna("").astype(str).str.len() > 0
+    return mask
 
 
 def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
@@ -321,10 +344,16 @@ function {{ this.get_name() }}_tip(t) {
   if (t[2]) { html += "<div class='n'>" + t[2] + '</div>'; }
   return html;
 }
+var {{ this.get_name() }}_hatched = [];
 var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
   interactive: {{ this.interactive }},
   style: function (f) { return f.properties.s || {}; },
   onEachFeature: function (f, layer) {
+    if (f.properties.h) {
+      {{ this.get_name() }}_hatched.push(L.geoJson(f, {interactive: false, style: {
+        fillColor: 'url(#xl-inferred)', fillOpacity: 1, stroke: false, className: 'xl-inferred'
+      }}));
+    }
     if (f.properties.t) {
       layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t), {sticky: true});
     }
@@ -334,6 +363,7 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     {% endif %}
   }
 }).addTo({{ this._parent.get_name() }});
+{{ this.get_name() }}_hatched.forEach(function (h) { h.addTo({{ this._parent.get_name() }}); });
 {% endmacro %}"""
     )
 
@@ -378,6 +408,67 @@ class TextLabels(LiteralMacro):
         self.labels = script_json([[lat, lon, str(text)] for lat, lon, text in labels])
         self.css_class = css_class  # a constant of this module, not data
         self.tag = tag
+
+
+class PageFrame(LiteralMacro):
+    """Fits the district exactly (fractional zoom, padded below the title), collapses the
+    layer switch on small screens, and fills the headline, credit line and "sources and
+    method" text from JSON as ``textContent`` (never markup)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this.map_name }}, text = {{ this.text }};
+  var box = document.querySelector('.xl-title');
+  if (box) {
+    box.querySelector('.xl-h').textContent = text.headline;
+    box.querySelector('.xl-credit').textContent = text.credit;
+    var more = box.querySelector('.xl-more');
+    text.more.forEach(function (line) {
+      var p = document.createElement('p'); p.textContent = line; more.appendChild(p);
+    });
+  }
+  var small = window.innerWidth < 700;
+  {% if this.control_name %}
+  var control = {{ this.control_name }};
+  if (small) { control.collapse(); map.on('click', control.collapse, control); }
+  {% endif %}
+  map.options.zoomSnap = 0;
+  map.options.zoomDelta = 0.5;
+  function fit() {
+    var top = box ? box.getBoundingClientRect().bottom
+      - map.getContainer().getBoundingClientRect().top + 6 : 10;
+    var legend = document.querySelector('.xl-legend'), left = 10;
+    if (legend && !small) { left = legend.getBoundingClientRect().width + 16; }
+    map.fitBounds(text.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, 24],
+      animate: false});
+  }
+  fit();
+  window.addEventListener('resize', function () { small = window.innerWidth < 700; fit(); });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, fmap, control, *, headline, credit, more, bounds):
+        super().__init__()
+        self._name = "PageFrame"
+        self.map_name = fmap.get_name()
+        self.control_name = control.get_name() if control is not None else ""
+        self.text = script_json(
+            {"headline": headline, "credit": credit, "more": list(more), "bounds": bounds}
+        )
+
+
+def short_credits(credits: list[str]) -> str:
+    """One short credit line: each source's name without its licence and notes."""
+    names = []
+    for credit in credits:
+        if credit.lower().startswith("none stated"):  # a licence note, then the holder
+            credit = credit.split(")", 1)[-1].strip()
+        name = credit.split(" (")[0].split(";")[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return "Sources: " + ", ".join(names) + "." if names else ""
 
 
 def _round(geoms: np.ndarray, decimals: int = CONTEXT_DECIMALS) -> np.ndarray:
@@ -505,8 +596,8 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
     )
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     dashed = (
-        "<div><i style='background:#fff;border:2px dashed #222'></i>"
-        "inferred or pooled geography (dashed outline)</div>"
+        f"<div><i style='background:{INFERRED_SWATCH};border:1px solid #999'></i>"
+        "shape wholly or partly inferred (hatched)</div>"
         if inferred
         else ""
     )
@@ -514,9 +605,15 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
 
 
 PAGE_CSS = """<style>
-.xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
-border-radius:4px;box-shadow:0 1px 4px #0004;font:14px/1.3 system-ui,sans-serif;max-width:60%}
-.xl-title small{display:block;color:#444;font-size:11px}
+.xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fffe;padding:6px 10px;
+border-radius:4px;box-shadow:0 1px 4px #0004;font:12px/1.3 system-ui,sans-serif;max-width:min(520px,
+calc(100% - 120px));display:flex;flex-direction:column;color:#444}
+.xl-title .xl-h{order:-1;font-size:17px;line-height:1.2;color:#111}.xl-title .xl-h:empty{display:none}
+.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
+.xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
+.xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
+@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
+.xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;max-width:46%;bottom:26px}}
 .xl-legend{position:absolute;bottom:48px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
 border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
 .xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
@@ -619,8 +716,15 @@ def choropleth(
     tiles: str = "light",
     tolerance: float | None = None,
     notes: list[str] | None = None,
+    headline: str = "",
+    dek: str = "",
+    credit: str = "",
 ) -> tuple[folium.Map, dict]:
     """A folium map: the choropleth, context layers, legend, title and source line.
+
+    ``headline`` states the result, ``dek`` the kind of map and its date, ``credit`` is one
+    short sources line; the full ``subtitle`` (ledger, sources, licences) opens from a
+    "Sources and method" disclosure. All of them are data, set as text in the page.
 
     Returns the map and facts about it (feature count, whether the simplified coverage
     stayed free of gaps and overlaps) for tests and benchmarks.
@@ -639,13 +743,12 @@ def choropleth(
             styled.opacity,
         )
     geoms, coverage_ok = simplify_coverage(features, tolerance)
-    inferred = features.get("match", pd.Series("", index=features.index)).isin(
-        ["inferred", "pooled"]
-    )
+    inferred = inferred_mask(features)
+    canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
     tips, labels = _intern_labels(tips)
-    for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
+    for fill, tip, alpha, hatch in zip(styled.fills, tips, opacity, inferred & (not canvas)):
         style = {
             "fillColor": fill,
             "fillOpacity": float(alpha),
@@ -653,33 +756,49 @@ def choropleth(
             "weight": 0.5,
             "className": "xl-area",
         }
-        if is_inferred:
-            style.update({"color": "#222", "weight": 1.6, "dashArray": "4 3"})
-        properties.append({"s": style, "t": tip})
+        properties.append({"s": style, "t": tip, **({"h": 1} if hatch else {})})
     data = _feature_collection(geoms, properties)
     bounds = to_lonlat(layers.outline).total_bounds
-    canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
     fmap = folium.Map(
-        tiles=TILES[tiles], control_scale=True, prefer_canvas=canvas, zoom_control=True
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=canvas,
+        zoom_control=True,
+        zoom_snap=0,
+        zoom_delta=0.5,
     )
+    if TILES[tiles]:
+        folium.TileLayer(TILES[tiles], name=TILE_NAMES[tiles]).add_to(fmap)
     _inline_leaflet(fmap)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
+    fmap.fit_bounds(fit)  # replaced at load by PageFrame's exact, padded fit
     # Leaflet's layer control shows layer names as HTML, and folium renders them through a
     # template: escaped like all page text
     group = folium.FeatureGroup(name=esc(layer_name), show=True)
     CompactGeoJson(data, highlight=True, labels=labels).add_to(group)
     group.add_to(fmap)
     _context_layers(fmap, layers)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(fmap)
     root = fmap.get_root()
     root.title = esc(title)  # branca writes it as a value into <title>, unescaped
+    # the headline, credit line and method text are filled from JSON as textContent
     root.html.add_child(
-        Literal(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
+        Literal(
+            f"<div class='xl-title'>{esc(title)}<small>{esc(dek)}</small>"
+            "<strong class='xl-h'></strong><span class='xl-credit'></span>"
+            "<details><summary>Sources and method</summary><div class='xl-more'></div>"
+            "</details></div>"
+        )
     )
-    legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
+    more = [subtitle, *(notes or [])]
+    PageFrame(fmap, control, headline=headline, credit=credit, more=more, bounds=fit).add_to(fmap)
+    legend = _legend_html(styled.legend_title, styled, (notes or [])[1:], bool(inferred.any()))
     root.html.add_child(Literal(legend))
     if HATCH in styled.fills:
         root.html.add_child(Literal(HATCH_DEFS))
+    if inferred.any():
+        root.html.add_child(Literal(INFERRED_DEFS))
     facts = {
         "features": len(features),
         "coverage_valid": coverage_ok,

@@ -354,7 +354,7 @@ def test_cli_maps_all_views_and_png(hostile, capsys, monkeypatch):
     written = files_under(hostile.root) - before_run
     assert all(p.is_relative_to(work / "out") or p.parent == work / "maps" for p in written)
     (default,) = (p for p in written if p.parent == work / "maps")
-    assert default.name == "primary-winner.html"
+    assert default.name == "primary-winner-print.html"  # --tiles none: its own name
     pages["winner"] = default.read_bytes().decode("utf-8")
     png = work / "out" / "margin.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
