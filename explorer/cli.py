@@ -30,6 +30,27 @@ app = typer.Typer(
     help="Map and question election returns by precinct and neighbourhood.",
 )
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from explorer import __version__
+
+        typer.echo(f"explorer {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Map and question election returns by precinct and neighbourhood."""
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import mapclassify
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -279,18 +278,21 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
             edges = np.round(np.linspace(0, top, 7), 4)
         upper = edges[1:]
     else:
-        classifiers = {
-            "quantiles": mapclassify.Quantiles,
-            "fisherjenks": mapclassify.FisherJenks,
-            "naturalbreaks": mapclassify.NaturalBreaks,
-            "equalinterval": mapclassify.EqualInterval,
-        }
+        classifiers = ("quantiles", "fisherjenks", "naturalbreaks", "equalinterval")
         if scheme not in classifiers:
             raise ExplorerError(
                 f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
             )
+        import mapclassify  # slow to import: only when its scheme is used
+
+        classifier = {
+            "quantiles": mapclassify.Quantiles,
+            "fisherjenks": mapclassify.FisherJenks,
+            "naturalbreaks": mapclassify.NaturalBreaks,
+            "equalinterval": mapclassify.EqualInterval,
+        }[scheme]
         # tied values give repeated (or float-near) bins: one class each
-        upper = np.unique(np.round(np.asarray(classifiers[scheme](clean, k=k).bins, float), 12))
+        upper = np.unique(np.round(np.asarray(classifier(clean, k=k).bins, float), 12))
     colours = _palette("YlGnBu", len(upper) + 1)[1:]
     index = np.clip(
         np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
@@ -355,7 +357,8 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
       }}));
     }
     if (f.properties.t) {
-      layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t), {sticky: true});
+      layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t),
+        {sticky: true, direction: 'auto'});
     }
     {% if this.highlight %}
     layer.on('mouseover', function () { layer.setStyle({weight: 2.5, color: '#000'}); });
@@ -394,6 +397,8 @@ class TextLabels(LiteralMacro):
   var el = document.createElement('{{ this.tag }}');
   el.className = '{{ this.css_class }}';
   el.textContent = p[2];
+  el.dataset.p = p[3];
+  el.dataset.g = p[4];
   L.marker([p[0], p[1]], {
     interactive: false,
     icon: L.divIcon({html: el, className: 'empty', iconSize: [0, 0]})
@@ -402,10 +407,17 @@ class TextLabels(LiteralMacro):
 {% endmacro %}"""
     )
 
-    def __init__(self, labels: list[tuple[float, float, str]], *, css_class: str, tag: str):
+    def __init__(self, labels: list[tuple], *, css_class: str, tag: str):
+        """``labels``: ``(lat, lon, text[, priority, group])``; the page shows, at each
+        zoom, labels by priority that overlap nothing shown already, one per group."""
         super().__init__()
         self._name = "TextLabels"
-        self.labels = script_json([[lat, lon, str(text)] for lat, lon, text in labels])
+        self.labels = script_json(
+            [
+                [lat, lon, str(text), *rest, *[0, ""][len(rest) :]]
+                for lat, lon, text, *rest in labels
+            ]
+        )
         self.css_class = css_class  # a constant of this module, not data
         self.tag = tag
 
@@ -431,19 +443,49 @@ class PageFrame(LiteralMacro):
   var small = window.innerWidth < 700;
   {% if this.control_name %}
   var control = {{ this.control_name }};
-  if (small) { control.collapse(); map.on('click', control.collapse, control); }
+  if (window.innerWidth < 1200) { control.collapse(); map.on('click', control.collapse, control); }
   {% endif %}
   map.options.zoomSnap = 0;
   map.options.zoomDelta = 0.5;
   function fit() {
     var top = box ? box.getBoundingClientRect().bottom
       - map.getContainer().getBoundingClientRect().top + 6 : 10;
-    var legend = document.querySelector('.xl-legend'), left = 10;
+    // on a wide screen the title holds the top-left corner only: the district may pass
+    // beside it (the browser tests measure what it covers)
+    if (!small && box && box.getBoundingClientRect().width < 0.6 * window.innerWidth) {
+      top = Math.max(10, 0.4 * top);
+    }
+    var legend = document.querySelector('.xl-legend'), left = 10, bottom = 24;
     if (legend && !small) { left = legend.getBoundingClientRect().width + 16; }
-    map.fitBounds(text.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, 24],
+    if (legend && small) { bottom = legend.getBoundingClientRect().height + 56; }
+    map.fitBounds(text.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, bottom],
       animate: false});
   }
+  function declutter() {
+    var boxes = [], groups = {};
+    document.querySelectorAll('.xl-title,.xl-legend,.leaflet-control').forEach(function (e) {
+      boxes.push(e.getBoundingClientRect());
+    });
+    var els = Array.prototype.slice.call(document.querySelectorAll('.xl-label,.xl-route'));
+    els.sort(function (a, b) { return (+b.dataset.p) - (+a.dataset.p); });
+    els.forEach(function (e) { e.style.visibility = 'hidden'; });
+    els.forEach(function (e) {
+      if (e.dataset.g && groups[e.dataset.g]) { return; }
+      var r = e.getBoundingClientRect(), pad = 2;
+      var hit = r.width === 0 || r.left < 0 || r.top < 0 || r.right > window.innerWidth
+        || r.bottom > window.innerHeight || boxes.some(function (b) {
+        return r.left - pad < b.right && b.left < r.right + pad
+          && r.top - pad < b.bottom && b.top < r.bottom + pad;
+      });
+      if (!hit) {
+        e.style.visibility = 'visible'; boxes.push(r);
+        if (e.dataset.g) { groups[e.dataset.g] = true; }
+      }
+    });
+  }
   fit();
+  declutter();
+  map.on('zoomend moveend overlayadd overlayremove', declutter);
   window.addEventListener('resize', function () { small = window.innerWidth < 700; fit(); });
 })();
 {% endmacro %}"""
@@ -612,17 +654,27 @@ calc(100% - 120px));display:flex;flex-direction:column;color:#444}
 .xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
 .xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
 .xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
-@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
-.xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;max-width:46%;bottom:26px}}
+.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;height:auto!important;
+padding:4px 8px;font:13px system-ui,sans-serif;color:#222;text-decoration:none}
+.leaflet-control-layers-toggle::before{content:"Layers"}
 .xl-legend{position:absolute;bottom:48px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
 border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
 .xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
 .xl-legend .x{color:#444;font-size:11px;margin-top:4px}
+.leaflet-tooltip{white-space:normal;width:max-content;max-width:min(320px,46vw)}
 .leaflet-tooltip table{border-collapse:collapse}.leaflet-tooltip th{text-align:left;padding-right:8px;
 font-weight:normal;color:#555}.leaflet-tooltip .n{color:#a00;max-width:260px;white-space:normal}
-.xl-label{font:11px system-ui,sans-serif;color:#333;text-shadow:0 0 3px #fff,0 0 3px #fff;
-white-space:nowrap}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;border:1px solid #c00;
-color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap}
+.xl-label{font:600 11px system-ui,sans-serif;color:#222;white-space:nowrap;
+text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;transform:translate(-50%,-50%);
+display:inline-block;visibility:hidden}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;
+border:1px solid #c00;color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap;display:inline-block;
+transform:translate(-50%,-50%);visibility:hidden}
+@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
+.xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;line-height:1.25;left:6px;right:6px;
+max-width:none;bottom:44px;column-count:2;column-gap:8px;padding:4px 6px}
+.xl-legend b{column-span:all;display:block}.xl-legend div{break-inside:avoid}
+.xl-legend i{width:10px;height:9px;margin-right:3px}
+.leaflet-control-scale{margin-bottom:2px!important}}
 </style>"""
 
 
@@ -646,6 +698,40 @@ class MapLayers:
     outline: gpd.GeoDataFrame
     neighbourhoods: gpd.GeoDataFrame | None = None
     freeways: gpd.GeoDataFrame | None = None
+    #: votes drawn on the map (features with a ``total``): names go only on areas with
+    #: enough of them inside the district, the busiest first
+    votes: gpd.GeoDataFrame | None = None
+    min_label_votes: float = 100
+
+
+def votes_in(areas: gpd.GeoDataFrame, votes: gpd.GeoDataFrame) -> np.ndarray:
+    """Votes of ``votes`` (polygons with a ``total``) falling in each area, by share of
+    area (equal-area CRS); an estimate used only to choose which names to show."""
+    crs = equal_area_crs_for(votes)
+    a = areas.geometry.to_crs(crs).values
+    v = votes.geometry.to_crs(crs).values
+    totals = votes["total"].to_numpy(dtype=float)
+    own = shapely.area(v)
+    tree = shapely.STRtree(v)
+    left, right = tree.query(a, predicate="intersects")
+    shared = shapely.area(shapely.intersection(a[left], v[right]))
+    weight = np.divide(shared, own[right], out=np.zeros_like(shared), where=own[right] > 0)
+    return np.bincount(left, weights=weight * totals[right], minlength=len(a))
+
+
+def label_point(geom) -> shapely.Point:
+    """A point well inside the largest part of a (clipped) polygon."""
+    from shapely.ops import polylabel
+
+    parts = shapely.get_parts(geom)
+    parts = parts[shapely.area(parts) > 0] if len(parts) else parts
+    if not len(parts):
+        return shapely.point_on_surface(geom)
+    largest = parts[np.argmax(shapely.area(parts))]
+    try:
+        return polylabel(largest, tolerance=0.0002)
+    except Exception:  # a degenerate ring: any point inside will do
+        return shapely.point_on_surface(largest)
 
 
 def _at(point) -> tuple[float, float]:
@@ -668,9 +754,15 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         data = _feature_collection(geoms, [{"s": style} for _ in range(len(hoods))])
         CompactGeoJson(data, interactive=False).add_to(group)
         labels = []
-        for geom, name in zip(hoods.geometry.values, hoods["name"]):
-            point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
-            labels.append((*_at(point), name))
+        inside = shapely.intersection(hoods.geometry.values, shape)
+        if layers.votes is not None and "total" in layers.votes:
+            counts = votes_in(hoods, layers.votes)
+        else:
+            counts = shapely.area(inside) / max(shapely.area(shape), 1e-12) * 1000
+        for geom, name, count in zip(inside, hoods["name"], counts):
+            if count < layers.min_label_votes or shapely.is_empty(geom):
+                continue  # a place outside the district, or with too few votes to name
+            labels.append((*_at(label_point(geom)), name, float(count), ""))
         TextLabels(labels, css_class="xl-label", tag="div").add_to(group)
         group.add_to(fmap)
     if layers.freeways is not None:
@@ -686,17 +778,19 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         )
         CompactGeoJson(data).add_to(group)
         labels = []
-        for geom, route in zip(roads.geometry.values, roads["route"]):
+        for number, (geom, route) in enumerate(zip(roads.geometry.values, roads["route"])):
             parts = shapely.get_parts(geom)
             if not len(parts):
                 continue
             longest = parts[np.argmax(shapely.length(parts))]
-            point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
-            labels.append((*_at(point), route))
+            # candidate places along the line; the page shows the first that hits nothing
+            for rank, at in enumerate((0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9)):
+                point = shapely.line_interpolate_point(longest, at, normalized=True)
+                labels.append((*_at(point), route, 1e9 - rank, f"r{number}"))
         TextLabels(labels, css_class="xl-route", tag="span").add_to(group)
         group.add_to(fmap)
     district = folium.FeatureGroup(name="District outline", show=True)
-    style = {"color": "#000", "weight": 2.5, "fill": False}
+    style = {"color": "#000", "weight": 2.5, "fill": False, "className": "xl-outline"}
     CompactGeoJson(
         _feature_collection(_round(outline.geometry.values), [{"s": style}] * len(outline)),
         interactive=False,

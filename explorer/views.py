@@ -35,6 +35,30 @@ def vote_totals(election: Election) -> pd.Series:
     return totals.astype(float).sort_values(ascending=False)
 
 
+#: below this share of its area inside the district an area is drawn grey, not called
+OUTSIDE_SHARE = 0.5
+
+
+def clip_to_district(areas, outline):
+    """Areas cut to the district outline (fills never spill past it), with
+    ``in_district``: the share of each area's own area inside (equal-area CRS)."""
+    import shapely
+
+    from explorer.crs import equal_area_crs_for
+
+    areas = areas.reset_index(drop=True).copy()
+    crs = equal_area_crs_for(outline)
+    shape = shapely.union_all(outline.to_crs(crs).geometry.values)
+    own = areas.geometry.to_crs(crs).values
+    inside = shapely.intersection(own, shape)
+    whole = shapely.area(own)
+    share = shapely.area(inside) / pd.Series(whole).where(lambda a: a > 0)
+    areas["in_district"] = share.fillna(0.0).to_numpy()
+    clipped = areas.set_geometry(inside, crs=crs).to_crs(areas.crs)
+    keep = ~clipped.geometry.is_empty
+    return clipped[keep].reset_index(drop=True)
+
+
 def headline(election: Election) -> str:
     """One line that states the result, e.g. "Gomez beat Ahn 59.2% to 40.8%" (a count
     still going on "leads"; a field of more than two: the leader and the runner-up)."""
@@ -149,7 +173,7 @@ def map_parts(
         layer_name = "Precinct results"
     else:
         areas = election.areas(by)
-        features = areas[areas["total"] > 0.5].reset_index(drop=True)
+        features = clip_to_district(areas[areas["total"] > 0.5], election.outline)
         tips = render.area_tooltips(features, candidates)
         layer_name = "Neighbourhood results (apportioned)"
     if view == "margin":
@@ -186,6 +210,12 @@ def map_parts(
             features["total"] < min_votes,
             f"too few votes to call (under {min_votes:,.0f})",
         )
+        if "in_district" in features:
+            styled = render.grey_out(
+                styled,
+                (features["in_district"] < OUTSIDE_SHARE) & (features["total"] >= min_votes),
+                "mostly outside the district (grey; shown only as clipped)",
+            )
     summary = election.ledger_summary
     title = election.spec.title  # the date is in the dek
     credits = election.credits()
@@ -217,11 +247,18 @@ def map_parts(
         notes = [*part["notes"], *notes]
     elif by not in ("precinct", "precincts"):
         notes.append(
-            "Neighbourhood figures are estimates: "
+            "Neighbourhood fills are clipped to the district; areas with less than half "
+            "their area inside are grey. Neighbourhood figures are estimates: "
             + features.attrs.get("method", "areal weighting")
             + "."
         )
-    layers = render.MapLayers(election.outline, election.neighbourhoods, election.freeways)
+    layers = render.MapLayers(
+        election.outline,
+        election.neighbourhoods,
+        election.freeways,
+        votes=election.precincts[election.precincts["match"] != "none"],
+        min_label_votes=max(min_votes, 0.005 * float(election.precincts["total"].sum())),
+    )
     return {
         "features": features,
         "styled": styled,

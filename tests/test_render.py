@@ -32,7 +32,7 @@ def test_runoff_margin_map_is_compact_and_offline(tmp_path, capsys, general):
     assert "43,174 of 43,179 votes" in html
     assert "el.className = 'xl-route'" in html  # route labels: [lat, lon, text] as data
     for route in ("I-10", "I-5", "US-101", "SR-134", "I-710"):
-        assert re.search(r'\[[\d.]+,-[\d.]+,"' + re.escape(route) + r'"\]', html)
+        assert re.search(r'\[[\d.]+,-[\d.]+,"' + re.escape(route) + r'",', html)
 
 
 def test_primary_winner_map_and_static_png(tmp_path, capsys):
@@ -52,7 +52,7 @@ def test_neighbourhood_view_has_honesty_fields(tmp_path, capsys):
     assert "From exact precincts" in html and "Area covered by mapped precincts" in html
     assert "too few votes to call (under 100)" in html  # e.g. Pasadena, 4 votes, drawn grey
     assert html.count('"fillColor":"#d9d9d9"') >= 5
-    assert "inferred geography (dashed outline)" not in html  # no inferred areas here
+    assert "partly inferred (hatched)" not in html  # no inferred areas here
     assert "Koreatown" in html
 
 
