@@ -182,8 +182,9 @@ def style_diverging(
     negative: str | Callable[[str], str],
     positive: str | Callable[[str], str],
     title: str,
+    palette: str = "PuOr",
 ) -> Styled:
-    """Diverging colours centred on zero (PuOr, colour-blind safe). ``edges`` are the positive
+    """Diverging colours centred on zero (PuOr by default, colour-blind safe). ``edges`` are the positive
     class edges in percentage points, e.g. [10, 20, 40, 100]; ``negative`` and ``positive``
     make the class labels from a range such as "10-20": functions, e.g.
     ``lambda r: f"{name} ahead by {r} pts"``, or strings in which ``{range}`` is replaced.
@@ -191,7 +192,7 @@ def style_diverging(
     upper = np.array(edges, dtype=float) / 100
     bins = np.concatenate([-upper[::-1], [0.0], upper])
     count = len(bins) - 1
-    colours = _palette("PuOr", count)[::-1]  # index 0 = most negative (purple)
+    colours = _palette(palette, count)[::-1]  # index 0 = most negative
     clipped = np.clip(values.fillna(0).to_numpy(), bins[0], bins[-1])
     index = np.clip(np.searchsorted(bins, clipped, side="right") - 1, 0, count - 1)
     fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
@@ -217,15 +218,17 @@ def style_margin(values: pd.Series, first: str, second: str) -> Styled:
     )
 
 
-def style_swing(values: pd.Series, candidate: str) -> Styled:
-    """Change in a candidate's share between two elections, in percentage points."""
+def style_swing(values: pd.Series, candidate: str, title: str | None = None) -> Styled:
+    """Change in a candidate's share between two elections, in percentage points, in its
+    own palette (pink-green: never read as a margin's purple-orange)."""
     candidate = bidi_closed(candidate)
     return style_diverging(
         values,
         [5, 10, 20, 40, 100],
         lambda span: f"{candidate} lost {span} pts",
         lambda span: f"{candidate} gained {span} pts",
-        f"Change in {candidate}'s share of the vote, percentage points",
+        title or f"Change in {candidate}'s share of the vote, percentage points",
+        palette="PiYG",
     )
 
 
@@ -570,6 +573,33 @@ def _intern_labels(tips: list) -> tuple[list, list[str]]:
     return compact, shared
 
 
+#: the join's match classes in a reader's words
+MATCH_WORDS = {
+    "exact": "Exact match",
+    "base": "Matched by its base precinct number",
+    "inferred": "Shape inferred from neighbouring precinct numbers",
+    "pooled": "Pooled: reported together with neighbouring precincts",
+}
+
+
+def _margin_label(candidates: list[str]) -> str:
+    if len(candidates) == 2:
+        return "Margin"
+    return "Margin, " + " v ".join(c.split()[-1] if c.split() else c for c in candidates[:2])
+
+
+def two_way_margin(row, first: str, second: str) -> str:
+    """The margin as the margin map colours it: "Gomez +18.4 pts" of the two's votes."""
+    a, b = float(row.get(first, 0) or 0), float(row.get(second, 0) or 0)
+    if a + b <= 0:
+        return "no votes"
+    points = (a - b) / (a + b) * 100
+    if round(points, 1) == 0:
+        return "tied"
+    leader = first if points > 0 else second
+    return f"{leader.split()[-1] if leader.split() else leader} +{abs(points):.1f} pts"
+
+
 def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
     """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
     tips = []
@@ -580,8 +610,12 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
             rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
             tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
             continue
-        match = row["match"] + ("+absorbed" if row.get("absorbed") is True else "")
+        match = MATCH_WORDS.get(row["match"], str(row["match"]))
+        if row.get("absorbed") is True or row.get("inferred_members"):
+            match += "; includes shapes inferred from neighbouring precinct numbers"
         rows = [("Match", match), ("Polygons", row.get("members", ""))]
+        if len(candidates) >= 2:
+            rows.append((_margin_label(candidates), two_way_margin(row, *candidates[:2])))
         if row["match"] == "pooled":
             rows.insert(1, ("Result precincts", row.get("results", "")))
         if row.get("parts"):
@@ -617,7 +651,11 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
             else (c, "0")
             for c, v in votes.items()
         ]
+        if len(candidates) >= 2:
+            rows.insert(0, (_margin_label(candidates), two_way_margin(row, *candidates[:2])))
         rows.append(("Total (estimated)", f"{total:,.0f}"))
+        if "in_district" in row and pd.notna(row["in_district"]):
+            rows.append(("Area inside the district", f"{row['in_district']:.0%}"))
         for key, label in (
             ("exact_share", "From exact precincts"),
             ("inferred_share", "From inferred geography"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from explorer import catalog, join
@@ -54,9 +55,9 @@ def clip_to_district(areas, outline):
     whole = shapely.area(own)
     share = shapely.area(inside) / pd.Series(whole).where(lambda a: a > 0)
     areas["in_district"] = share.fillna(0.0).to_numpy()
-    clipped = areas.set_geometry(inside, crs=crs).to_crs(areas.crs)
-    keep = ~clipped.geometry.is_empty
-    return clipped[keep].reset_index(drop=True)
+    # an area with votes but nothing inside the outline keeps its shape (drawn grey)
+    inside = np.where(shapely.area(inside) > 0, inside, own)
+    return areas.set_geometry(inside, crs=crs).to_crs(areas.crs)
 
 
 def headline(election: Election) -> str:
