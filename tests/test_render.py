@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 
+import numpy as np
 import pytest
 import shapely
 from conftest import PRECINCTS_2018, ROOT
 
+import explorer
 from explorer import render
 from explorer.cli import main
 from explorer.elections import Election
@@ -204,3 +206,17 @@ def test_large_maps_switch_to_canvas_and_coarser_simplification(tmp_path):
     assert facts["tolerance"] == render.auto_tolerance(6_400) == 37.9
     assert "preferCanvas" in path.read_text()
     assert render.auto_tolerance(185) == 15.0
+
+
+def test_margin_classes_come_from_the_data_and_none_holds_40_percent():
+    runoff = explorer.load_election("ca34-2017-general")
+    shown = runoff.precincts[runoff.precincts["match"] != "none"]
+    edges = render.margin_edges(shown["margin"])
+    assert edges != render.FIXED_MARGIN_EDGES and edges[-1] == 100
+    assert all(e % 5 == 0 for e in edges)  # readable edges
+    styled = render.style_margin(shown["margin"], *runoff.candidates[:2])
+    largest = max(styled.fills.count(f) for f in set(styled.fills))
+    assert largest / len(shown) <= 0.40
+    # the fixed 10/20/40 edges put about half the precincts in one class
+    fixed = np.histogram(shown["margin"] * 100, bins=[-100, -40, -20, -10, 0, 10, 20, 40, 100])[0]
+    assert fixed.max() / len(shown) > 0.40
