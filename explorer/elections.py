@@ -378,9 +378,12 @@ class Election:
     def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):
         """Areas ranked by the candidate's share; returns (ranked, too_few)."""
         from explorer.ask import find_candidate, rank
+        from explorer.outputs import notebook_table
 
         areas = self.areas(by, **options)
-        return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
+        name = find_candidate(candidate, self.candidates)
+        ranked, too_few = rank(areas, name, min_votes=min_votes)
+        return notebook_table(ranked), notebook_table(too_few)
 
     def ask(self, question: str, min_votes: float = 100, fmt: str = "table", **options) -> str:
         """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
@@ -598,7 +601,9 @@ class Election:
         votes = self.wide[self.candidates].sum()
         table = pd.DataFrame({"votes": votes, "share": votes / votes.sum()})
         table.index.name = "candidate"
-        return table
+        from explorer.outputs import notebook_table
+
+        return notebook_table(table)
 
 
 def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:

@@ -220,3 +220,15 @@ def test_margin_classes_come_from_the_data_and_none_holds_40_percent():
     # the fixed 10/20/40 edges put about half the precincts in one class
     fixed = np.histogram(shown["margin"] * 100, bins=[-100, -40, -20, -10, 0, 10, 20, 40, 100])[0]
     assert fixed.max() / len(shown) > 0.40
+
+
+def test_notebook_tables_are_formatted_but_stay_numeric():
+    runoff = explorer.load_election("ca34-2017-general")
+    summary = runoff.summary()
+    assert summary.loc["Jimmy Gomez", "votes"] == 25569 and summary["share"].dtype == float
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", summary._repr_html_())
+    assert cells == ["25,569", "59.2%", "17,610", "40.8%"]
+    ranked, _ = runoff.rank("Ahn")
+    assert ranked["votes"].dtype == float  # the data: unrounded
+    html = ranked._repr_html_()
+    assert not re.search(r">\d+\.\d{3,}<", html)  # no raw floats such as 3117.632079
