@@ -604,6 +604,8 @@ def map_command(
                 title=parts["title"],
                 credits=parts["subtitle"],
                 layers=parts["layers"],
+                headline=parts.get("headline", ""),
+                dek=parts.get("dek", ""),
             )
             echo(f"Wrote {static}")
 
