@@ -232,3 +232,8 @@ def test_notebook_tables_are_formatted_but_stay_numeric():
     assert ranked["votes"].dtype == float  # the data: unrounded
     html = ranked._repr_html_()
     assert not re.search(r">\d+\.\d{3,}<", html)  # no raw floats such as 3117.632079
+
+
+def test_version_flag(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"explorer {explorer.__version__}"
