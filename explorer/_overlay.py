@@ -29,6 +29,20 @@ def ring_arrays(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``coords`` and ``geom_offsets`` (geometries + 1) into the rings.
     """
     oriented = shapely.orient_polygons(geoms, exterior_cw=False)
+    kinds = np.unique(shapely.get_type_id(oriented))
+    if len(oriented) and set(kinds.tolist()) <= {3, 6} and not shapely.is_missing(oriented).any():
+        # straight from shapely's ragged arrays: one pass in C, no per-part objects
+        _, coords, offsets = shapely.to_ragged_array(oriented)
+        if len(offsets) == 2:  # polygons only
+            ring_offsets, geom_offsets = offsets
+        else:  # polygons and multipolygons
+            ring_offsets, polygon_offsets, multi_offsets = offsets
+            geom_offsets = polygon_offsets[multi_offsets]
+        return (
+            np.ascontiguousarray(coords, dtype=np.float64),
+            ring_offsets.astype(np.int64),
+            geom_offsets.astype(np.int64),
+        )
     parts, part_geom = shapely.get_parts(oriented, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)

@@ -324,3 +324,27 @@ def conservation_gap(sources: pd.DataFrame, result: pd.DataFrame, columns: list[
     )
     scale = np.maximum(np.abs(before), 1.0)
     return float(np.max(np.abs(before - after) / scale)) if len(columns) else 0.0
+
+
+def hex_grid(frame: gpd.GeoDataFrame, size: float, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Flat-topped hexagons ``size`` metres across (corner to corner) covering ``frame``,
+    in its equal-area CRS, keeping only those that touch a feature: a neutral target for
+    apportionment at any scale. Returns ``name`` (``hex-<column>-<row>``) and geometry."""
+    area_crs = equal_area_crs_for(frame, crs)
+    projected = frame.to_crs(area_crs)
+    x0, y0, x1, y1 = projected.total_bounds
+    radius = size / 2
+    dx, dy = 1.5 * radius, np.sqrt(3) * radius
+    cols = np.arange(int(np.floor(x0 / dx)) - 1, int(np.ceil(x1 / dx)) + 2)
+    rows = np.arange(int(np.floor(y0 / dy)) - 1, int(np.ceil(y1 / dy)) + 2)
+    col, row = (a.ravel() for a in np.meshgrid(cols, rows))
+    cx = col * dx
+    cy = row * dy + np.where(col % 2, dy / 2, 0)
+    angles = np.radians(np.arange(0, 360, 60))
+    rings = np.stack(
+        [cx[:, None] + radius * np.cos(angles), cy[:, None] + radius * np.sin(angles)], axis=-1
+    )
+    hexes = shapely.polygons(rings)
+    touched = np.unique(projected.sindex.query(hexes, predicate="intersects")[0])
+    names = np.char.add(np.char.add("hex-", col.astype(str)), np.char.add("-", row.astype(str)))
+    return gpd.GeoDataFrame({"name": names[touched]}, geometry=hexes[touched], crs=area_crs)

@@ -100,6 +100,8 @@ class ElectionSource:
     neighbourhood_name: str = "name"
     roads: Path | None = None
     title: str | None = None
+    votes: str | None = None
+    total: str | None = None
     district_crs: str | None = None
     neighbourhoods_crs: str | None = None
     roads_crs: str | None = None
@@ -130,7 +132,8 @@ class ElectionSource:
                 f"{name} is a catalog election; --returns/--precincts make your own",
                 hint="drop the election name, or drop --returns and --precincts",
             )
-        if self.returns is None or self.precincts is None:
+        layer_results = self.votes is not None and self.returns is None  # results in the layer
+        if self.precincts is None or (self.returns is None and not layer_results):
             raise ExplorerError("your own election needs both --returns and --precincts")
         for option, path in (("--returns", self.returns), ("--crosswalk", self.crosswalk)):
             if path is not None and path.exists() and not path.is_file():
@@ -147,6 +150,22 @@ class ElectionSource:
         }
         if self.returns is None and self.precincts is None:
             return load_election(name or default_election(), **options)
+        if self.votes and self.precincts is not None and self.returns is None:
+            from explorer.layer_results import parse_votes
+
+            return Election.from_layer(  # results inside the layer (DRA, VEST)
+                str(self.precincts),
+                votes=parse_votes(self.votes),
+                total=self.total,
+                precinct_id="id" if self.precinct_id == "precinct" else self.precinct_id,
+                crs=self.crs,
+                neighbourhoods=self.neighbourhoods,
+                neighbourhood_name=self.neighbourhood_name,
+                name=name or "my-election",
+                title=self.title,
+                progress=True,
+                **options,
+            )
         return Election.from_files(
             returns=self.returns,
             precincts=self.precincts,
@@ -197,6 +216,13 @@ _SOURCE_OPTIONS = {
     "district_crs": _own(str | None, "CRS of a --district layer that declares none."),
     "neighbourhoods_crs": _own(str | None, "CRS of a --neighbourhoods layer that declares none."),
     "roads_crs": _own(str | None, "CRS of a --roads layer that declares none."),
+    "votes": _own(
+        str | None,
+        "Results inside the --precincts layer (no --returns): NAME=FIELD,... e.g. "
+        "Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep (DRA) or Biden=G20PREDBID (VEST). "
+        "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
+    ),
+    "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
 }
 #: options that only mean something with --returns/--precincts
 _OWN_ONLY = (
@@ -213,6 +239,8 @@ _OWN_ONLY = (
     "district_crs",
     "neighbourhoods_crs",
     "roads_crs",
+    "votes",
+    "total",
 )
 
 
@@ -380,6 +408,12 @@ def ledger(
             + ", ".join(summary["unassigned_polygons"])
         )
     stem = outputs.slug(chosen.name, "election")
+    if hasattr(chosen, "by_state"):  # several layer files: the ledger state by state
+        states = chosen.by_state()
+        echo("By state (sums of the precincts):")
+        echo(outputs.format_frame(states))
+        states_path = outputs.write_text(out_dir / f"{stem}-states.csv", outputs.to_csv(states))
+        echo(f"Wrote {states_path}")
     csv_path = outputs.write_text(out_dir / f"{stem}-ledger.csv", outputs.to_csv(table))
     json_path = outputs.write_text(
         out_dir / f"{stem}-ledger.json",
@@ -458,6 +492,7 @@ def rank_command(
             election=chosen.name,
             candidate=name,
             by=by,
+            margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
             too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
             ledger=chosen.ledger_summary,
             methods=methods,
@@ -468,7 +503,10 @@ def rank_command(
         prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
         text = "\n".join(
             [
-                prose(f"{chosen.spec.title}: {by}s ranked by {name}'s share"),
+                prose(
+                    f"{chosen.spec.title}: {by}s ranked by {name}'s share; margin = {name}'s "
+                    "share minus the strongest other candidate's (rival), in points"
+                ),
                 outputs.format_frame(rounded(ranked), fmt),
                 prose(
                     f"\nToo few votes to call (under {min_votes:,.0f}): "
@@ -489,7 +527,7 @@ def rank_command(
 @app.command()
 @election_options
 def ask(
-    question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
+    question: Annotated[str, typer.Argument(help='e.g. "did Ahn carry Westlake?"')],
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
@@ -499,14 +537,31 @@ def ask(
     *,
     source: ElectionSource,
 ) -> None:
-    """Answer a plain question: which neighbourhoods favoured X; where did X win; how did X
-    do in PLACE; who won PLACE."""
-    from explorer.ask import parse_question
-
-    parse_question(question)  # refuse unsupported phrasing before loading any data
+    """Answer a question as a reporter types it: who won a place, where a candidate was
+    strongest, top N, shares, votes, margins, precincts won, totals, comparisons, place in
+    the field, primary-to-runoff change. The election comes from the text ("in the
+    primary") or --election. Questions the data cannot answer are refused, with the reason
+    (exit 2)."""
     chosen = source.load(election)
     options = _apportion_options(chosen, weights, backend, scheduler)
-    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
+    answer = chosen.ask(question, min_votes=min_votes, **options)
+    if fmt == "json":
+        echo(outputs.json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    elif answer.refused:  # one line, like every error: the reason and the election used
+        where = f"election: {answer.election_title}" if answer.election_title else ""
+        raise ExplorerError(answer.reason.rstrip("."), hint=where)
+    elif fmt in ("csv", "markdown") and answer.table is not None:
+        from explorer.ask import rounded
+
+        prose = outputs.markdown_text if fmt == "markdown" else str  # names are data
+        echo(prose(answer.headline))
+        echo(outputs.format_frame(rounded(answer.table), fmt))
+    elif fmt == "markdown":  # the prose names data too: escaped like a table's cells
+        echo(outputs.markdown_text(str(answer)))
+    else:
+        echo(str(answer))
+    if answer.refused:
+        raise typer.Exit(2)
 
 
 @app.command("map")
@@ -581,9 +636,9 @@ def map_command(
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
-    if not facts["coverage_valid"]:
+    if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
         note("note: the simplified coverage has gaps or overlaps; try a smaller --tolerance")
-    if facts["features"] > render.HEAVY_MAP:
+    if facts["features"] > render.HEAVY_MAP and not facts.get("large"):
         note(
             f"note: {facts['features']:,} areas make a heavy page that browsers open slowly; "
             "for a whole state or the nation map --by neighbourhood (or another target "
@@ -930,7 +985,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_note
-            app(args=argv, standalone_mode=False)
+            code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2
@@ -956,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)"
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -893,6 +893,20 @@ def choropleth(
     if tiles not in TILES:
         raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
     features = features.reset_index(drop=True)
+    from explorer import large_map  # past Leaflet's per-feature limit: one canvas layer
+
+    if len(features) > large_map.LARGE_ABOVE:
+        return large_map.large_choropleth(
+            features,
+            styled,
+            title=title,
+            subtitle=subtitle,
+            layers=layers,
+            layer_name=layer_name,
+            tiles=tiles,
+            tolerance=tolerance,
+            notes=notes,
+        )
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
     if len(features) > CANVAS_ABOVE and HATCH in styled.fills:  # a canvas draws no patterns

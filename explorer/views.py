@@ -152,6 +152,7 @@ def map_parts(
     """
     from explorer import render
     from explorer.ask import find_candidate
+    from explorer.large_map import LARGE_ABOVE
 
     candidates = election.candidates
     if candidate and not view:
@@ -170,7 +171,8 @@ def map_parts(
         features = election.precincts[election.precincts["match"] != "none"]
         if features.empty:
             raise ExplorerError("no result precinct has geometry: nothing to draw")
-        tips = render.precinct_tooltips(features, candidates)
+        large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
+        tips = [] if large else render.precinct_tooltips(features, candidates)
         layer_name = "Precinct results"
     else:
         areas = election.areas(by)

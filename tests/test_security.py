@@ -592,7 +592,7 @@ def test_python_api(hostile, tmp_path):
     for fmt in ("csv", "json", "markdown", "table"):
         text = format_frame(ranked, fmt)
         assert_inert(text)
-    answer = runoff.ask(f"which neighbourhoods favoured {runoff.candidates[0]}?", fmt="markdown")
+    answer = str(runoff.ask(f"which neighbourhoods favoured {runoff.candidates[0]}?"))
     assert_inert(answer)
     swing = explorer.compare(before, runoff, "HYPERLINK")
     assert "<img" not in swing._repr_html_()

@@ -1,0 +1,354 @@
+"""Stage 2, load: results that ship inside the precinct layer, from one file or many.
+
+Redistricting data ships votes as feature properties rather than a separate returns file:
+Dave's Redistricting (DRA, ``dra2020/vtd_data``) nests them (``datasets.E_20_PRES.Dem``,
+``.Rep``, ``.Total``), VEST uses flat columns (``G20PREDBID``). This module reads such
+layers, one file or a list/glob of files read in parallel as one layer with a ``state``
+column, and turns the chosen properties into the wide returns table the join expects.
+
+Fields are named as the user sees them: ``E_20_PRES.Dem`` finds DRA's nested
+``datasets.E_20_PRES.Dem``; a flat name (``G20PREDBID``) is taken as it is.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from explorer import catalog
+from explorer.crs import declare_crs
+from explorer.errors import ExplorerError
+from explorer.loaders import _polygonal_part, normalise_ids
+
+FLATTEN = {"FLATTEN_NESTED_ATTRIBUTES": "YES", "NESTED_ATTRIBUTE_SEPARATOR": "."}
+NESTED_PREFIXES = ("", "datasets.")
+OTHER = "other"
+_STATE = re.compile(r"(?:^|[_\-/\\])([A-Z]{2})(?:[_.\-/\\]|$)")
+
+
+def expand_paths(
+    precincts: str | Path | Iterable[str | Path], data_dir: str | Path | None = None
+) -> list[Path]:
+    """Local files for a path, a glob (``'vtd/*/Geojson_*.zip'``) or a list of either.
+
+    A pattern that matches catalog paths (e.g. ``dra2020/vtd_data/2020_VTD/*/Geojson_*.zip``)
+    fetches those files (verified by sha256); otherwise it is globbed on disk.
+    Raises :class:`ExplorerError` when a pattern matches nothing.
+    """
+    items = [precincts] if isinstance(precincts, (str, Path)) else list(precincts)
+    files: list[Path] = []
+    for item in items:
+        text = str(item)
+        known = [e.path for e in catalog.read_catalog()]
+        in_catalog = sorted({p for p in known if fnmatch.fnmatchcase(p, text)})
+        if in_catalog:
+            files += [catalog.local_path(p, data_dir) for p in in_catalog]
+            continue
+        if any(c in text for c in "*?["):
+            found = sorted(glob.glob(os.path.expanduser(text)))
+            if not found:
+                raise ExplorerError("the pattern matches no file", source=text)
+            files += [Path(f) for f in found]
+        else:
+            files.append(Path(text).expanduser())
+    for file in files:
+        if not file.exists():
+            raise ExplorerError("file not found", source=file)
+    if len(set(files)) != len(files):
+        raise ExplorerError("the same file is named twice", source=", ".join(map(str, files)))
+    return files
+
+
+def state_of(path: Path) -> str:
+    """A two-letter state code from a file name or its folder (``Geojson_MI.v06.zip`` ->
+    ``MI``), else the file name without suffixes."""
+    for text in (path.name, path.parent.name):
+        found = _STATE.search(text)
+        if found:
+            return found.group(1)
+    return path.name.split(".")[0]
+
+
+def _target(path: Path) -> str:
+    """The GDAL path of the one layer in ``path`` (a zip may also hold a README, a licence
+    and, as DRA's do, a ``*_graph.json`` adjacency graph, which is not a layer)."""
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        raise ExplorerError("not a readable zip file", source=path) from None
+    members = [n for n in names if n.lower().endswith((".shp", ".geojson", ".gpkg"))]
+    if not members:
+        members = [
+            n for n in names if n.lower().endswith((".json", ".topojson")) and "graph" not in n
+        ]
+    if len(members) != 1:
+        raise ExplorerError(
+            f"the zip holds {len(members)} layers, not one ({', '.join(members)})", source=path
+        )
+    return f"/vsizip/{path}/{members[0]}"
+
+
+def resolve_fields(available: Iterable[str], wanted: Iterable[str], source) -> dict[str, str]:
+    """Map each wanted field (``E_20_PRES.Dem``, ``G20PREDBID``) to the layer's column.
+
+    Looks for the name as given, then under DRA's ``datasets.`` prefix. Raises
+    :class:`ExplorerError` naming the field and a few close alternatives."""
+    available = list(available)
+    found = {}
+    for name in wanted:
+        for prefix in NESTED_PREFIXES:
+            if prefix + name in available:
+                found[name] = prefix + name
+                break
+        else:
+            stem = name.split(".")[0]
+            close = [a for a in available if stem in a][:6] or available[:8]
+            raise ExplorerError(
+                f"no field {name!r} in the layer",
+                source=source,
+                hint="fields include " + ", ".join(close),
+            )
+    return found
+
+
+def read_results_file(
+    path: str | Path,
+    fields: Iterable[str],
+    *,
+    precinct_id: str = "id",
+    crs: str | None = None,
+    allow_missing: bool = False,
+) -> gpd.GeoDataFrame:
+    """One layer file with its ID, the chosen result fields and a ``state`` column.
+
+    Returns columns ``precinct`` (string), ``state``, one column per wanted field (named as
+    asked), ``geometry``. Nested properties are flattened by GDAL; only the needed columns
+    are read. With ``allow_missing`` a result field the file lacks is read as missing
+    values (``attrs["missing"]`` names it) instead of raising :class:`ExplorerError`."""
+    path = Path(path)
+    target = _target(path)
+    fields = list(dict.fromkeys(fields))
+    flatten = FLATTEN if target.lower().endswith((".geojson", ".json")) else {}
+    try:
+        info = pyogrio.read_info(target, **flatten)
+        columns = resolve_fields(info["fields"], [precinct_id], path)
+        missing = []
+        for name in fields:
+            try:
+                columns.update(resolve_fields(info["fields"], [name], path))
+            except ExplorerError:
+                if not allow_missing:
+                    raise
+                missing.append(name)
+        frame = pyogrio.read_dataframe(
+            target, columns=list(dict.fromkeys(columns.values())), use_arrow=True, **flatten
+        )
+    except ExplorerError:
+        raise
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ExplorerError(f"cannot read this layer ({reason})", source=path) from None
+    if frame.empty:
+        raise ExplorerError("layer has no features", source=path)
+    frame = declare_crs(frame, crs, str(path))
+    out = gpd.GeoDataFrame(
+        {"precinct": normalise_ids(frame[columns[precinct_id]].astype("string").fillna(""))},
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+    out.insert(1, "state", state_of(path))
+    for name in fields:
+        if name in missing:
+            out[name] = np.nan
+        else:
+            out[name] = pd.to_numeric(frame[columns[name]], errors="coerce")
+    out.attrs["missing"] = missing
+    return out
+
+
+def read_results_layers(
+    paths: list[Path],
+    fields: Iterable[str],
+    *,
+    precinct_id: str = "id",
+    crs: str | None = None,
+    jobs: int | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Several layer files as one layer (columns as :func:`read_results_file`), read on
+    ``jobs`` threads (default: the CPU count; GDAL releases the GIL while it reads), with a
+    progress bar when ``progress``. All files are brought to the first file's CRS; invalid
+    polygons are repaired and noted. Raises :class:`ExplorerError` on an ID found twice."""
+    fields = list(fields)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+
+    def read(path):
+        return read_results_file(
+            path, fields, precinct_id=precinct_id, crs=crs, allow_missing=len(paths) > 1
+        )
+
+    with ThreadPoolExecutor(jobs) as pool:
+        parts = pool.map(read, paths)
+        if progress and len(paths) > 1:
+            from tqdm import tqdm
+
+            parts = tqdm(parts, total=len(paths), desc="reading layers", unit="file")
+        parts = list(parts)
+    notes = []
+    for part in parts:
+        if part.attrs["missing"]:
+            notes.append(
+                f"{part['state'].iloc[0]}: no {', '.join(part.attrs['missing'])} in the file; "
+                f"its {len(part):,} features carry no votes for it"
+            )
+    absent = set.intersection(*(set(p.attrs["missing"]) for p in parts))
+    if absent:
+        named = ", ".join(sorted(absent))
+        raise ExplorerError(f"no file has the field(s) {named}", source=paths[0])
+    crs0 = parts[0].crs
+    parts = [p if p.crs == crs0 else p.to_crs(crs0) for p in parts]
+    frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs0)
+    frame = merge_duplicate_ids(frame, fields)
+    frame = repair_in_place(frame)
+    frame.attrs["files"] = [str(p) for p in paths]
+    frame.attrs["notes"] = notes + list(frame.attrs.get("notes", []))
+    return frame
+
+
+def merge_duplicate_ids(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    """Features sharing an ID are one precinct in pieces: their fields are summed and their
+    polygons merged (in the first piece's row), and the merge is noted. No vote is lost."""
+    twice = frame["precinct"].duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return frame
+    notes = list(frame.attrs.get("notes", []))
+    pieces = frame[twice]
+    sums = pieces.groupby("precinct", sort=False)[fields].sum(min_count=1)
+    shapes = pieces.groupby("precinct", sort=False).geometry.agg(
+        lambda g: shapely.union_all(g.to_numpy())
+    )
+    keep = ~frame["precinct"].duplicated(keep="first").to_numpy()
+    merged = frame[keep].copy()
+    rows = merged["precinct"].isin(sums.index).to_numpy()
+    ids = merged.loc[rows, "precinct"]
+    merged.loc[rows, fields] = sums.loc[ids, fields].to_numpy()
+    geometry = merged.geometry.values.copy()
+    geometry[rows] = shapes.loc[ids].to_numpy()
+    merged = merged.set_geometry(gpd.GeoSeries(geometry, index=merged.index, crs=frame.crs))
+    first = ids.iloc[0]
+    where = ", ".join(sorted(set(pieces["state"])))
+    notes.append(
+        f"{len(sums)} precinct ID(s) appear on {int(twice.sum())} features ({where}; first "
+        f"{first}): each is one precinct in pieces, so their votes are summed and polygons merged"
+    )
+    merged.attrs = {**frame.attrs, "notes": notes}
+    return merged.reset_index(drop=True)
+
+
+def repair_in_place(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Repair invalid polygons (``make_valid``, polygonal parts kept) without dropping any
+    feature: its votes stay in the layer; a feature with no polygon is left empty, so the
+    ledger reports its votes as unmapped. Counts go to ``attrs["notes"]``."""
+    geometry = frame.geometry.values
+    invalid = ~shapely.is_valid(geometry) & ~shapely.is_missing(geometry)
+    if invalid.any():
+        geometry = geometry.copy()
+        repaired = shapely.make_valid(geometry[invalid])
+        geometry[invalid] = np.array([_polygonal_part(g) for g in repaired], dtype=object)
+        frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
+        frame.attrs.setdefault("notes", []).append(
+            f"repaired {int(invalid.sum())} invalid precinct polygons (make_valid)"
+        )
+    return frame
+
+
+def layer_returns(
+    layer: pd.DataFrame, votes: Mapping[str, str], total: str | None = None
+) -> pd.DataFrame:
+    """The wide returns (index ``precinct``, one column per candidate) from layer columns.
+
+    ``votes`` maps candidate -> column; ``total`` names a column with all votes cast. Where
+    the total exceeds the candidates' sum the rest becomes an ``other`` column, so no vote is
+    lost; a total below the sum is noted (the candidates' votes are kept). A missing value
+    counts 0 and is noted. A negative count raises :class:`ExplorerError`."""
+    if not votes:
+        raise ExplorerError(
+            "name at least one candidate column", hint="--votes Biden=E_20_PRES.Dem"
+        )
+    wide = pd.DataFrame(index=pd.Index(layer["precinct"].to_numpy(), name="precinct"))
+    notes = []
+    for candidate, column in votes.items():
+        values = layer[column].to_numpy(dtype=float)
+        _check_counts(values, column, layer, notes)
+        wide[candidate] = np.nan_to_num(values)
+    if total is not None:
+        values = layer[total].to_numpy(dtype=float)
+        _check_counts(values, total, layer, notes)
+        rest = np.nan_to_num(values) - wide.to_numpy().sum(axis=1)
+        if (rest > 0).any():
+            wide[OTHER] = np.clip(rest, 0, None)
+            notes.append(
+                f"{rest[rest > 0].sum():,.0f} votes in {total} beyond the named candidates "
+                f"are counted as '{OTHER}' ({int((rest > 0).sum())} precincts)"
+            )
+        if (rest < 0).any():
+            notes.append(
+                f"{int((rest < 0).sum())} precinct(s) have a {total} below the candidates' sum "
+                f"(by {-rest[rest < 0].sum():,.0f} votes); the candidates' votes are kept"
+            )
+    whole = all(np.array_equal(wide[c], np.round(wide[c])) for c in wide.columns)
+    if whole:
+        wide = wide.astype("int64")
+    wide["total"] = wide.sum(axis=1)
+    wide.attrs["notes"] = notes
+    return wide
+
+
+def _check_counts(values: np.ndarray, column: str, layer: pd.DataFrame, notes: list) -> None:
+    negative = values < 0
+    if negative.any():
+        row = int(np.flatnonzero(negative)[0])
+        raise ExplorerError(
+            f"feature {layer['precinct'].iloc[row]}: {column} is negative ({values[row]:g})",
+            source="layer",
+            hint="vote counts must be zero or more",
+        )
+    missing = np.isnan(values)
+    if missing.any():
+        notes.append(f"{int(missing.sum())} feature(s) have no {column}; counted as 0")
+
+
+def parse_votes(text: str) -> dict[str, str]:
+    """``"Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep"`` -> ``{"Biden": "E_20_PRES.Dem", ...}``."""
+    pairs = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise ExplorerError(
+                f"--votes item {item!r} is not NAME=FIELD", hint="--votes Biden=E_20_PRES.Dem"
+            )
+        pairs[name.strip()] = column.strip()
+    return pairs
+
+
+def catalog_credits(paths: Iterable[str | Path]) -> list[str]:
+    """Credit lines for files that are catalog files (matched by their catalog path)."""
+    texts = [str(Path(p)).replace("\\", "/") for p in paths]
+    known = [e.path for e in catalog.read_catalog()]
+    used = [k for k in known if any(t.endswith(k) for t in texts)]
+    return catalog.credits_for(used)

@@ -1,0 +1,144 @@
+"""Results inside the layer: DRA's nested ``datasets`` and VEST-style flat columns, one file
+or many as one layer, on the real 2020 VTDs (Dave's Redistricting, CC BY-SA 4.0)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+
+from explorer.cli import main
+from explorer.elections import Election
+from explorer.errors import ExplorerError
+
+VTD = "dra2020/vtd_data/2020_VTD/{}/Geojson_{}.v06.zip"
+PRES = {"Biden": "E_20_PRES.Dem", "Trump": "E_20_PRES.Rep"}
+
+
+@pytest.fixture(scope="module")
+def small_states():
+    election = Election.from_layer(
+        [VTD.format(s, s) for s in ("DC", "DE", "VT")], votes=PRES, total="E_20_PRES.Total"
+    )
+    election.precincts  # noqa: B018 (load once for the module)
+    return election
+
+
+def test_nested_fields_give_the_certified_delaware_count(small_states):
+    states = small_states.by_state()
+    # Delaware certified 296,268 for Biden and 200,603 for Trump in 2020
+    assert states.loc["DE", ["Biden", "Trump"]].tolist() == [296268, 200603]
+    assert states.loc["DE", "precincts"] == 412
+
+
+def test_total_beyond_the_candidates_is_other_and_the_ledger_balances(small_states):
+    ledger = small_states.ledger
+    assert list(ledger.index) == ["Biden", "Trump", "other", "total"]
+    layer = small_states.layer
+    expected_other = (
+        layer["E_20_PRES.Total"] - layer["E_20_PRES.Dem"] - layer["E_20_PRES.Rep"]
+    ).clip(lower=0)
+    assert ledger.loc["other", "returns"] == expected_other.sum() > 0
+    assert ledger.loc["total", "returns"] == ledger.loc["total", "mapped"]
+    assert any("counted as 'other'" in n for n in small_states.precincts.attrs["notes"])
+
+
+def test_state_summary_sums_to_the_precincts(small_states):
+    states = small_states.by_state()
+    assert list(states.index) == ["DC", "DE", "VT", "total"]
+    assert states.loc["total", "total"] == small_states.precincts["total"].sum()
+    assert states.loc["total", "precincts"] == len(small_states.precincts)
+    assert "Dave's Redistricting (dra2020/vtd_data)" in small_states.credits()[0]
+
+
+def test_vest_style_flat_columns_read_the_same(small_states, tmp_path):
+    de = small_states.layer[small_states.layer["state"] == "DE"]
+    flat = gpd.GeoDataFrame(
+        {
+            "GEOID20": de["precinct"],
+            "G20PREDBID": de["E_20_PRES.Dem"],
+            "G20PRERTRU": de["E_20_PRES.Rep"],
+        },
+        geometry=de.geometry.values,
+        crs=de.crs,
+    )
+    path = tmp_path / "de_vest.gpkg"
+    flat.to_file(path)
+    vest = Election.from_layer(
+        path, votes={"Biden": "G20PREDBID", "Trump": "G20PRERTRU"}, precinct_id="GEOID20"
+    )
+    assert vest.ledger.loc["Biden", "returns"] == 296268
+    assert "other" not in vest.candidates
+
+
+def test_a_piece_sharing_its_id_is_merged_not_dropped():
+    ms = Election.from_layer(VTD.format("MS", "MS"), votes=PRES, total="E_20_PRES.Total")
+    raw = ms.layer.attrs["notes"]
+    assert any("28059505-1B" in n and "summed" in n for n in raw)
+    row = ms.precincts.set_index("precinct").loc["28059505-1B"]
+    assert (row["Trump"], row["total"]) == (634 + 28, 936 + 41)  # the two pieces' sums
+    assert ms.precincts["precinct"].is_unique
+
+
+def test_a_file_without_the_contest_is_noted_and_kept():
+    # Puerto Rico casts no vote for president: its features stay, with no votes, and say so
+    both = Election.from_layer(
+        [VTD.format("DC", "DC"), VTD.format("PR", "PR")], votes=PRES, total="E_20_PRES.Total"
+    )
+    assert both.by_state().loc["PR", "total"] == 0
+    assert any(n.startswith("PR: no E_20_PRES.Dem") for n in both.precincts.attrs["notes"])
+    with pytest.raises(ExplorerError, match="no field 'E_20_PRES.Dem'"):
+        Election.from_layer(VTD.format("PR", "PR"), votes=PRES).layer  # noqa: B018
+
+
+def test_cli_ledger_from_a_glob_of_zips(tmp_path, capsys, real_data):
+    Election.from_layer(VTD.format("VT", "VT"), votes=PRES).layer  # noqa: B018 (fetch)
+    pattern = str(real_data / "dra2020/vtd_data/2020_VTD/V*/Geojson_*.zip")
+    code = main(
+        [
+            "ledger",
+            "vt",
+            "--precincts",
+            pattern,
+            "--votes",
+            "Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep",
+            "--total",
+            "E_20_PRES.Total",
+            "--out-dir",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "By state" in out
+    states = (tmp_path / "vt-states.csv").read_text().splitlines()
+    assert states[1].startswith("VT,242820,112704,")
+
+
+def test_cli_bad_votes_and_unknown_field_fail_in_one_line(capsys):
+    base = ["ledger", "x", "--precincts", VTD.format("DC", "DC")]
+    assert main([*base, "--votes", "Biden"]) == 2
+    assert "is not NAME=FIELD" in capsys.readouterr().err
+    assert main([*base, "--votes", "Biden=E_20_PRES.Demm"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no field 'E_20_PRES.Demm'" in err[0]
+
+
+def test_negative_votes_are_refused(small_states):
+    frame = small_states.layer.copy()
+    frame.loc[frame.index[0], "E_20_PRES.Dem"] = -5
+    with pytest.raises(ExplorerError, match="negative"):
+        Election.from_layer(frame, votes=PRES, precinct_id="precinct").wide  # noqa: B018
+
+
+def test_votes_apportioned_onto_a_hex_grid_are_conserved(small_states):
+    from explorer.apportion import hex_grid
+
+    de = Election.from_layer(VTD.format("DE", "DE"), votes=PRES, total="E_20_PRES.Total")
+    hexes = hex_grid(de.precincts, 10_000)
+    assert hexes.crs.is_projected and hexes["name"].is_unique
+    # 10 km hexagons: each has the area of a regular hexagon 10 km corner to corner
+    assert hexes.area.round(-3).eq(round(3 * 3**0.5 / 2 * 5_000**2, -3)).all()
+    areas = de.apportion(hexes, target_id="name")
+    mapped = de.ledger.loc["total", "mapped"]
+    assert abs(areas["total"].sum() + areas.attrs["outside"].sum() - mapped) < 1e-6 * mapped
+    assert areas["total"].sum() > 0.999 * mapped  # the grid covers Delaware
