@@ -1219,4 +1219,7 @@ def add_overlay(
     for key, child in list(fmap._children.items()):
         if isinstance(child, folium.LayerControl):
             fmap._children.move_to_end(key)
+    for key, child in list(fmap._children.items()):  # the frame script names the control
+        if isinstance(child, PageFrame):
+            fmap._children.move_to_end(key)
     return fmap
