@@ -30,6 +30,27 @@ app = typer.Typer(
     help="Map and question election returns by precinct and neighbourhood.",
 )
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from explorer import __version__
+
+        typer.echo(f"explorer {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Map and question election returns by precinct and neighbourhood."""
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -597,8 +618,9 @@ def map_command(
     *,
     source: ElectionSource,
 ) -> None:
-    """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
-    from explorer import render
+    """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
+    (``-print`` added with ``--tiles none``: a white background for print)."""
+    from explorer import render, views
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
@@ -615,14 +637,25 @@ def map_command(
     source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(
-        view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
+    fmap, facts, parts = views.build_map(
+        chosen,
+        view,
+        candidate,
+        by,
+        tiles,
+        scheme,
+        tolerance,
+        min_votes,
+        demographic,
+        demographic_layer,
     )
     suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
     if demographic:
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
+    if tiles == "none":  # a print-ready page never overwrites the tiled one
+        suffix += "-print"
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
@@ -654,6 +687,8 @@ def map_command(
                 title=parts["title"],
                 credits=parts["subtitle"],
                 layers=parts["layers"],
+                headline=parts.get("headline", ""),
+                dek=parts.get("dek", ""),
             )
             echo(f"Wrote {static}")
 
