@@ -873,7 +873,9 @@ class LayerElection(Election):
             )
             frame["state"] = self.source["state"].to_numpy() if "state" in self.source else ""
             for name in fields:
-                frame[name] = pd.to_numeric(self.source[columns[name]], errors="coerce")
+                frame[name] = layer_results.read_counts(
+                    self.source[columns[name]], frame["precinct"], name, "layer"
+                )
             return frame
         paths = layer_results.expand_paths(self.source, self.data_dir)
         return layer_results.read_results_layers(
