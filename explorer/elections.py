@@ -377,12 +377,22 @@ class Election:
             return renamed
         raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
 
-    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):
-        """Areas ranked by the candidate's share; returns (ranked, too_few)."""
+    def rank(
+        self,
+        candidate: str,
+        by: str = "neighbourhood",
+        min_votes: float = 100,
+        min_coverage: float = 0.5,
+        **options,
+    ):
+        """Areas ranked by the candidate's share; returns (ranked, too_few): the second holds
+        the areas with under ``min_votes`` votes or under ``min_coverage`` of their area
+        covered by mapped precincts (column ``why``)."""
         from explorer.ask import find_candidate, rank
 
         areas = self.areas(by, **options)
-        return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
+        name = find_candidate(candidate, self.candidates)
+        return rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
 
     def ask(self, question: str, min_votes: float = 100, **options):
         """Answer a question as a reporter types it ("did Ahn carry Westlake?", "who came
