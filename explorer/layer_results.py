@@ -36,6 +36,9 @@ from explorer.loaders import _polygonal_part, normalise_ids
 FLATTEN = {"FLATTEN_NESTED_ATTRIBUTES": "YES", "NESTED_ATTRIBUTE_SEPARATOR": "."}
 NESTED_PREFIXES = ("", "datasets.")
 OTHER = "other"
+#: fields naming a feature's state, read into ``state`` when the file name does not say
+STATE_FIELDS = ("STUSPS", "STUSPS20", "STATE", "state", "STATEFP20", "STATEFP")
+STATE_FIELD = "\0state"
 _STATE = re.compile(r"(?:^|[_\-/\\])([A-Z]{2})(?:[_.\-/\\]|$)")
 
 
@@ -74,12 +77,12 @@ def expand_paths(
 
 def state_of(path: Path) -> str:
     """A two-letter state code from a file name or its folder (``Geojson_MI.v06.zip`` ->
-    ``MI``), else the file name without suffixes."""
+    ``MI``), else ``""`` (unknown: a file name is not a state)."""
     for text in (path.name, path.parent.name):
         found = _STATE.search(text)
         if found:
             return found.group(1)
-    return path.name.split(".")[0]
+    return ""
 
 
 def _target(path: Path) -> str:
@@ -155,6 +158,9 @@ def read_results_file(
                 source=path,
                 hint=f"name the layer's ID field with --precinct-id; {exc.hint}",
             ) from None
+        state_fields = [f for f in STATE_FIELDS if f in info["fields"]]
+        if state_fields and not state_of(path):
+            columns[STATE_FIELD] = state_fields[0]
         missing = []
         for name in fields:
             try:
@@ -183,13 +189,20 @@ def read_results_file(
         geometry=frame.geometry.values,
         crs=frame.crs,
     )
-    out.insert(1, "state", state_of(path))
+    state = state_of(path)
+    if not state and columns.get(STATE_FIELD) in frame:  # from the layer's own field
+        state = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
+        state = state.to_numpy(dtype=object)
+    out.insert(1, "state", state)
     for name in fields:
         if name in missing:
             out[name] = np.nan
         else:
             out[name] = read_counts(frame[columns[name]], out["precinct"], name, path)
     out.attrs["missing"] = missing
+    out.attrs["state_field"] = (
+        columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
+    )
     return out
 
 
@@ -250,11 +263,20 @@ def read_results_layers(
             parts = tqdm(parts, total=len(paths), desc="reading layers", unit="file")
         parts = list(parts)
     notes = []
-    for part in parts:
+    for path, part in zip(paths, parts):
+        if not state_of(path):
+            notes.append(
+                f"{path.name}: state "
+                + (
+                    f"read from the layer's {part.attrs['state_field']} field"
+                    if part.attrs.get("state_field")
+                    else "left empty (neither the file name nor a state field names it)"
+                )
+            )
         if part.attrs["missing"]:
             notes.append(
-                f"{part['state'].iloc[0]}: no {', '.join(part.attrs['missing'])} in the file; "
-                f"its {len(part):,} features carry no votes for it"
+                f"{state_of(path) or path.name}: no {', '.join(part.attrs['missing'])} in "
+                f"the file; its {len(part):,} features carry no votes for it"
             )
     absent = set.intersection(*(set(p.attrs["missing"]) for p in parts))
     if absent:

@@ -249,3 +249,24 @@ def test_votes_with_a_repeated_name_or_field_are_refused(capsys, votes, why):
     with pytest.raises(ExplorerError, match="counted twice"):
         twice = {"Biden": "E_20_PRES.Dem", "Joe": "E_20_PRES.Dem"}
         Election.from_layer(VTD.format("DC", "DC"), votes=twice).wide  # noqa: B018
+
+
+def test_state_of_a_single_file_comes_from_a_state_field_or_stays_empty(small_states, tmp_path):
+    de = small_states.layer[small_states.layer["state"] == "DE"]
+    flat = gpd.GeoDataFrame(
+        {"GEOID20": de["precinct"], "G20PREDBID": de["E_20_PRES.Dem"]},
+        geometry=de.geometry.values,
+        crs=de.crs,
+    )
+    flat.to_file(tmp_path / "vest.gpkg")
+    flat.assign(STATEFP20="10").to_file(tmp_path / "vest_fp.gpkg")
+    plain = Election.from_layer(
+        tmp_path / "vest.gpkg", votes={"Biden": "G20PREDBID"}, precinct_id="GEOID20"
+    )
+    assert set(plain.layer["state"]) == {""}
+    assert any("state left empty" in n for n in plain.layer.attrs["notes"])
+    fp = Election.from_layer(
+        tmp_path / "vest_fp.gpkg", votes={"Biden": "G20PREDBID"}, precinct_id="GEOID20"
+    )
+    assert fp.by_state().loc["10", "Biden"] == 296268
+    assert any("read from the layer's STATEFP20" in n for n in fp.layer.attrs["notes"])
