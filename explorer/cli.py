@@ -486,6 +486,15 @@ def rank_command(
     fmt: Format = "table",
     out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
     min_votes: MinVotes = 100,
+    min_coverage: Annotated[
+        float,
+        typer.Option(
+            help="Areas less covered by mapped precincts (fraction of their area) are "
+            "listed apart as too little covered to call.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.5,
     weights: Weights = None,
     backend: Backend = "local",
     scheduler: Scheduler = None,
@@ -495,6 +504,7 @@ def rank_command(
     """Rank neighbourhoods (or precincts) by a candidate's share, with the votes behind it
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
     from explorer.ask import find_candidate, rank, rounded
+    from explorer.ask.ranking import apart_lines
 
     if out is not None:
         outputs.check_target(out)
@@ -506,7 +516,7 @@ def rank_command(
     name = find_candidate(candidate, chosen.candidates)
     options = _apportion_options(chosen, weights, backend, scheduler)
     areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
-    ranked, too_few = rank(areas, name, min_votes=min_votes)
+    ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
         text = outputs.format_frame(
@@ -531,12 +541,7 @@ def rank_command(
                     "share minus the strongest other candidate's (rival), in points"
                 ),
                 outputs.format_frame(rounded(ranked), fmt),
-                prose(
-                    f"\nToo few votes to call (under {min_votes:,.0f}): "
-                    + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
-                )
-                if len(too_few)
-                else "",
+                *(prose("\n" + line) for line in apart_lines(too_few)),
                 "",
                 prose(methods),
             ]

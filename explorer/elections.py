@@ -377,14 +377,23 @@ class Election:
             return renamed
         raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
 
-    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):
-        """Areas ranked by the candidate's share; returns (ranked, too_few)."""
+    def rank(
+        self,
+        candidate: str,
+        by: str = "neighbourhood",
+        min_votes: float = 100,
+        min_coverage: float = 0.5,
+        **options,
+    ):
+        """Areas ranked by the candidate's share; returns (ranked, too_few): the second holds
+        the areas with under ``min_votes`` votes or under ``min_coverage`` of their area
+        covered by mapped precincts (column ``why``)."""
         from explorer.ask import find_candidate, rank
         from explorer.outputs import notebook_table
 
         areas = self.areas(by, **options)
         name = find_candidate(candidate, self.candidates)
-        ranked, too_few = rank(areas, name, min_votes=min_votes)
+        ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
         return notebook_table(ranked), notebook_table(too_few)
 
     def ask(self, question: str, min_votes: float = 100, **options):
@@ -716,7 +725,9 @@ class LayerElection(Election):
             )
             frame["state"] = self.source["state"].to_numpy() if "state" in self.source else ""
             for name in fields:
-                frame[name] = pd.to_numeric(self.source[columns[name]], errors="coerce")
+                frame[name] = layer_results.read_counts(
+                    self.source[columns[name]], frame["precinct"], name, "layer"
+                )
             return frame
         paths = layer_results.expand_paths(self.source, self.data_dir)
         return layer_results.read_results_layers(

@@ -251,7 +251,7 @@ def map_parts(
         f"{summary['unmapped_votes']:,} votes in {places} precincts without geography"
         + (f" and {county_wide} county-wide row groups" if county_wide else "")
         + " are not drawn (see explorer ledger)."
-    ]
+    ] * bool(summary["unmapped_votes"] or places or county_wide)  # said only when some
     if partly.any():
         notes.append(
             f"Paler map areas ({int(partly.sum()):,}) are partly counted: their colour "
