@@ -32,7 +32,7 @@ from explorer.ask.facts import (
     where,
 )
 from explorer.ask.intents import NEEDS_CANDIDATE, Parsed, kinds_help
-from explorer.ask.ranking import MARGIN_MEANING, MIN_VOTES, rank
+from explorer.ask.ranking import MARGIN_MEANING, MIN_COVERAGE, MIN_VOTES, apart_lines, rank
 
 __all__ = ["ANSWERS", "Answer", "Race", "Refusal", "answer"]
 
@@ -256,6 +256,11 @@ def _candidate_numbers(race: Race, candidate: str, place: str | None, min_votes:
     """(row of numbers, position text) for a candidate in a place (via rank) or overall."""
     if place:
         row, status, n_ranked = place_row(race, place, candidate, min_votes)
+        if status == "too little covered to rank":
+            return row, (
+                f"not ranked (only {row['coverage']:.0%} of its area is covered by mapped "
+                f"precincts, under {MIN_COVERAGE:.0%})"
+            )
         if status != "ranked":
             return row, f"not ranked (under {min_votes:,.0f} votes)"
         return row, f"ranked {int(row['rank'])} of {n_ranked} {race.area_kind}s for {candidate}"
@@ -345,6 +350,7 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     if not len(ranked):
         raise Refusal(f"No {race.area_kind} has {min_votes:,.0f} votes or more in {race.short}.")
+    thin = bool((too_few.get("why", pd.Series(dtype=object)) == "coverage").any())
     intent = parsed.intent
     worst = intent in ("worst", "bottom")
     n = 1 if intent in ("best", "worst") else min(parsed.n or 5, len(ranked))
@@ -382,8 +388,10 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
             )
     result.details.append(
         f"Ranked among {len(ranked)} {kind}s with at least {min_votes:,.0f} votes"
-        + (f"; {len(too_few)} with fewer are not ranked." if len(too_few) else ".")
+        + (f" and at least {MIN_COVERAGE:.0%} of their area covered" if thin else "")
+        + (f"; {len(too_few)} others are not ranked." if len(too_few) else ".")
     )
+    result.details.extend(apart_lines(too_few) if thin else [])
     result.table = rows
     result.numbers = {"places": list(rows.index), "shares": [float(s) for s in rows["share"]]}
     result.caveats.append(area_caveat(race, rows))
@@ -452,7 +460,7 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         f"{len(ranked)} {kind}s with at least {min_votes:,.0f} votes"
         + (": " + ", ".join(above.index) + "." if len(above) else ".")
     )
-    result.details += too_few_notes(too_few, race, min_votes)
+    result.details.extend(apart_lines(too_few))
     result.table = won if len(won) else ranked.head(5)
     result.numbers = {
         "lost" if parsed.lost else "won": list(won.index),
@@ -461,30 +469,6 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         "overall_share": float(overall),
     }
     result.caveats.append(area_caveat(race, won if len(won) else ranked))
-
-
-def too_few_notes(too_few: pd.DataFrame, race: Race, min_votes: float) -> list[str]:
-    """The areas left out of a ranking: too few votes to call, and apart, the slivers
-    essentially outside the district (votes apportioned from precincts on its edge)."""
-    from explorer.ask.facts import EDGE_COVERAGE
-
-    if not len(too_few):
-        return []
-    edge = (
-        too_few["coverage"].astype(float) < EDGE_COVERAGE
-        if "coverage" in too_few
-        else pd.Series(False, index=too_few.index)
-    )
-    notes = []
-    listing = lambda rows: ", ".join(f"{p} ({count(t)})" for p, t in rows["total"].items())  # noqa: E731
-    if (~edge).any():
-        notes.append(f"Too few votes to call (under {min_votes:,.0f}): {listing(too_few[~edge])}.")
-    if edge.any():
-        notes.append(
-            f"Essentially outside {race.district} (a few votes apportioned from precincts on "
-            f"the edge): {listing(too_few[edge])}."
-        )
-    return notes
 
 
 def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
@@ -501,7 +485,10 @@ def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
         + "."
     )
     if len(too_few):
-        result.details.append(f"{len(too_few)} {kind}s with fewer votes are not counted.")
+        result.details.append(
+            f"{len(too_few)} {kind}s with fewer votes or too little of their area covered "
+            "are not counted."
+        )
     result.numbers = {"won": {str(c): int(n) for c, n in winners.items()}, "ranked": len(ranked)}
     result.candidate = str(winners.index[0]) if len(winners) else None
     result.caveats.append(area_caveat(race, ranked))
