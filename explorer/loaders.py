@@ -913,7 +913,7 @@ def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     the sum of the named precincts (a county total) is dropped, noted."""
     long = long.copy()
     blank = long["precinct"] == ""
-    long.loc[blank, "precinct"] = BLANK_PRECINCT
+    long["precinct"] = long["precinct"].mask(blank, BLANK_PRECINCT)
     wide_ids = long["precinct"].unique()
     flagged = [p for p in wide_ids if county_wide(p) or p == BLANK_PRECINCT]
     if not flagged:
@@ -1079,7 +1079,7 @@ def load_returns(
             "votes": votes.to_numpy(),
             "_line": table["_line"].to_numpy(),
         }
-    )
+    ).copy()  # own, writable arrays: pandas 3 without pyarrow hands out read-only views
     long.attrs["notes"] = list(table.attrs.get("notes", []))
     for column in ("office", "district"):
         if column in table.columns:
@@ -1095,7 +1095,7 @@ def load_returns(
     long["candidate"] = _unify_candidates(names, long, path)
     long = _drop_duplicate_rows(long, path)
     long = _same_numbers(long, path)
-    long.loc[long["precinct"] == "", "precinct"] = BLANK_PRECINCT
+    long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
     long = _fold_method_rows(long, path)
     long = _split_pseudo_candidates(long, path)
     pseudo = long.attrs["pseudo"]

@@ -1,0 +1,90 @@
+"""Follow-ups to issue 12 found by a newcomer: each kind of file or option that was read
+wrongly, crashed or gave a poor message. Inputs are small synthetic files made here (bad
+input only); the real-world cases themselves are in ``test_real_world.py``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from explorer import loaders
+from explorer.cli import main
+from explorer.elections import Election
+from explorer.errors import ExplorerError
+
+HEADER = "county,precinct,office,district,party,candidate,votes"
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code: int, err: str, *fragments: str) -> str:
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if not line.startswith("note:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "unexpected" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def returns_csv(path: Path, rows: list[str], header: str = HEADER) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def grid(path: Path, ids, field: str = "PCT", extra: dict | None = None) -> Path:
+    boxes = [
+        shapely.box(-118.3 + i * 0.01, 34.0, -118.29 + i * 0.01, 34.01) for i in range(len(ids))
+    ]
+    data = {field: list(ids), **(extra or {})}
+    gpd.GeoDataFrame(data, geometry=boxes, crs="EPSG:4326").to_file(path)
+    return path
+
+
+def rows_for(ids, votes=(10, 5), names=("Ann Lee", "Bo Park"), county="LA") -> list[str]:
+    out = []
+    for precinct in ids:
+        out += [f"{county},{precinct},Mayor,1,X,{names[0]},{votes[0]}"]
+        out += [f"{county},{precinct},Mayor,1,Y,{names[1]},{votes[1]}"]
+    return out
+
+
+def own(returns, precincts, **options) -> Election:
+    return Election.from_files(returns=returns, precincts=precincts, precinct_id="PCT", **options)
+
+
+# ====================================================== 1. pandas 3 without pyarrow
+
+
+def test_returns_load_and_map_with_python_backed_strings(capsys, tmp_path):
+    """Without pyarrow, pandas 3 stores strings in numpy arrays that ``to_numpy()`` hands
+    out read-only; writing into them crashed the README's first command."""
+    rows = rows_for(["101", "102"]) + ["LA,,Mayor,1,X,Ann Lee,3"]
+    path = returns_csv(tmp_path / "r.csv", rows)
+    layer = grid(tmp_path / "p.gpkg", ["101", "102"])
+    with pd.option_context("mode.string_storage", "python"):
+        long = loaders.load_returns(path)
+        assert int(long["votes"].sum()) == 33
+        assert loaders.BLANK_PRECINCT in set(long["precinct"])
+        code, _, err = run(
+            capsys,
+            "map",
+            "--returns",
+            path,
+            "--precincts",
+            layer,
+            "--precinct-id",
+            "PCT",
+            "--output",
+            tmp_path / "m.html",
+        )
+    assert code == 0, err
+    assert (tmp_path / "m.html").stat().st_size > 1000
