@@ -538,13 +538,45 @@ def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        text = raw.decode("cp1252")
-        notes.append(f"{path}: not UTF-8; read as Windows-1252 (a superset of Latin-1)")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        notes.append(f"{path}: not UTF-8; read as Latin-1")
-    return text
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    # line by line: a file pasted together from two sources can mix UTF-8 and Windows-1252
+    # lines, and decoding it whole one way would split a name in two
+    decoded, cp1252, latin1 = [], [], []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            decoded.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            decoded.append(line.decode("cp1252"))
+            cp1252.append(number)
+        except UnicodeDecodeError:
+            decoded.append(line.decode("latin-1"))
+            latin1.append(number)
+
+    def shown(lines: list[int]) -> str:
+        more = f" and {len(lines) - 8} more" if len(lines) > 8 else ""
+        return ", ".join(map(str, lines[:8])) + more
+
+    mixed = (
+        "; the other lines are UTF-8"
+        if any(
+            max(line, default=0) >= 0x80
+            for i, line in enumerate(raw.split(b"\n"), start=1)
+            if i not in cp1252 and i not in latin1
+        )
+        else ""
+    )
+    if cp1252:
+        notes.append(
+            f"{path}: not UTF-8; read as Windows-1252 (a superset of Latin-1) on line(s) "
+            f"{shown(cp1252)}{mixed}"
+        )
+    if latin1:
+        notes.append(f"{path}: not UTF-8; read as Latin-1 on line(s) {shown(latin1)}{mixed}")
+    return "\n".join(decoded)
 
 
 def _delimiter(first_line: str) -> str:
@@ -741,7 +773,7 @@ def _parse_count(
             "thousands separators (e.g. " + repr(text[grouped].iloc[0]) + ")",
         )
     cleaned = text.mask(grouped, text.str.replace(",", "", regex=False))
-    plain = cleaned.str.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+    plain = cleaned.str.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
     numbers = pd.to_numeric(cleaned.where(plain), errors="coerce").astype(float)
     with np.errstate(invalid="ignore"):
         bad = (
@@ -753,6 +785,10 @@ def _parse_count(
         number = numbers[bad].iloc[0]
         if "," in value:
             what = "is not a number (a thousands separator must group three digits)"
+        elif re.fullmatch(r"\s*[+-]?[\d.]+[eE][+-]?\d+\s*", value):
+            what = "is in scientific notation, which rounds counts (write the whole number)"
+        elif value.strip().startswith("+"):
+            what = "has a leading '+' (a count is written as plain digits)"
         elif np.isnan(number):
             what = "is not a whole number"
         elif number < 0:
@@ -822,6 +858,14 @@ COUNTY_WIDE = re.compile(
     r"county total|county totals|total|totals|grand total)"
     r"(?:\s*(?:ballots?|votes?|precinct|pct|\d+))*",
 )
+
+
+#: precinct names that stand for a total of the file, never a place
+_TOTAL_PRECINCT = re.compile(r"(?:(?:county|countywide|county wide|grand) )?totals?")
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(text).casefold()).strip()
 
 
 def county_wide(precinct: str) -> bool:
@@ -929,13 +973,29 @@ def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
             if len(named) and rows.reindex(whole.index, fill_value=0).equals(whole):
                 totals.append(precinct)
                 break
+    # a 'Total' / 'County Total' row that does not repeat the sum is still not a place:
+    # never counted, dropped with the difference
+    uneven = [p for p in flagged if p not in totals and _TOTAL_PRECINCT.fullmatch(_words(p))]
+    for precinct in uneven:
+        rows = long[long["precinct"] == precinct].groupby("candidate")["votes"].sum()
+        whole = named.groupby("candidate")["votes"].sum()
+        gap = rows.reindex(rows.index.union(whole.index), fill_value=0) - whole.reindex(
+            rows.index.union(whole.index), fill_value=0
+        )
+        differs = ", ".join(f"{name} {int(v):+,}" for name, v in gap.items() if v)
+        _note(
+            long,
+            f"{path}: dropped the row(s) of {precinct!r}: a total, not a place, and it differs "
+            f"from the sum of the named precincts ({differs or 'no difference'}); not counted",
+        )
     if totals:
-        long = long[~long["precinct"].isin(totals)]
         _note(
             long,
             f"{path}: dropped the row(s) of {', '.join(map(repr, totals))}: they repeat the "
             "sum of the named precincts (a county total)",
         )
+    totals += uneven
+    long = long[~long["precinct"].isin(totals)]
     long.attrs["dropped_totals"] = totals
     kept = [p for p in flagged if p not in totals]
     if kept:
@@ -1093,6 +1153,8 @@ def load_returns(
             hint="fill in or remove the row",
         )
     long["candidate"] = _unify_candidates(names, long, path)
+    if "county" in table.columns:
+        _refuse_ids_across_counties(long, table["county"].to_numpy(), path)
     long = _drop_duplicate_rows(long, path)
     long = _same_numbers(long, path)
     long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
@@ -1104,6 +1166,31 @@ def load_returns(
     long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
     long = _rename_reserved(long, path)
     return long.drop(columns="_line").reset_index(drop=True)
+
+
+def _refuse_ids_across_counties(long: pd.DataFrame, county, path: Path) -> None:
+    """Rows of different counties are never duplicates of each other: a precinct ID used
+    by two counties in one file is refused, naming the counties (a precinct layer is one
+    county's IDs or its IDs are qualified by county)."""
+    counties = pd.Series(county, index=long.index).astype(str).str.split().str.join(" ")
+    named = counties != ""
+    if counties[named].nunique() < 2:
+        return
+    spread = pd.DataFrame({"precinct": long["precinct"], "county": counties})[named]
+    spread = spread[spread["precinct"] != ""]
+    per_id = spread.groupby("precinct")["county"].nunique()
+    shared = per_id[per_id > 1]
+    if shared.empty:
+        return
+    precinct = shared.index[0]
+    names = sorted(spread.loc[spread["precinct"] == precinct, "county"].unique())
+    raise ExplorerError(
+        f"precinct ID {precinct!r} is used by {len(names)} counties ({', '.join(names)}); "
+        f"{len(shared)} ID(s) repeat across counties, so rows cannot be told apart",
+        source=path,
+        hint="split the file by county, or make IDs unique (e.g. 'County-101') in the "
+        "returns and the precinct layer",
+    )
 
 
 def _same_numbers(long: pd.DataFrame, path: Path) -> pd.DataFrame:

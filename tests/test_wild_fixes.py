@@ -4,6 +4,7 @@ input only); the real-world cases themselves are in ``test_real_world.py``."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -88,3 +89,50 @@ def test_returns_load_and_map_with_python_backed_strings(capsys, tmp_path):
         )
     assert code == 0, err
     assert (tmp_path / "m.html").stat().st_size > 1000
+
+
+# ====================================================== 2. votes that changed silently
+
+
+@pytest.mark.parametrize("name", ["Total", "County Total", "TOTALS", "grand total"])
+def test_a_total_row_that_does_not_add_up_is_never_a_place(tmp_path, name):
+    rows = rows_for(["1", "2", "3"], votes=(7, 4))
+    rows += [f"LA,{name},Mayor,1,X,Ann Lee,22", f"LA,{name},Mayor,1,Y,Bo Park,12"]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    assert name not in set(long["precinct"])
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {"Ann Lee": 21, "Bo Park": 12}
+    note = next(n for n in long.attrs["notes"] if "differs" in n)
+    assert "Ann Lee +1" in note and "Bo Park" not in note
+
+
+def test_same_id_in_two_counties_is_not_a_duplicate(tmp_path):
+    rows = rows_for(["101", "102"], county="Adams") + rows_for(["101"], county="Brown")
+    with pytest.raises(ExplorerError, match=r"'101' is used by 2 counties \(Adams, Brown\)"):
+        loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    # several counties with distinct IDs still load, all rows kept
+    rows = rows_for(["101"], county="Adams") + rows_for(["201"], county="Brown")
+    assert loaders.load_returns(returns_csv(tmp_path / "s.csv", rows))["votes"].sum() == 30
+
+
+def test_mixed_utf8_and_windows_1252_lines_are_one_candidate(tmp_path):
+    raw = (
+        HEADER.encode()
+        + "\nLA,1,Mayor,1,X,José Muñoz,10\n".encode()
+        + "LA,2,Mayor,1,X,José Muñoz,3\n".encode("cp1252")
+        + b"LA,2,Mayor,1,Y,Bo,5\n"
+    )
+    (tmp_path / "r.csv").write_bytes(raw)
+    long = loaders.load_returns(tmp_path / "r.csv")
+    assert sorted(long["candidate"].unique()) == ["Bo", "José Muñoz"]
+    assert long.groupby("candidate")["votes"].sum()["José Muñoz"] == 13
+    assert any("Windows-1252" in n and "line(s) 3" in n for n in long.attrs["notes"])
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("1.2E+03", "scientific notation"), ("1e3", "scientific notation"), ("+7", "leading '+'")],
+)
+def test_scientific_notation_and_plus_signs_are_refused(tmp_path, value, says):
+    rows = ["LA,1,Mayor,1,X,Ann,4", f"LA,2,Mayor,1,X,Ann,{value}"]
+    with pytest.raises(ExplorerError, match=rf"line 3 .*{re.escape(says)}"):
+        loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
