@@ -844,7 +844,123 @@ def pseudo_candidate(name: str) -> str | None:
     for kind, pattern in _PSEUDO:
         if pattern.fullmatch(words):
             return kind
+    return _pseudo_family(words)
+
+
+#: words a pseudo-candidate name is made of; a name with any other word ('Total Wine
+#: Smith', 'None of These Candidates') is a candidate
+_PSEUDO_WORDS = frozenset(
+    [
+        "total",
+        "totals",
+        "grand",
+        "sum",
+        "contest",
+        "race",
+        "office",
+        "precinct",
+        "precincts",
+        "pct",
+        "reporting",
+        "reported",
+        "number",
+        "of",
+        "no",
+        "count",
+        "counted",
+        "counts",
+        "registered",
+        "registration",
+        "reg",
+        "voters",
+        "voter",
+        "turnout",
+        "ballots",
+        "ballot",
+        "cast",
+        "times",
+        "voted",
+        "votes",
+        "vote",
+        "over",
+        "under",
+        "overvote",
+        "overvotes",
+        "undervote",
+        "undervotes",
+        "overvoted",
+        "undervoted",
+        "blank",
+        "blanks",
+        "exhausted",
+        "exhaust",
+        "inactive",
+        "the",
+        "for",
+        "and",
+        "in",
+        "percent",
+        "pct",
+    ]
+)
+#: the family a pseudo name belongs to, by its first key word found (in this order)
+_PSEUDO_FAMILIES = (
+    ({"registered", "registration", "reg"}, "registered voters"),
+    ({"reporting", "reported", "precincts"}, "precincts reporting"),
+    ({"exhausted", "exhaust", "inactive"}, "exhausted ballots"),
+    ({"turnout", "voters", "voter", "ballots", "ballot", "times"}, "ballots cast"),
+    ({"over", "overvote", "overvotes", "overvoted"}, "over votes"),
+    ({"under", "undervote", "undervotes", "undervoted"}, "under votes"),
+    ({"blank", "blanks"}, "blank"),
+    ({"total", "totals", "sum"}, "total"),
+)
+
+
+def _pseudo_family(words: str) -> str | None:
+    """Pattern families (total, turnout, reporting, registered, over/under, blank,
+    exhausted): a name made only of those words is a pseudo-candidate."""
+    tokens = words.split()
+    if not set(tokens) <= _PSEUDO_WORDS:
+        return None
+    found = set(tokens)
+    over = found & {"over", "overvote", "overvotes", "overvoted"}
+    under = found & {"under", "undervote", "undervotes", "undervoted"}
+    if over and under:
+        return "over and under votes"
+    for keys, kind in _PSEUDO_FAMILIES:
+        if found & keys:
+            return kind
     return None
+
+
+_WRITE_IN_TOTAL = re.compile(
+    r"(total )?write ?ins?( votes?)?( totals?)|total write ?ins?( votes?)?"
+)
+
+
+def _write_in_totals(long: pd.DataFrame, path: Path) -> pd.Series:
+    """Rows of a write-in *total* ('Write-In Totals'): pseudo where the file also lists
+    individual write-ins (they would be counted twice), else votes; noted either way."""
+    words = long["candidate"].map(
+        lambda n: re.sub(r"[^a-z]+", " ", str(n).translate(_INVISIBLE).casefold()).strip()
+    )
+    total = words.map(lambda w: bool(_WRITE_IN_TOTAL.fullmatch(w)))
+    if not total.any():
+        return pd.Series(False, index=long.index)
+    # a named write-in: 'Jo Doe (Write-In)', 'Write-in: Jo Doe', 'W/I Jo Doe'
+    individual = ~total & (
+        words.str.contains(r"\bwrite ?in\b") | long["candidate"].str.contains(r"(?i)\bw/i\b")
+    )
+    label = ", ".join(sorted(map(repr, long.loc[total, "candidate"].unique())))
+    if individual.any():
+        _note(
+            long,
+            f"{path}: {label} is a total of the individual write-in rows also in the file; "
+            "kept out of the candidates (counting it would count those votes twice)",
+        )
+        return total
+    _note(long, f"{path}: {label} counted as votes (the file lists no individual write-ins)")
+    return pd.Series(False, index=long.index)
 
 
 #: precinct names that stand for county-wide vote-method or adjustment rows, not places
@@ -924,6 +1040,7 @@ def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Move pseudo-candidate rows (Total, Ballots Cast, Under Votes...) out of the
     candidates into ``attrs["pseudo"]`` (a list of (precinct, kind, votes)), noted."""
     kinds = long["candidate"].map(pseudo_candidate)
+    kinds = kinds.mask(_write_in_totals(long, path), "write-in total")
     is_pseudo = kinds.notna()
     pseudo = list(
         zip(
@@ -938,8 +1055,9 @@ def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         names = sorted(long.loc[is_pseudo, "candidate"].unique())
         _note(
             kept,
-            f"{path}: {int(is_pseudo.sum())} row(s) named {', '.join(map(repr, names[:5]))} are "
-            "not candidates; kept out of the results and listed in the ledger",
+            f"{path}: {int(is_pseudo.sum())} row(s) named {', '.join(map(repr, names[:5]))}"
+            + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            + " are not candidates; kept out of the results and listed in the ledger",
         )
         if kept.empty:
             raise ExplorerError(

@@ -136,3 +136,55 @@ def test_scientific_notation_and_plus_signs_are_refused(tmp_path, value, says):
     rows = ["LA,1,Mayor,1,X,Ann,4", f"LA,2,Mayor,1,X,Ann,{value}"]
     with pytest.raises(ExplorerError, match=rf"line 3 .*{re.escape(says)}"):
         loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+
+
+# ====================================================== 3. pseudo-candidates by family
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Contest Total", "total"),
+        ("Precinct Totals", "total"),
+        ("Precincts Reporting", "precincts reporting"),
+        ("Number of Precincts", "precincts reporting"),
+        ("Over/Under", "over and under votes"),
+        ("Undervote/Overvote", "over and under votes"),
+        ("Voter Turnout", "ballots cast"),
+        ("Number of Voters", "ballots cast"),
+        ("Exhausted Ballots", "exhausted ballots"),
+        ("None of These Candidates", None),
+        ("Uncommitted", None),
+        ("Scatterings", None),
+        ("Total Wine Smith", None),
+        ("Over Lee", None),
+    ],
+)
+def test_pseudo_candidate_families(name, kind):
+    assert loaders.pseudo_candidate(name) == kind
+
+
+def test_write_in_total_is_pseudo_only_beside_individual_write_ins(tmp_path):
+    rows = rows_for(["1"]) + [
+        "LA,1,Mayor,1,,Jo Doe (Write-In),2",
+        "LA,1,Mayor,1,,Al Roe (Write-In),1",
+        "LA,1,Mayor,1,,Write-In Totals,3",
+    ]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    assert "Write-In Totals" not in set(long["candidate"])
+    assert long["votes"].sum() == 10 + 5 + 3
+    assert ("1", "write-in total", 3) in long.attrs["pseudo"]
+    assert any("counted twice" in n or "twice" in n for n in long.attrs["notes"])
+    alone = rows_for(["1"]) + ["LA,1,Mayor,1,,Write-In Totals,3"]
+    long = loaders.load_returns(returns_csv(tmp_path / "s.csv", alone))
+    assert long.groupby("candidate")["votes"].sum()["Write-In Totals"] == 3
+    assert any("counted as votes" in n for n in long.attrs["notes"])
+
+
+def test_the_pseudo_note_says_how_many_more(tmp_path):
+    names = ["Total", "Ballots Cast", "Registered Voters", "Over Votes", "Under Votes", "Blank"]
+    names += ["Precincts Reporting", "Exhausted Ballots"]
+    rows = rows_for(["1"]) + [f"LA,1,Mayor,1,,{name},1" for name in names]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    assert long["votes"].sum() == 15
+    assert any("and 3 more are not candidates" in n for n in long.attrs["notes"])
