@@ -261,6 +261,14 @@ def _apportion_options(chosen: Election, weights, backend: str, scheduler) -> di
 def _print_notes(election: Election) -> None:
     for line in election.precincts.attrs.get("notes", []):
         note(f"note: {line}")
+    _print_area_notes(election)
+
+
+def _print_area_notes(election: Election) -> None:
+    """Notes from the neighbourhood layer (e.g. polygons merged by name), once loaded."""
+    if vars(election).get("neighbourhoods") is not None:
+        for line in election.neighbourhoods.attrs.get("notes", []):
+            note(f"note: {line}")
 
 
 @app.command("list")
@@ -460,6 +468,7 @@ def rank_command(
     options = _apportion_options(chosen, weights, backend, scheduler)
     areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
     ranked, too_few = rank(areas, name, min_votes=min_votes)
+    _print_area_notes(chosen)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
         text = outputs.format_frame(
@@ -570,7 +579,9 @@ def map_command(
     fmap, facts, parts = chosen.build_map(
         view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
     )
-    suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    suffix = parts["view"]
+    if parts["view"] == "candidate":  # apart from the winner/margin views, whatever the name
+        suffix = "candidate-" + candidate_slug(candidate or "")
     if demographic:
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):

@@ -198,6 +198,12 @@ def read_layer(
     except Exception as exc:
         reason = " ".join(str(exc).split())[:200]
         raise ExplorerError(f"cannot read this layer ({reason})", source=label) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ExplorerError(
+            "is not a spatial layer (it has no geometry)",
+            source=label,
+            hint="give polygons (shapefile, GeoPackage, GeoJSON); a results CSV goes to --returns",
+        )
     if frame.empty:
         raise ExplorerError("layer has no features", source=label)
     frame = declare_crs(frame, crs, label, option=crs_option)
@@ -378,6 +384,19 @@ def load_neighbourhoods(
     check_extent(frame, str(path), "--neighbourhoods-crs")
     frame = frame.rename(columns={name_field: "name"}) if name_field != "name" else frame
     frame["name"] = frame["name"].astype(str).str.strip()
+    repeated = frame["name"].duplicated(keep=False)
+    if repeated.any():
+        notes = list(frame.attrs.get("notes", []))
+        names = list(dict.fromkeys(frame.loc[repeated, "name"]))
+        shown = ", ".join(map(repr, names[:5])) + (
+            f" and {len(names) - 5} more" if len(names) > 5 else ""
+        )
+        frame = frame[["name", frame.geometry.name]].dissolve(by="name", as_index=False, sort=False)
+        notes.append(
+            f"{path}: {int(repeated.sum())} polygons share {len(names)} name(s) ({shown}); "
+            "each name's polygons were merged into one area"
+        )
+        frame.attrs["notes"] = notes
     return frame.reset_index(drop=True)
 
 

@@ -188,3 +188,56 @@ def test_the_pseudo_note_says_how_many_more(tmp_path):
     long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
     assert long["votes"].sum() == 15
     assert any("and 3 more are not candidates" in n for n in long.attrs["notes"])
+
+
+# ====================================================== 4. crashes on bad layers
+
+
+def hoods(path: Path, names) -> Path:
+    boxes = [
+        shapely.box(-118.3 + i * 0.01, 34.0, -118.29 + i * 0.01, 34.01) for i in range(len(names))
+    ]
+    gpd.GeoDataFrame({"name": list(names)}, geometry=boxes, crs="EPSG:4326").to_file(path)
+    return path
+
+
+def test_neighbourhoods_sharing_a_name_are_merged_noted(capsys, tmp_path):
+    ids = ["1", "2", "3"]
+    returns = returns_csv(tmp_path / "r.csv", rows_for(ids))
+    layer = grid(tmp_path / "p.gpkg", ids)
+    areas = hoods(tmp_path / "n.geojson", ["West", "East", "West"])
+    common = ["--returns", returns, "--precincts", layer, "--precinct-id", "PCT"]
+    common += ["--neighbourhoods", areas, "--by", "neighbourhood"]
+    code, out, err = run(capsys, "rank", *common, "--candidate", "Ann Lee", "--min-votes", "0")
+    assert code == 0, err
+    assert "polygons share 1 name(s) ('West')" in err
+    assert out.count("West") >= 1 and "East" in out
+    e = own(returns, layer, neighbourhoods=areas)
+    merged = e.areas("neighbourhood")
+    assert sorted(merged["name"]) == ["East", "West"]
+    assert merged["Ann Lee"].sum() == pytest.approx(30)
+    code, _, err = run(capsys, "map", *common, "--output", tmp_path / "m.html", "--tiles", "none")
+    assert code == 0, err
+
+
+def test_a_csv_given_as_the_precinct_layer(capsys, tmp_path):
+    returns = returns_csv(tmp_path / "r.csv", rows_for(["1"]))
+    code, _, err = run(
+        capsys, "map", "--returns", returns, "--precincts", returns, "--precinct-id", "PCT"
+    )
+    one_line_error(code, err, "not a spatial layer", "r.csv")
+
+
+# ====================================================== 6. file names
+
+
+def test_candidate_view_and_winner_view_write_different_files(capsys, tmp_path, monkeypatch):
+    ids = ["1", "2"]
+    returns = returns_csv(tmp_path / "r.csv", rows_for(ids, names=("Winner", "Bo Park")))
+    layer = grid(tmp_path / "p.gpkg", ids)
+    monkeypatch.chdir(tmp_path)
+    common = ["map", "--returns", returns, "--precincts", layer, "--precinct-id", "PCT"]
+    assert run(capsys, *common, "--winner", "--tiles", "none")[0] == 0
+    assert run(capsys, *common, "--candidate", "Winner", "--tiles", "none")[0] == 0
+    written = sorted(p.name for p in (tmp_path / "maps").glob("*.html"))
+    assert written == ["r-candidate-winner.html", "r-winner.html"]
