@@ -241,3 +241,18 @@ def test_candidate_view_and_winner_view_write_different_files(capsys, tmp_path, 
     assert run(capsys, *common, "--candidate", "Winner", "--tiles", "none")[0] == 0
     written = sorted(p.name for p in (tmp_path / "maps").glob("*.html"))
     assert written == ["r-candidate-winner.html", "r-winner.html"]
+
+
+# ====================================================== 5. parent and sub-precincts
+
+
+@pytest.mark.parametrize("subs", [["7A", "7B"], ["7A"]])
+def test_parent_polygon_carries_itself_and_its_sub_precincts(tmp_path, subs):
+    returns = returns_csv(tmp_path / "r.csv", rows_for(["7", *subs, "8"]))
+    e = own(returns, grid(tmp_path / "p.gpkg", ["7", "8"]))
+    ledger = e.ledger
+    assert ledger.loc["total", "unmapped"] == 0
+    assert ledger.loc["total", "mapped"] == 15 * (len(subs) + 2)
+    seven = e.precincts.set_index("precinct").loc["7"]
+    assert seven["Ann Lee"] == 10 * (1 + len(subs))
+    assert any(f"7 = 7 + {' + '.join(subs)}" in n for n in e.precincts.attrs["notes"])
