@@ -445,7 +445,7 @@ def rank_command(
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
     by: Annotated[str, typer.Option(help="neighbourhood or precinct.")] = "neighbourhood",
     fmt: Format = "table",
-    out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the table to this file instead.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
     backend: Backend = "local",
@@ -458,7 +458,7 @@ def rank_command(
     from explorer.ask import find_candidate, rank, rounded
 
     if out is not None:
-        outputs.check_target(out)
+        outputs.check_target(out, given=True)
     chosen = source.load(election)
     if not candidate:
         raise ExplorerError(
@@ -482,7 +482,7 @@ def rank_command(
             methods=methods,
         )
     elif fmt in ("csv",):
-        text = outputs.format_frame(ranked, "csv")
+        text = outputs.format_frame(outputs.whole_numbers(ranked), "csv")
     else:
         text = "\n".join(
             [
@@ -500,8 +500,9 @@ def rank_command(
         )
     if out is not None:
         outputs.write_text(out, text if text.endswith("\n") else text + "\n")
-        note(f"wrote {out}")
-    echo(text)
+        echo(f"wrote {out}")  # the table is in the file, not repeated here
+    else:
+        echo(text)
 
 
 @app.command()
@@ -570,9 +571,11 @@ def map_command(
                 source=static,
                 hint="use a .png, .svg or .pdf name",
             )
+    if scheme not in render.SCHEMES:
+        raise ExplorerError(f"unknown --scheme {scheme!r}", hint="use " + ", ".join(render.SCHEMES))
     for path in (output, png, svg):
         if path is not None:
-            outputs.check_target(path)
+            outputs.check_target(path, given=True)
     source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
@@ -636,7 +639,7 @@ def swing(
     if not candidate:
         raise ExplorerError("--candidate is required")
     if output is not None:
-        outputs.check_target(output)
+        outputs.check_target(output, given=True)
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)

@@ -256,3 +256,39 @@ def test_parent_polygon_carries_itself_and_its_sub_precincts(tmp_path, subs):
     seven = e.precincts.set_index("precinct").loc["7"]
     assert seven["Ann Lee"] == 10 * (1 + len(subs))
     assert any(f"7 = 7 + {' + '.join(subs)}" in n for n in e.precincts.attrs["notes"])
+
+
+# ====================================================== 6. options checked before any work
+
+
+def own_args(tmp_path, ids=("1", "2")) -> list:
+    returns = returns_csv(tmp_path / "r.csv", rows_for(list(ids)))
+    layer = grid(tmp_path / "p.gpkg", list(ids))
+    return ["--returns", returns, "--precincts", layer, "--precinct-id", "PCT"]
+
+
+def test_unknown_scheme_is_refused_listing_the_schemes(capsys, tmp_path):
+    code, _, err = run(capsys, "map", *own_args(tmp_path), "--scheme", "bogus")
+    one_line_error(code, err, "unknown --scheme 'bogus'", "quantiles", "fisherjenks")
+    assert not (tmp_path / "maps").exists()
+
+
+@pytest.mark.parametrize("command", ["map", "rank"])
+def test_an_output_in_a_missing_folder_is_refused(capsys, tmp_path, command):
+    target = tmp_path / "nowhere" / "x.json"
+    option = "--output" if command == "map" else "--out"
+    extra = ["--candidate", "Ann Lee"] if command == "rank" else []
+    code, _, err = run(capsys, command, *own_args(tmp_path), *extra, option, target)
+    one_line_error(code, err, "does not exist", "nowhere")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_rank_out_writes_the_file_and_says_so(capsys, tmp_path):
+    target = tmp_path / "ranked.csv"
+    args = [*own_args(tmp_path), "--candidate", "Ann Lee", "--by", "precinct", "--min-votes", "0"]
+    code, out, err = run(capsys, "rank", *args, "--format", "csv", "--out", target)
+    assert code == 0, err
+    assert out.strip() == f"wrote {target}"
+    table = pd.read_csv(target, dtype=str)
+    assert set(table["votes"]) == {"10"}  # whole numbers, not 10.0
+    assert set(table["total"]) == {"15"}
