@@ -686,6 +686,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
 
 def _canon_district(value) -> str:
     value = str(value).translate(_INVISIBLE).strip()
+    value = re.sub(r"(?i)^(?:district|dist\.?|d)\s*(?=\d)", "", value)  # 'District 2' is 2
     if re.fullmatch(r"\d+\.0+", value):
         value = value.split(".")[0]
     return value.lstrip("0") or value
@@ -700,6 +701,29 @@ def _filter_contest(
 ) -> pd.DataFrame:
     """Keep one contest: one office (``--office``) and, where the office is held in several
     districts, one district (``--contest-district``); several of either are refused."""
+    if table.empty:
+        raise ExplorerError(
+            "no data rows (the file holds only a header)", source=path, hint="export the rows"
+        )
+    content = [c for c in ("precinct", "candidate", "votes") if c in table.columns]
+    stray = (table[content].apply(lambda c: c.str.strip()) == "").all(axis=1)
+    if stray.any() and not stray.all():  # a footer such as 'Note: unofficial results'
+        first = table[stray].iloc[0]
+        text = next((str(v).strip() for v in first.drop("_line") if str(v).strip()), "")
+        _note(
+            table,
+            f"{path}: left out {int(stray.sum())} line(s) with no precinct, candidate or votes "
+            f"(line {first['_line']}{': ' + repr(text[:60]) if text else ''})",
+        )
+        table = table[~stray]
+    every_office = (
+        sorted(set(table["office"].str.split().str.join(" "))) if "office" in table else []
+    )
+    every_district = (
+        sorted({d for d in table["district"].map(_canon_district) if d})
+        if "district" in table
+        else []
+    )
     if office is not None:
         if "office" not in table.columns:
             raise ExplorerError("no 'office' column to filter on", source=path)
@@ -740,10 +764,26 @@ def _filter_contest(
                 hint="choose one with --contest-district",
             )
     if table.empty:
+        asked = " and ".join(
+            f"{label} {value!r}"
+            for label, value in (("--office", office), ("--contest-district", district))
+            if value is not None
+        )
+        offered = "; ".join(
+            f"{label}: {', '.join(values[:8])}{', ...' if len(values) > 8 else ''}"
+            for label, values in (
+                ("offices", every_office),
+                (
+                    "districts",
+                    every_district or (["(none: the column is blank)"] if district else []),
+                ),
+            )
+            if values
+        )
         raise ExplorerError(
-            f"no rows for office {office!r} district {district!r}",
+            f"no rows for {asked or 'this contest'}",
             source=path,
-            hint="check --office and --contest-district against the file",
+            hint=f"the file holds {offered}" if offered else "check the file",
         )
     return table
 

@@ -292,3 +292,40 @@ def test_rank_out_writes_the_file_and_says_so(capsys, tmp_path):
     table = pd.read_csv(target, dtype=str)
     assert set(table["votes"]) == {"10"}  # whole numbers, not 10.0
     assert set(table["total"]) == {"15"}
+
+
+# ====================================================== 7. messages
+
+
+def test_a_stray_footer_line_is_left_out_by_its_line(tmp_path):
+    rows = rows_for(["1", "2"]) + ["", "Note: unofficial results,,,,,,"]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows))
+    assert long["votes"].sum() == 30
+    assert any("line 7: 'Note: unofficial results'" in n for n in long.attrs["notes"])
+
+
+def test_a_header_only_file_says_no_data_rows(tmp_path):
+    with pytest.raises(ExplorerError, match="no data rows") as caught:
+        loaders.load_returns(returns_csv(tmp_path / "r.csv", []))
+    assert "None" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"office": "Sheriff"}, "no rows for --office 'Sheriff'; the file holds offices: Mayor"),
+        ({"district": "3"}, "no rows for --contest-district '3'; the file holds offices: Mayor"),
+    ],
+)
+def test_a_contest_not_in_the_file_lists_what_is(tmp_path, options, says):
+    with pytest.raises(ExplorerError) as caught:
+        loaders.load_returns(returns_csv(tmp_path / "r.csv", rows_for(["1"])), **options)
+    assert says in str(caught.value) and "None" not in str(caught.value)
+    assert "districts: 1" in str(caught.value)
+
+
+def test_district_written_in_words_matches_its_number(tmp_path):
+    rows = [r.replace(",Mayor,1,", ",Senate,District 2,") for r in rows_for(["1"])]
+    rows += [r.replace(",Mayor,1,", ",Senate,District 10,") for r in rows_for(["2"])]
+    long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows), district="2")
+    assert long["precinct"].tolist() == ["1", "1"]
