@@ -196,7 +196,9 @@ def read_layer(
             hint="add a .cpg file naming the encoding, or re-save the layer as UTF-8",
         ) from None
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:200]
+        reason = " ".join(str(exc).split())
+        if len(reason) > 200:  # cut at a word, never mid-word
+            reason = reason[:200].rsplit(" ", 1)[0] + " ..."
         raise ExplorerError(f"cannot read this layer ({reason})", source=label) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise ExplorerError(
@@ -314,7 +316,7 @@ def load_precincts(
         _note(frame, f"{path}: {int(ids.isna().sum())} precinct polygons have no ID")
     frame["precinct"] = normalise_ids(ids.astype("string").fillna(""))
     frame = repair_polygons(frame, "precinct polygons", str(path), id_field="precinct")
-    check_extent(frame, str(path), "--crs")
+    check_extent(frame, str(path), "--crs", given=crs)
     result = frame[["precinct", "geometry"]].reset_index(drop=True).pipe(_keep_attrs, frame)
     result.attrs["id_field"] = id_field
     return result
@@ -381,7 +383,7 @@ def load_neighbourhoods(
             hint="name it with --neighbourhood-name",
         )
     frame = repair_polygons(frame.copy(), "neighbourhood polygons", str(path), name_field)
-    check_extent(frame, str(path), "--neighbourhoods-crs")
+    check_extent(frame, str(path), "--neighbourhoods-crs", given=crs)
     frame = frame.rename(columns={name_field: "name"}) if name_field != "name" else frame
     frame["name"] = frame["name"].astype(str).str.strip()
     repeated = frame["name"].duplicated(keep=False)
@@ -624,8 +626,32 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise ExplorerError("file is empty", source=path)
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:64]
+    layer_kind = (
+        "a GeoJSON or JSON file"
+        if head.startswith((b"{", b"["))
+        else "a zip archive"
+        if head.startswith(b"PK\x03\x04")
+        else "a GeoPackage (SQLite) file"
+        if head.startswith(b"SQLite format")
+        else "a shapefile part"
+        if path.suffix.lower() in (".shp", ".dbf", ".shx")
+        else None
+    )
+    if layer_kind:
+        raise ExplorerError(
+            f"is not a CSV (it is {layer_kind})",
+            source=path,
+            hint="give the returns CSV to --returns; layers go to --precincts or --neighbourhoods",
+        )
     notes: list[str] = []
     text = _decode(raw, path, notes)
+    if "\x00" in text and raw[:200].count(b"\x00") * 3 >= len(raw[:200]):
+        raise ExplorerError(
+            "looks like UTF-16 text without a byte-order mark",
+            source=path,
+            hint="re-save it as a UTF-8 CSV (e.g. 'CSV UTF-8' in Excel)",
+        )
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ExplorerError(

@@ -329,3 +329,39 @@ def test_district_written_in_words_matches_its_number(tmp_path):
     rows += [r.replace(",Mayor,1,", ",Senate,District 10,") for r in rows_for(["2"])]
     long = loaders.load_returns(returns_csv(tmp_path / "r.csv", rows), district="2")
     assert long["precinct"].tolist() == ["1", "1"]
+
+
+def test_a_users_own_crs_is_named_as_the_cause(capsys, tmp_path):
+    code, _, err = run(capsys, "info", *own_args(tmp_path), "--crs", "EPSG:3857")
+    one_line_error(code, err, "--crs EPSG:3857 given", "EPSG:4326")
+
+
+def test_projected_coordinates_of_modest_size_do_not_suggest_web_mercator(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"PCT": ["1"]}, geometry=[shapely.box(160_000, -440_000, 161_000, -439_000)]
+    )
+    frame.to_file(tmp_path / "p.geojson")
+    with pytest.raises(ExplorerError, match="not longitude/latitude") as caught:
+        loaders.load_precincts(tmp_path / "p.geojson", "PCT", crs="EPSG:4326")
+    assert "3857" not in str(caught.value)
+
+
+def test_a_layer_given_as_returns_and_utf16_without_bom(tmp_path):
+    grid(tmp_path / "p.geojson", ["1"])
+    with pytest.raises(ExplorerError, match="is not a CSV .*GeoJSON"):
+        loaders.load_returns(tmp_path / "p.geojson")
+    text = HEADER + "\nLA,1,Mayor,1,X,Ann,4\n"
+    (tmp_path / "u.csv").write_bytes(text.encode("utf-16-le"))
+    with pytest.raises(ExplorerError, match="UTF-16 .* re-save it as a UTF-8 CSV"):
+        loaders.load_returns(tmp_path / "u.csv")
+
+
+@pytest.mark.parametrize("command", ["rank", "ask"])
+def test_own_election_by_neighbourhood_names_the_option(capsys, tmp_path, command):
+    extra = (
+        ["--candidate", "Ann Lee", "--by", "neighbourhood"]
+        if command == "rank"
+        else ["which neighbourhoods favoured Ann Lee?"]
+    )
+    code, _, err = run(capsys, command, *own_args(tmp_path), *extra)
+    assert code == 2 and "--neighbourhoods" in err and "unexpected" not in err, err
