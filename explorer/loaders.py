@@ -642,7 +642,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
         raise ExplorerError(
             f"is not a CSV (it is {layer_kind})",
             source=path,
-            hint="give the returns CSV to --returns; layers go to --precincts or --neighbourhoods",
+            hint="give a CSV here; layers go to --precincts or --neighbourhoods",
         )
     notes: list[str] = []
     text = _decode(raw, path, notes)
