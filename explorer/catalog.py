@@ -64,9 +64,22 @@ def _read_toml(path: Path) -> dict:
 
 
 def safe_relative_path(path: str, source: str | Path) -> PurePosixPath:
-    """Refuse catalog paths that are absolute or climb out of the data folder."""
+    """Refuse catalog paths that are absolute or climb out of the data folder (``..``, a
+    home folder ``~``, a drive letter, a backslash, a NUL)."""
+    if not isinstance(path, str):
+        raise ExplorerError(
+            f"path {path!r} is not text", source=source, hint="write paths as quoted strings"
+        )
     relative = PurePosixPath(path)
-    if not path or relative.is_absolute() or ".." in relative.parts or "\\" in path:
+    if (
+        not path
+        or relative.is_absolute()
+        or ".." in relative.parts
+        or "\\" in path
+        or "\0" in path
+        or path.startswith("~")
+        or (len(path) > 1 and path[1] == ":")
+    ):
         raise ExplorerError(
             f"path {path!r} would escape the data folder",
             source=source,

@@ -51,11 +51,13 @@ Crosswalk = Annotated[
 
 
 def echo(text: str = "") -> None:
-    typer.echo(text)
+    """Print to stdout; control and bidi-override characters from the data made visible."""
+    typer.echo(outputs.terminal(text))
 
 
 def note(text: str) -> None:
-    typer.echo(text, err=True)
+    """Print to stderr, made safe like :func:`echo`."""
+    typer.echo(outputs.terminal(text), err=True)
 
 
 @dataclass(frozen=True)
@@ -392,15 +394,16 @@ def ledger(
             "In-district polygons with no result precinct: "
             + ", ".join(summary["unassigned_polygons"])
         )
+    stem = outputs.slug(chosen.name, "election")
     if hasattr(chosen, "by_state"):  # several layer files: the ledger state by state
         states = chosen.by_state()
         echo("By state (sums of the precincts):")
         echo(outputs.format_frame(states))
-        states_path = outputs.write_text(out_dir / f"{chosen.name}-states.csv", states.to_csv())
+        states_path = outputs.write_text(out_dir / f"{stem}-states.csv", outputs.to_csv(states))
         echo(f"Wrote {states_path}")
-    csv_path = outputs.write_text(out_dir / f"{chosen.name}-ledger.csv", table.to_csv())
+    csv_path = outputs.write_text(out_dir / f"{stem}-ledger.csv", outputs.to_csv(table))
     json_path = outputs.write_text(
-        out_dir / f"{chosen.name}-ledger.json",
+        out_dir / f"{stem}-ledger.json",
         outputs.format_frame(table, "json", election=chosen.name, summary=summary),
     )
     echo(f"Wrote {csv_path} and {json_path}")
@@ -477,6 +480,7 @@ def rank_command(
             election=chosen.name,
             candidate=name,
             by=by,
+            margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
             too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
             ledger=chosen.ledger_summary,
             methods=methods,
@@ -484,18 +488,22 @@ def rank_command(
     elif fmt in ("csv",):
         text = outputs.format_frame(outputs.whole_numbers(ranked), "csv")
     else:
+        prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
         text = "\n".join(
             [
-                f"{chosen.spec.title}: {by}s ranked by {name}'s share",
+                prose(
+                    f"{chosen.spec.title}: {by}s ranked by {name}'s share; margin = {name}'s "
+                    "share minus the strongest other candidate's (rival), in points"
+                ),
                 outputs.format_frame(rounded(ranked), fmt),
-                (
+                prose(
                     f"\nToo few votes to call (under {min_votes:,.0f}): "
                     + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
                 )
                 if len(too_few)
                 else "",
                 "",
-                methods,
+                prose(methods),
             ]
         )
     if out is not None:
@@ -508,7 +516,7 @@ def rank_command(
 @app.command()
 @election_options
 def ask(
-    question: Annotated[str, typer.Argument(help='e.g. "which neighbourhoods favoured Ahn?"')],
+    question: Annotated[str, typer.Argument(help='e.g. "did Ahn carry Westlake?"')],
     election: Annotated[str | None, typer.Option(help="Election name.")] = None,
     min_votes: MinVotes = 100,
     weights: Weights = None,
@@ -518,14 +526,31 @@ def ask(
     *,
     source: ElectionSource,
 ) -> None:
-    """Answer a plain question: which neighbourhoods favoured X; where did X win; how did X
-    do in PLACE; who won PLACE."""
-    from explorer.ask import parse_question
-
-    parse_question(question)  # refuse unsupported phrasing before loading any data
+    """Answer a question as a reporter types it: who won a place, where a candidate was
+    strongest, top N, shares, votes, margins, precincts won, totals, comparisons, place in
+    the field, primary-to-runoff change. The election comes from the text ("in the
+    primary") or --election. Questions the data cannot answer are refused, with the reason
+    (exit 2)."""
     chosen = source.load(election)
     options = _apportion_options(chosen, weights, backend, scheduler)
-    echo(chosen.ask(question, min_votes=min_votes, fmt=fmt, **options))
+    answer = chosen.ask(question, min_votes=min_votes, **options)
+    if fmt == "json":
+        echo(outputs.json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    elif answer.refused:  # one line, like every error: the reason and the election used
+        where = f"election: {answer.election_title}" if answer.election_title else ""
+        raise ExplorerError(answer.reason.rstrip("."), hint=where)
+    elif fmt in ("csv", "markdown") and answer.table is not None:
+        from explorer.ask import rounded
+
+        prose = outputs.markdown_text if fmt == "markdown" else str  # names are data
+        echo(prose(answer.headline))
+        echo(outputs.format_frame(rounded(answer.table), fmt))
+    elif fmt == "markdown":  # the prose names data too: escaped like a table's cells
+        echo(outputs.markdown_text(str(answer)))
+    else:
+        echo(str(answer))
+    if answer.refused:
+        raise typer.Exit(2)
 
 
 @app.command("map")
@@ -589,7 +614,7 @@ def map_command(
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
-    target = output or Path("maps") / f"{chosen.name}-{suffix}.html"
+    target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
     if facts["coverage_valid"] is False:  # None: not checked (pages past 20,000 areas)
@@ -645,20 +670,26 @@ def swing(
     result = compare(first, second, candidate)
     s = result.summary
     table = swing_table(result, by, min_votes)
+    prose = outputs.markdown_text if fmt == "markdown" else str
     echo(
-        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
-        f"{s['after_share']:.1%} in {after}."
+        prose(
+            f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+            f"{s['after_share']:.1%} in {after}."
+        )
     )
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
     echo(
-        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
-        f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack geography "
-        "in one of the two and are not compared."
+        prose(
+            f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+            f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
+            "geography in one of the two and are not compared."
+        )
     )
     fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
     suffix = "-neighbourhoods" if by.startswith("neigh") else ""
     target = output or Path("maps") / (
-        f"{before}-to-{after}-{candidate_slug(result.candidate)}{suffix}.html"
+        f"{outputs.slug(before)}-to-{outputs.slug(after)}-{candidate_slug(result.candidate)}"
+        f"{suffix}.html"
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
@@ -913,7 +944,8 @@ def ei_command(
 
 
 def candidate_slug(name: str) -> str:
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+    """A candidate's name as a file-name part (see :func:`explorer.outputs.slug`)."""
+    return outputs.slug(name, "candidate")
 
 
 def _warning_note(message, category, filename, lineno, file=None, line=None) -> None:
@@ -932,7 +964,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_note
-            app(args=argv, standalone_mode=False)
+            code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2
@@ -958,7 +990,7 @@ def main(argv: list[str] | None = None) -> int:
             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)"
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,11 @@ class LayerSpec:
 
     @classmethod
     def from_toml(cls, name: str, entry: dict) -> LayerSpec:
+        """A layer from elections.toml; its paths must be catalog-relative."""
         known = {f for f in cls.__dataclass_fields__ if f != "name"}
+        for key in ("file", "route_numbers"):
+            if entry.get(key) is not None:
+                _catalog_path(entry[key], f"layers.{name}.{key}")
         return cls(name=name, **{k: v for k, v in entry.items() if k in known})
 
 
@@ -61,6 +65,12 @@ class ElectionSpec:
     boundary_id: str | None = None
     neighbourhoods: LayerSpec | None = None
     freeways: LayerSpec | None = None
+
+
+def _catalog_path(path, where: str) -> str:
+    """A path from elections.toml, refused in one line unless it is catalog-relative."""
+    source = f"{catalog.config_file('elections.toml')} ({where})"
+    return str(catalog.safe_relative_path(path, source))
 
 
 def _definitions() -> dict:
@@ -94,6 +104,14 @@ def election_spec(name: str) -> ElectionSpec:
         )
     entry = elections[name]
     boundary = entry.get("boundary") or {}
+    for key in ("returns", "totals"):
+        if entry.get(key) is not None:
+            _catalog_path(entry[key], f"elections.{name}.{key}")
+    if boundary:  # the district ID fills {id} in the boundary layer's path
+        file = layer_spec(boundary["layer"]).file
+        _catalog_path(
+            file.replace("{id}", str(boundary.get("id", ""))), f"elections.{name}.boundary"
+        )
     return ElectionSpec(
         name=name,
         title=entry.get("title", name),
@@ -367,24 +385,48 @@ class Election:
         areas = self.areas(by, **options)
         return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
 
-    def ask(self, question: str, min_votes: float = 100, fmt: str = "table", **options) -> str:
-        """Answer a plain question such as "which neighbourhoods favoured Ahn?"."""
-        from explorer.ask import answer, parse_question
+    def ask(self, question: str, min_votes: float = 100, **options):
+        """Answer a question as a reporter types it ("did Ahn carry Westlake?", "who came
+        third in the primary?"). Returns an :class:`explorer.ask.Answer` (print it, or
+        ``.to_dict()``); the election is this one unless the text names another election of
+        the same contest. Questions the data cannot answer come back with ``refused=True``."""
+        from explorer.ask import ask
 
-        parsed = parse_question(question)
-        areas = self.areas("neighbourhood", **options)
-        text = answer(
-            parsed,
-            areas,
-            self.candidates,
-            min_votes=min_votes,
-            methods=self.methods_note(areas),
-            fmt=fmt,
-        )
+        others = [self.related_election(name) for name in self.related()]
+        answer = ask(self, question, others=others, min_votes=min_votes, **options)
         reporting = self.precincts.attrs.get("reporting")
-        if reporting and not reporting["complete"] and fmt in ("table", "markdown"):
-            text = f"Partial returns: {self.reporting()}\n{text}"
-        return text
+        if reporting and not reporting["complete"]:
+            answer.notice = f"Partial returns: {self.reporting()}"
+        return answer
+
+    def related(self) -> list[str]:
+        """Other catalog elections of the same contest (same office, district and boundary),
+        such as the primary of a runoff; none for an election from your own files."""
+        spec = self.spec
+        if spec.name not in election_names() or election_spec(spec.name) != spec:
+            return []
+        same = []
+        for name in election_names():
+            if name == spec.name:
+                continue
+            other = election_spec(name)
+            if (other.office, other.district, other.boundary_id, other.boundary) == (
+                spec.office,
+                spec.district,
+                spec.boundary_id,
+                spec.boundary,
+            ) and (other.date is None or spec.date is None or other.date.year == spec.date.year):
+                same.append(name)
+        return same
+
+    def related_election(self, name: str) -> Election:
+        """A related election, loaded once with this one's options."""
+        cache = self.__dict__.setdefault("_related", {})
+        if name not in cache:
+            cache[name] = load_election(
+                name, data_dir=self.data_dir, infer=self.infer, crosswalk=self.crosswalk
+            )
+        return cache[name]
 
     def reporting(self) -> str:
         """Election night: "N of M precincts reporting (p%)", the votes counted so far by

@@ -28,8 +28,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
+
+from explorer.render import LiteralMacro
 
 #: above this many areas :func:`explorer.render.choropleth` hands over to this module
 LARGE_ABOVE = 20_000
@@ -171,7 +172,7 @@ def _view_bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-class CanvasCoverage(MacroElement):
+class CanvasCoverage(LiteralMacro):  # its output is never re-compiled as a template
     """The custom Leaflet layer: decodes :func:`encode_coverage` output and draws it on a
     canvas, with tooltips. The data is a template *value* (never template source)."""
 
@@ -412,12 +413,12 @@ def large_choropleth(
     CanvasCoverage(data).add_to(fmap)
     root = fmap.get_root()
     root.html.add_child(
-        folium.Element(
+        render.Literal(
             f"<div class='xl-title'>{render.esc(title)}<small>{render.esc(subtitle)}</small></div>"
         )
     )
     legend = render._legend_html(styled.legend_title, styled, notes or [], False)
-    root.html.add_child(folium.Element(legend))
+    root.html.add_child(render.Literal(legend))
     facts = {
         "features": len(features),
         "coverage_valid": None,  # not checked (see above)

@@ -1,15 +1,32 @@
-"""Writing results: atomic file writes and table formats shared by every command.
+"""Writing results: atomic file writes, table formats, and text made safe for each output.
 
 Every output is written to a temporary file beside its target and renamed into place, so
 an interrupted or failed run leaves the previous file intact and never a half-written one.
+
+Text from a file is data: it never becomes code, markup, a formula or terminal control.
+One function per output kind makes it so, and every writer uses it:
+
+- :func:`page_text`: HTML text and attributes (escaped, and no ``{``/``}`` left for a
+  template engine to read);
+- :func:`script_json`: data for a page's ``<script>`` as JSON (``<``, ``>`` and,
+  inside strings, ``{``/``}`` written as ``\\u`` escapes);
+- :func:`csv_cell`: spreadsheet cells (a leading ``=``, ``+``, ``-``, ``@``, tab or CR is
+  defused with a quote);
+- :func:`markdown_cell`: markdown (markup, link and table syntax escaped);
+- :func:`terminal`: the terminal (control and bidi-override characters made visible);
+- :func:`slug`: names used in output file names.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import html
 import json
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +36,117 @@ import pandas as pd
 from explorer.errors import ExplorerError
 
 FORMATS = ("table", "csv", "json", "markdown")
+
+
+# ----------------------------------------------------------------- safe text, per output
+
+
+def bidi_closed(value) -> str:
+    """The text with every bidi embedding, override or isolate it opens closed at its end
+    (U+202C, U+2069 appended as needed, per Unicode UAX #9), so a name holding an RTL
+    override cannot reverse the text shown after it (a legend's figures, say)."""
+    text = "" if value is None else str(value)
+    embeddings = sum(text.count(c) for c in "\u202a\u202b\u202d\u202e") - text.count("\u202c")
+    isolates = sum(text.count(c) for c in "\u2066\u2067\u2068") - text.count("\u2069")
+    return text + "\u202c" * max(embeddings, 0) + "\u2069" * max(isolates, 0)
+
+
+def page_text(value) -> str:
+    """Text for an HTML page (element text or a quoted attribute): ``& < > " '`` escaped,
+    ``{``/``}`` written as character references so that no template engine that sees the
+    page source (folium/branca render with Jinja2) can read an expression in it, and bidi
+    overrides closed (:func:`bidi_closed`)."""
+    text = html.escape(bidi_closed(value), quote=True)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SCRIPT_UNSAFE = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def _braces(match: re.Match) -> str:
+    return match.group(0).replace("{", "\\u007b").replace("}", "\\u007d")
+
+
+def script_json(value) -> str:
+    """Compact JSON to place inside a ``<script>`` element, read by the page as data.
+
+    ``<``, ``>``, U+2028 and U+2029 are written as ``\\u`` escapes everywhere (they never
+    occur in JSON syntax outside strings), so nothing can close the script element or open a
+    comment (``&`` means nothing inside a script element); ``{`` and ``}`` inside strings
+    become ``\\u007b``/``\\u007d``, so the text holds no ``{{``, ``{%`` or ``{#`` for a
+    template engine (JSON's own braces are always followed by a quote or a closing brace).
+    The result parses to the same value."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char, escape in _SCRIPT_UNSAFE.items():
+        text = text.replace(char, escape)
+    return _JSON_STRING.sub(_braces, text)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A spreadsheet-safe cell: text whose first character (after any spaces) could start a
+    formula (``=``, ``+``, ``-``, ``@``, tab, carriage return) gets a leading ``'``, which
+    spreadsheets show as text. Numbers and other values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    stripped = value.lstrip(" ")
+    if value.startswith(FORMULA_PREFIXES) or stripped.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()|!#~:])")
+
+
+def markdown_cell(value) -> str:
+    """Text for a markdown table cell: HTML (``< > &``) as entities, markdown syntax
+    (backslash, backticks, emphasis, links and images, table pipes, headings, the ``:`` of
+    autolinks) backslash-escaped, line breaks as spaces, and control and bidi-override
+    characters made visible as :func:`terminal` does, so the cell reads literally."""
+    text = "" if value is None else str(value)
+    text = html.escape(text, quote=False)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:-1] + "\\.", text)
+    return terminal(re.sub(r"[\r\n]+", " ", text))
+
+
+def markdown_text(text) -> str:
+    """Prose for a markdown document: each line escaped as :func:`markdown_cell` does,
+    line breaks kept."""
+    return "\n".join(markdown_cell(line) for line in str(text).split("\n"))
+
+
+#: control characters (C0 but tab and newline, DEL, C1), bidi marks, embeddings, overrides
+#: and isolates, line/paragraph separators and the byte-order mark
+_TERMINAL_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]"
+)
+
+
+def terminal(text) -> str:
+    """Text safe to print: control characters (so no ANSI escape, carriage return, NUL),
+    bidi overrides and isolates are shown as visible escapes such as ``\\u001b`` and
+    ``\\u202e`` instead of acting on the terminal (tab and newline stay). The escapes are
+    valid inside JSON strings too, so printed JSON still parses to the same data."""
+    text = "" if text is None else str(text)
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def slug(name, fallback: str = "output", limit: int = 80) -> str:
+    """A file-name part from any name: letters and digits kept (lower-cased), every other
+    run of characters one ``-``; never empty, never a path (no ``/``, ``..``, NUL or
+    leading dot)."""
+    text = unicodedata.normalize("NFKC", "" if name is None else str(name)).lower()
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return "-".join(words)[:limit].strip("-") or fallback
 
 
 #: bytes the temporary name adds to the target's name (".", pid, random part, ".tmp")
@@ -181,20 +309,48 @@ def to_json_records(frame: pd.DataFrame, **extra) -> str:
 
 def _markdown(frame: pd.DataFrame) -> str:
     table = frame.reset_index()
-    cells = [[str(c) for c in table.columns]] + [
-        ["" if pd.isna(v) else str(v) for v in row] for row in table.itertuples(index=False)
+    header = [markdown_cell(c) for c in table.columns]
+    rows = [
+        ["" if pd.isna(v) else markdown_cell(v) if isinstance(v, str) else str(v) for v in row]
+        for row in table.itertuples(index=False)
     ]
-    escape = lambda s: s.replace("|", "\\|")  # noqa: E731
-    lines = ["| " + " | ".join(escape(c) for c in cells[0]) + " |"]
-    lines.append("|" + "|".join("---" for _ in cells[0]) + "|")
-    lines += ["| " + " | ".join(escape(c) for c in row) + " |" for row in cells[1:]]
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
+def _cells(frame: pd.DataFrame, cell) -> pd.DataFrame:
+    """The frame with ``cell`` applied to every text value, label and column name."""
+    safe = frame.copy()
+    safe.columns = [cell(c) for c in safe.columns]
+    safe.index = safe.index.map(cell)
+    safe.index.names = [cell(n) for n in frame.index.names]
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(cell, na_action="ignore")
+    return safe
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """A frame as CSV for spreadsheets: every text cell, label and header made formula-safe
+    with :func:`csv_cell`. Rows end in ``\\n``; a carriage return inside a cell would not be
+    quoted then (Python's csv quotes only the line terminator's characters), so a table
+    holding one is written with every cell quoted."""
+    safe = _cells(frame, csv_cell)
+    texts = [*map(str, safe.columns), *map(str, safe.index)]
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            texts += [str(v) for v in safe[column].dropna()]
+    quoting = csv.QUOTE_ALL if any("\r" in t for t in texts) else csv.QUOTE_MINIMAL
+    return safe.to_csv(quoting=quoting)
+
+
 def format_frame(frame: pd.DataFrame, fmt: str = "table", **extra) -> str:
-    """Render a table as ``table`` (aligned text), ``csv``, ``json`` or ``markdown``."""
+    """Render a table as ``table`` (aligned text for the terminal), ``csv``, ``json`` or
+    ``markdown``; each format makes text from the data safe for its kind of output."""
     if fmt == "csv":
-        return frame.to_csv()
+        return to_csv(frame)
     if fmt == "json":
         return to_json_records(frame, **extra)
     if fmt == "markdown":
@@ -210,5 +366,5 @@ def format_frame(frame: pd.DataFrame, fmt: str = "table", **extra) -> str:
             "display.max_colwidth",
             40,
         ):
-            return frame.to_string()
+            return terminal(frame.to_string())
     raise ExplorerError(f"unknown format {fmt!r}", hint="use one of " + ", ".join(FORMATS))

@@ -3,13 +3,19 @@
 Maps are compact and self-contained: Leaflet is inlined (no CDN), the precinct coverage is
 simplified with its topology kept (shapely's coverage simplification, checked for gaps and
 overlaps afterwards), coordinates are rounded to about a metre, and each feature carries
-one pre-built, HTML-escaped tooltip. Every text that reaches the page is escaped.
+one pre-built, HTML-escaped tooltip.
+
+Text from the data never becomes code, markup or a template. folium/branca render each
+element's HTML and script as a Jinja2 template (a macro's output is compiled again as a
+template), so nothing here hands data to them as template source: the page's data travels
+as JSON read by small scripts of our own (:func:`explorer.outputs.script_json`), the title
+and legend are literal HTML made with :func:`explorer.outputs.page_text`, and the elements
+that carry them (:class:`Literal`, :class:`LiteralMacro`) are never compiled as templates.
 """
 
 from __future__ import annotations
 
-import html
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -21,12 +27,12 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from explorer.crs import equal_area_crs_for, to_lonlat
 from explorer.errors import ExplorerError
-from explorer.outputs import atomic_path
+from explorer.outputs import atomic_path, bidi_closed, page_text, script_json, terminal
 
 #: Okabe-Ito, a colour-blind-safe categorical palette (black left out).
 CATEGORICAL = [
@@ -53,8 +59,43 @@ COORDINATE_DECIMALS = (
 
 
 def esc(value) -> str:
-    """HTML-escape any value for the page (quotes too)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Any value as inert page text: HTML-escaped (quotes too), braces as character
+    references (see :func:`explorer.outputs.page_text`)."""
+    return page_text(value)
+
+
+class Literal(Element):
+    """Page source that is used as it is: never compiled or rendered as a Jinja2 template
+    (a plain branca ``Element(text)`` is). ``text`` must already be safe page source."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Literal"
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class LiteralMacro(MacroElement):
+    """A macro element whose rendered header/html/script go into the page as
+    :class:`Literal` text. branca's ``MacroElement`` wraps each macro's output in a new
+    ``Element(output)``, which compiles the output, data included, as a second template:
+    that is how ``{{ ... }}`` in a name ran. Our macros are rendered once, with data only as
+    values (JSON from :func:`script_json`)."""
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("this element can only be rendered inside a Figure")
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                target = getattr(figure, part)
+                target.add_child(Literal(str(macro(self, kwargs))), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
 
 
 @dataclass
@@ -114,11 +155,17 @@ def _palette(name: str, count: int) -> list[str]:
 
 
 def style_diverging(
-    values: pd.Series, edges: list[float], negative: str, positive: str, title: str
+    values: pd.Series,
+    edges: list[float],
+    negative: str | Callable[[str], str],
+    positive: str | Callable[[str], str],
+    title: str,
 ) -> Styled:
     """Diverging colours centred on zero (PuOr, colour-blind safe). ``edges`` are the positive
     class edges in percentage points, e.g. [10, 20, 40, 100]; ``negative`` and ``positive``
-    are label templates with ``{range}``, e.g. "Ahn ahead by {range} pts"."""
+    make the class labels from a range such as "10-20": functions, e.g.
+    ``lambda r: f"{name} ahead by {r} pts"``, or strings in which ``{range}`` is replaced.
+    Names are never put into a format string, so braces in them stay as they are."""
     upper = np.array(edges, dtype=float) / 100
     bins = np.concatenate([-upper[::-1], [0.0], upper])
     count = len(bins) - 1
@@ -131,28 +178,31 @@ def style_diverging(
         low, high = abs(bins[i]) * 100, abs(bins[i + 1]) * 100
         template = negative if bins[i + 1] <= 0 else positive
         span = f"{min(low, high):.0f}-{max(low, high):.0f}"
-        legend.append((colours[i], template.format(range=span)))
+        label = template(span) if callable(template) else template.replace("{range}", span)
+        legend.append((colours[i], label))
     return _with_no_votes(Styled(fills, title, legend[::-1]), values)
 
 
 def style_margin(values: pd.Series, first: str, second: str) -> Styled:
     """Two-way margin: orange where the first candidate leads, purple where the second does."""
+    first, second = bidi_closed(first), bidi_closed(second)  # names cannot flip the figures
     return style_diverging(
         values,
         [10, 20, 40, 100],
-        f"{second} ahead by {{range}} pts",
-        f"{first} ahead by {{range}} pts",
+        lambda span: f"{second} ahead by {span} pts",
+        lambda span: f"{first} ahead by {span} pts",
         f"Two-way margin, percentage points ({first} v {second})",
     )
 
 
 def style_swing(values: pd.Series, candidate: str) -> Styled:
     """Change in a candidate's share between two elections, in percentage points."""
+    candidate = bidi_closed(candidate)
     return style_diverging(
         values,
         [5, 10, 20, 40, 100],
-        f"{candidate} lost {{range}} pts",
-        f"{candidate} gained {{range}} pts",
+        lambda span: f"{candidate} lost {span} pts",
+        lambda span: f"{candidate} gained {span} pts",
         f"Change in {candidate}'s share of the vote, percentage points",
     )
 
@@ -229,7 +279,9 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
     lower = np.concatenate([[0.0], upper[:-1]])
     labels = _share_labels(lower, upper)
     legend = [(colours[i], labels[i]) for i in range(len(upper))][::-1]
-    return _with_no_votes(Styled(fills, f"{candidate}: share of all votes, %", legend), values)
+    return _with_no_votes(
+        Styled(fills, f"{bidi_closed(candidate)}: share of all votes, %", legend), values
+    )
 
 
 def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
@@ -241,7 +293,7 @@ def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) 
     share = winner_share.fillna(0).to_numpy()
     opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
     counts = winners.value_counts()
-    legend = [(colour_of[c], f"{c} ({counts.get(c, 0)} won)") for c in present]
+    legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
     if "tie" in counts and "tie" not in present:
         legend.append((colour_of["tie"], f"tie ({counts['tie']})"))
     if (winners.fillna("") == "").any():
@@ -249,12 +301,13 @@ def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) 
     return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
 
 
-class CompactGeoJson(MacroElement):
+class CompactGeoJson(LiteralMacro):
     """GeoJSON drawn by a small inline script: styles and tooltips come from each feature's
     own properties, so nothing is written twice. ``s`` is a Leaflet path style; ``t`` is
     either pre-escaped tooltip HTML or a compact ``[title, rows, note]`` tip whose row
     labels may be indexes into ``labels`` (candidate names are written once). Every string
-    is escaped in Python; the JSON is compact and safe inside a <script> element."""
+    is HTML-escaped in Python; the JSON (:func:`script_json`) is compact, inert inside a
+    <script> element and never read as a template."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -297,16 +350,37 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     ):
         super().__init__()
         self._name = "CompactGeoJson"
-        self.data = _script_json(data)
-        self.labels = _script_json(labels or [])
+        self.data = script_json(data)
+        self.labels = script_json(labels or [])
         self.interactive = "true" if interactive else "false"
         self.highlight = highlight
 
 
-def _script_json(value) -> str:
-    """Compact JSON that cannot close the surrounding <script> element."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+class TextLabels(LiteralMacro):
+    """Non-interactive text labels at points, drawn by one small script from JSON
+    ``[[lat, lon, text], ...]``. The text is set as the label's ``textContent``, so a
+    name is shown as it is and never read as markup."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+{{ this.labels }}.forEach(function (p) {
+  var el = document.createElement('{{ this.tag }}');
+  el.className = '{{ this.css_class }}';
+  el.textContent = p[2];
+  L.marker([p[0], p[1]], {
+    interactive: false,
+    icon: L.divIcon({html: el, className: 'empty', iconSize: [0, 0]})
+  }).addTo({{ this._parent.get_name() }});
+});
+{% endmacro %}"""
+    )
+
+    def __init__(self, labels: list[tuple[float, float, str]], *, css_class: str, tag: str):
+        super().__init__()
+        self._name = "TextLabels"
+        self.labels = script_json([[lat, lon, str(text)] for lat, lon, text in labels])
+        self.css_class = css_class  # a constant of this module, not data
+        self.tag = tag
 
 
 def _round(geoms: np.ndarray, decimals: int = CONTEXT_DECIMALS) -> np.ndarray:
@@ -466,11 +540,9 @@ def _inline_leaflet(fmap: folium.Map) -> None:
     script = (static / "leaflet.js").read_text(encoding="utf-8")
     style = (static / "leaflet.css").read_text(encoding="utf-8")
     header = fmap.get_root().header
-    header.add_child(folium.Element(f"<style>{style}</style>"), name="leaflet_css_inline", index=0)
-    header.add_child(
-        folium.Element(f"<script>{script}</script>"), name="leaflet_js_inline", index=1
-    )
-    header.add_child(folium.Element(PAGE_CSS), name="explorer_css")
+    header.add_child(Literal(f"<style>{style}</style>"), name="leaflet_css_inline", index=0)
+    header.add_child(Literal(f"<script>{script}</script>"), name="leaflet_js_inline", index=1)
+    header.add_child(Literal(PAGE_CSS), name="explorer_css")
 
 
 @dataclass
@@ -482,13 +554,8 @@ class MapLayers:
     freeways: gpd.GeoDataFrame | None = None
 
 
-def _label(point, html_text: str) -> folium.Marker:
-    """A non-interactive text label at a point (``html_text`` must already be escaped)."""
-    return folium.Marker(
-        [round(point.y, 5), round(point.x, 5)],
-        icon=folium.DivIcon(html=html_text, icon_size=(0, 0)),
-        interactive=False,
-    )
+def _at(point) -> tuple[float, float]:
+    return round(point.y, 5), round(point.x, 5)
 
 
 def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
@@ -506,9 +573,11 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         style = {"color": "#555", "weight": 1.2, "fill": False, "dashArray": "4 3"}
         data = _feature_collection(geoms, [{"s": style} for _ in range(len(hoods))])
         CompactGeoJson(data, interactive=False).add_to(group)
+        labels = []
         for geom, name in zip(hoods.geometry.values, hoods["name"]):
             point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
-            _label(point, f"<div class='xl-label'>{esc(name)}</div>").add_to(group)
+            labels.append((*_at(point), name))
+        TextLabels(labels, css_class="xl-label", tag="div").add_to(group)
         group.add_to(fmap)
     if layers.freeways is not None:
         roads = to_lonlat(layers.freeways)
@@ -522,13 +591,15 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
             roads.geometry.values, [{"s": style, "t": esc(lbl)} for lbl in roads["label"]]
         )
         CompactGeoJson(data).add_to(group)
+        labels = []
         for geom, route in zip(roads.geometry.values, roads["route"]):
             parts = shapely.get_parts(geom)
             if not len(parts):
                 continue
             longest = parts[np.argmax(shapely.length(parts))]
             point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
-            _label(point, f"<span class='xl-route'>{esc(route)}</span>").add_to(group)
+            labels.append((*_at(point), route))
+        TextLabels(labels, css_class="xl-route", tag="span").add_to(group)
         group.add_to(fmap)
     district = folium.FeatureGroup(name="District outline", show=True)
     style = {"color": "#000", "weight": 2.5, "fill": False}
@@ -610,19 +681,22 @@ def choropleth(
     )
     _inline_leaflet(fmap)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    group = folium.FeatureGroup(name=layer_name, show=True)
+    # Leaflet's layer control shows layer names as HTML, and folium renders them through a
+    # template: escaped like all page text
+    group = folium.FeatureGroup(name=esc(layer_name), show=True)
     CompactGeoJson(data, highlight=True, labels=labels).add_to(group)
     group.add_to(fmap)
     _context_layers(fmap, layers)
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
+    root.title = esc(title)  # branca writes it as a value into <title>, unescaped
     root.html.add_child(
-        folium.Element(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
+        Literal(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
     )
     legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
-    root.html.add_child(folium.Element(legend))
+    root.html.add_child(Literal(legend))
     if HATCH in styled.fills:
-        root.html.add_child(folium.Element(HATCH_DEFS))
+        root.html.add_child(Literal(HATCH_DEFS))
     facts = {
         "features": len(features),
         "coverage_valid": coverage_ok,
@@ -639,6 +713,11 @@ def save_html(fmap: folium.Map, target: str | Path) -> Path:
     return Path(target)
 
 
+def _print_text(value) -> str:
+    """Text for a static map: control and bidi-override characters shown as escapes."""
+    return terminal(value).replace("\t", " ").replace("\n", " ")
+
+
 def save_static(
     features: gpd.GeoDataFrame,
     styled: Styled,
@@ -648,7 +727,10 @@ def save_static(
     credits: str,
     layers: MapLayers,
 ) -> Path:
-    """A print map (PNG or SVG by the file suffix) with the same colours, legend and credits."""
+    """A print map (PNG or SVG by the file suffix) with the same colours, legend and credits.
+
+    Every text is drawn literally: matplotlib's mathtext is off for each (``$x^2$`` in a
+    name stays dollars and a caret) and control characters are shown as escapes."""
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -682,7 +764,14 @@ def save_static(
         hoods.boundary.plot(ax=ax, color="#555", linewidth=0.6, linestyle=":")
         for geom, name in zip(hoods.geometry, hoods["name"]):
             p = shapely.point_on_surface(shapely.intersection(geom, outline.union_all()))
-            ax.annotate(name, (p.x, p.y), fontsize=6, ha="center", color="#333")
+            ax.annotate(
+                _print_text(name),
+                (p.x, p.y),
+                fontsize=6,
+                ha="center",
+                color="#333",
+                parse_math=False,
+            )
     if layers.freeways is not None:
         layers.freeways.to_crs(area_crs).plot(ax=ax, color="#c00", linewidth=1.0)
     outline.boundary.plot(ax=ax, color="black", linewidth=1.5)
@@ -691,26 +780,31 @@ def save_static(
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
     handles = [
-        Patch(facecolor="white", edgecolor="#777", hatch="///", label=label)
+        Patch(facecolor="white", edgecolor="#777", hatch="///")
         if c == HATCH
-        else Patch(facecolor=c, label=label)
-        for c, label in styled.legend
+        else Patch(facecolor=c)
+        for c, _ in styled.legend
     ]
+    labels = [_print_text(label) for _, label in styled.legend]
     if len(inferred):
-        handles.append(
-            Patch(facecolor="white", edgecolor="#222", linestyle="--", label="inferred geography")
-        )
-    ax.legend(
-        handles=handles,
-        title=styled.legend_title,
+        handles.append(Patch(facecolor="white", edgecolor="#222", linestyle="--"))
+        labels.append("inferred geography")
+    legend = ax.legend(
+        handles,
+        labels,
+        title=_print_text(styled.legend_title),
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         fontsize=7,
         title_fontsize=8,
         frameon=False,
     )
-    ax.set_title(title, fontsize=12)
-    fig.text(0.01, 0.01, credits, fontsize=6, wrap=True, color="#333")
+    for text in [legend.get_title(), *legend.get_texts()]:
+        text.set_parse_math(False)
+    ax.set_title(_print_text(title), fontsize=12, parse_math=False)
+    fig.text(
+        0.01, 0.01, _print_text(credits), fontsize=6, wrap=True, color="#333", parse_math=False
+    )
     with atomic_path(target) as temporary:
         fig.savefig(temporary, format=suffix, dpi=150, bbox_inches="tight")
     plt.close(fig)
@@ -757,7 +851,7 @@ def add_overlay(
         {"s": {"fillColor": f, "fillOpacity": float(a), "color": "#fff", "weight": 0.5}, "t": t}
         for f, a, t in zip(styled.fills, opacity, tips)
     ]
-    group = folium.FeatureGroup(name=layer_name, show=show)
+    group = folium.FeatureGroup(name=esc(layer_name), show=show)  # shown as HTML, like all
     CompactGeoJson(_feature_collection(geoms, properties), highlight=True, labels=labels).add_to(
         group
     )

@@ -201,7 +201,7 @@ def test_ask_facing_answer_on_election_night(general, snapshots):
     asked = snapshot_election(general, snapshots[1], neighbourhoods=hoods).ask(
         "which neighbourhoods favoured Ahn?"
     )
-    assert asked.startswith("Partial returns: 21 of 195 precincts reporting")
+    assert str(asked).startswith("Partial returns: 21 of 195 precincts reporting")
 
 
 def test_vote_method_columns_of_the_ad51_file(general):

@@ -30,8 +30,9 @@ def test_runoff_margin_map_is_compact_and_offline(tmp_path, capsys, general):
     assert html.count('"className":"xl-area"') == mapped
     assert "Two-way margin" in html and "inferred geography" in html
     assert "43,174 of 43,179 votes" in html
+    assert "el.className = 'xl-route'" in html  # route labels: [lat, lon, text] as data
     for route in ("I-10", "I-5", "US-101", "SR-134", "I-710"):
-        assert re.search(r"xl-route[^A-Z]{0,20}" + re.escape(route) + r"(\\u003c|<)/span", html)
+        assert re.search(r'\[[\d.]+,-[\d.]+,"' + re.escape(route) + r'"\]', html)
 
 
 def test_primary_winner_map_and_static_png(tmp_path, capsys):
