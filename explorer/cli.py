@@ -874,7 +874,8 @@ def scatter_command(
     chosen = source.load(election)
     figure = chosen.scatter(group, candidate, cvap_year=cvap_year)
     target = output or Path("maps") / (
-        f"{chosen.name}-scatter-{candidate_slug(group)}-{candidate_slug(candidate)}.png"
+        f"{outputs.slug(chosen.name, 'election')}-scatter-{candidate_slug(group)}-"
+        f"{candidate_slug(candidate)}.png"
     )
     with atomic_path(target) as temporary:
         figure.savefig(temporary, dpi=130, format="png")

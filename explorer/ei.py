@@ -32,6 +32,7 @@ import pandas as pd
 
 from explorer import demographics as demo
 from explorer.errors import ExplorerError
+from explorer.outputs import terminal
 
 if TYPE_CHECKING:
     from explorer.elections import Election
@@ -473,7 +474,7 @@ def plot_posteriors(result: EIResult, ax=None):
         for g, group in enumerate(groups):
             values = result.samples[:, :, g, c].ravel()
             axis.hist(values, bins=bins, density=True, histtype="step", label=group, lw=1.6)
-        axis.set_title(f"Support for {cand}", fontsize=10)
+        axis.set_title(terminal(f"Support for {cand}"), fontsize=10, parse_math=False)
         axis.set_xlabel("share of the group's voters")
         axis.set_xlim(0, 1)
     axes[0].set_ylabel("posterior density")

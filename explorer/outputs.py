@@ -103,17 +103,20 @@ def csv_cell(value):
     return value
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()|!#~:])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()|!#~:$])")
 
 
 def markdown_cell(value) -> str:
     """Text for a markdown table cell: HTML (``< > &``) as entities, markdown syntax
     (backslash, backticks, emphasis, links and images, table pipes, headings, the ``:`` of
-    autolinks) backslash-escaped, line breaks as spaces, and control and bidi-override
-    characters made visible as :func:`terminal` does, so the cell reads literally."""
+    autolinks, ``$`` of math) backslash-escaped, braces as entities (Liquid templates), line
+    breaks as spaces, and control and bidi-override characters made visible as
+    :func:`terminal` does, so the cell reads literally."""
     text = "" if value is None else str(value)
     text = html.escape(text, quote=False)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # braces as entities: Liquid (Jekyll, GitHub Pages) evaluates {{ }} and {% %} in .md
+    text = text.replace("{", "&#123;").replace("}", "&#125;")
     text = re.sub(r"(?i)\bwww\.", lambda m: m.group(0)[:-1] + "\\.", text)
     return terminal(re.sub(r"[\r\n]+", " ", text))
 
@@ -282,9 +285,12 @@ def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_text(target: str | Path, text: str) -> Path:
-    """Write text atomically (UTF-8)."""
+    """Write a text output (CSV, JSON, markdown, a summary) atomically in UTF-8, with control
+    and bidi-override characters made visible as :func:`terminal` does: such files end up
+    under ``cat`` or ``tail -f`` in a terminal. The escapes are valid inside JSON strings,
+    so JSON still parses to the same data. (Pages are written by ``render.save_html``.)"""
     with atomic_path(target) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_text(terminal(text), encoding="utf-8")
     return Path(target)
 
 
@@ -323,8 +329,12 @@ def _markdown(frame: pd.DataFrame) -> str:
 def _cells(frame: pd.DataFrame, cell) -> pd.DataFrame:
     """The frame with ``cell`` applied to every text value, label and column name."""
     safe = frame.copy()
-    safe.columns = [cell(c) for c in safe.columns]
-    safe.index = safe.index.map(cell)
+
+    def label(value):  # a MultiIndex label is a tuple: each of its parts is a cell
+        return tuple(cell(v) for v in value) if isinstance(value, tuple) else cell(value)
+
+    safe.columns = pd.Index([label(c) for c in safe.columns], tupleize_cols=True)
+    safe.index = safe.index.map(label)
     safe.index.names = [cell(n) for n in frame.index.names]
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):

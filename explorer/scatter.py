@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.demographics import GROUP_LABELS, UNIVERSE_LABELS
+from explorer.outputs import terminal
 
 
 def scatter_frame(
@@ -72,12 +73,14 @@ def scatter_plot(
     )
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(f"{GROUP_LABELS.get(group, group)}: share of {UNIVERSE_LABELS['cvap']}")
-    ax.set_ylabel(f"{candidate}: share of the vote")
+    ax.set_xlabel(
+        f"{GROUP_LABELS.get(group, group)}: share of {UNIVERSE_LABELS['cvap']}", parse_math=False
+    )
+    ax.set_ylabel(terminal(f"{candidate}: share of the vote"), parse_math=False)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(terminal(title), fontsize=10, parse_math=False)
     lines = []
     if vintage:
         lines.append(f"Demographics: {vintage}, placed by 2020 block-group centres.")
@@ -88,6 +91,6 @@ def scatter_plot(
         )
     if credit:
         lines.append(f"Source: {credit}.")
-    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555", va="bottom")
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555", va="bottom", parse_math=False)
     fig.tight_layout(rect=(0, 0.03 + 0.025 * len(lines), 1, 1))
     return fig

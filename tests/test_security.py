@@ -37,6 +37,8 @@ from explorer.outputs import (
     script_json,
     slug,
     terminal,
+    to_csv,
+    write_text,
 )
 
 # Each evaluated form is distinctive: a49b, cLLLd, zqqz never occur in a safe output.
@@ -313,6 +315,42 @@ def test_terminal_escapes_stay_valid_json():
     assert json.loads(terminal(text)) == {"n": "\u202e\x9b"}
 
 
+def test_multiindex_labels_and_written_files_are_defused(tmp_path):
+    # e.g. ei --format csv: a (group, candidate) index whose parts are each cells
+    frame = pd.DataFrame(
+        {"group": ["hispanic"], "candidate": ['=HYPERLINK("x") Ahn\u202e'], "mean": [0.5]}
+    ).set_index(["group", "candidate"])
+    text = to_csv(frame)
+    assert "'=HYPERLINK" in text and '\n"=HYPERLINK' not in text
+    # a text file written by the tool (ledger/rank CSV, live summary) is terminal-safe too
+    target = write_text(tmp_path / "out.csv", text + "\x1b]0;title\x07\n")
+    written = target.read_text(encoding="utf-8")
+    assert "\x1b" not in written and "\u202e" not in written and "\x07" not in written
+    assert "\\u202e" in written and "\\u001b" in written
+
+
+def test_scatter_text_is_literal_and_its_name_slugged(hostile, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = hostile.cli(title=False)
+    candidate = hostile.runoff.candidates[0]
+    code, _, err = run(
+        capsys, "scatter", "../../escaped", "--group", "asian", "--candidate", candidate, *args
+    )
+    assert code == 0, err
+    written = files_under(tmp_path)
+    assert len(written) == 1 and next(iter(written)).parent == tmp_path / "maps"
+    assert not (tmp_path.parent.parent / "escaped-scatter-asian").exists()
+    figure = hostile.runoff.scatter("asian", candidate)
+    named = [t for t in figure.findobj(matplotlib.text.Text) if candidate in t.get_text()]
+    assert named and not any(t.get_parse_math() for t in named)
+    figure.savefig(io.BytesIO(), format="png")  # broken mathtext in a name would raise here
+
+
+def test_markdown_keeps_liquid_and_math_literal():
+    cell = markdown_cell("a{{7*7}}b {% raw %} $x^2$")
+    assert "{" not in cell and "}" not in cell and "\\$x^2\\$" in cell
+
+
 def test_names_never_steer_paths():
     for name in ("../../etc/passwd", "/abs", ".hidden", "a\x00b", "..", "", "{{7*7}}"):
         part = slug(name)
@@ -425,7 +463,8 @@ def test_cli_ledger_rank_ask_info(hostile, capsys, monkeypatch):
     assert_terminal_safe(out, err)
     stem = slug(FILE_STEM)
     ledger_csv = (out_dir / f"{stem}-ledger.csv").read_bytes().decode("utf-8")
-    assert_csv_safe(ledger_csv, names)
+    assert_csv_safe(ledger_csv, names, shown=terminal)  # files are terminal-safe too
+    assert terminal(ledger_csv) == ledger_csv
     ledger_json = json.loads((out_dir / f"{stem}-ledger.json").read_bytes().decode("utf-8"))
     assert set(names) <= strings_in(ledger_json) and FILE_STEM in strings_in(ledger_json)
     unmapped = runoff.ledger_summary["unmapped_precincts"]
@@ -447,8 +486,9 @@ def test_cli_ledger_rank_ask_info(hostile, capsys, monkeypatch):
         assert_terminal_safe(out, err)
         text = target.read_bytes().decode("utf-8")
         assert_inert(text)
+        assert terminal(text) == text  # no raw control or bidi character in a written file
         if fmt == "csv":
-            assert_csv_safe(text, list(ranked.index))  # the CSV holds the ranked areas
+            assert_csv_safe(text, list(ranked.index), shown=terminal)  # the ranked areas
         elif fmt == "json":
             data = json.loads(text)
             assert hoods <= strings_in(data) and names[1] in strings_in(data)
