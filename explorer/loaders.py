@@ -939,7 +939,6 @@ _PSEUDO_WORDS = frozenset(
         "total",
         "totals",
         "grand",
-        "sum",
         "contest",
         "race",
         "office",
@@ -997,7 +996,7 @@ _PSEUDO_FAMILIES = (
     ({"over", "overvote", "overvotes", "overvoted"}, "over votes"),
     ({"under", "undervote", "undervotes", "undervoted"}, "under votes"),
     ({"blank", "blanks"}, "blank"),
-    ({"total", "totals", "sum"}, "total"),
+    ({"total", "totals"}, "total"),
 )
 
 
