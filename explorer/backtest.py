@@ -31,6 +31,7 @@ import shapely
 
 from explorer.apportion import piece_areas
 from explorer.crs import to_equal_area
+from explorer.errors import ExplorerError
 from explorer.ranges import LEVEL, coverage, ensemble
 
 CANDIDATES = ("Candidate A", "Candidate B")
@@ -306,10 +307,15 @@ def _dense(table: pd.DataFrame, rows: int, columns: int) -> np.ndarray:
 def format_scores(scores: dict) -> str:
     """The figures of :func:`score` as a few plain lines."""
     classes = ", ".join(f"{k} {v:,}" for k, v in sorted(scores["votes_by_class"].items()))
+    moved = (
+        f"{scores['range_coverage_affected']:.1%} of the {scores['affected_areas']} areas "
+        "inference moved (> 0.01 points); "
+        if scores.get("affected_areas")
+        else "no area moved by inference (> 0.01 points); "
+    )
     ranges = (
         f"  plausible ranges ({LEVEL:.0%}): cover the true share in "
-        f"{scores['range_coverage']:.1%} of areas, {scores['range_coverage_affected']:.1%} "
-        f"of the {scores['affected_areas']} areas inference moved (> 0.01 points); "
+        f"{scores['range_coverage']:.1%} of areas, {moved}"
         f"mean width {scores['range_width_mean']:.2f} points"
         if scores["has_ranges"]
         else "  plausible ranges: none (this join method does not record its alternatives)"
@@ -350,6 +356,10 @@ def _catalog_layer(name: str, district: str | None = None) -> gpd.GeoDataFrame:
     return loaders.load_precincts(catalog.local_path(spec.file), spec.id_field, crs=spec.crs)
 
 
+#: the join methods a backtest can score
+METHODS = ("local", "nearest-number")
+
+
 def run(
     layer: str,
     *,
@@ -372,12 +382,36 @@ def run(
     """
     from explorer.join import join_returns
 
+    if not (np.isfinite(exact_rate) and 0 < exact_rate <= 1):
+        raise ExplorerError(
+            f"--exact-rate {exact_rate:g} is not a rate",
+            hint="give a number above 0 and at most 1, such as 0.645",
+        )
+    if method not in METHODS:
+        raise ExplorerError(f"unknown --method {method!r}", hint="use " + " or ".join(METHODS))
     targets = _catalog_layer(areas)
     within = None
     if district:
-        outline = to_equal_area(_catalog_layer("cd-2012", district))
+        district = district.strip().upper()
+        try:
+            outline = _catalog_layer("cd-2012", district)
+        except Exception:  # no such file in the catalog, or no such district in it
+            outline = None
+        if outline is None or outline.empty:
+            raise ExplorerError(
+                f"unknown district {district!r}",
+                hint="give a cd-2012 district as STATE-NUMBER, such as CA-34",
+            )
+        outline = to_equal_area(outline)
         within = outline.buffer(margin_metres).to_crs("EPSG:4326").union_all()
     loaded = {name: _catalog_layer(name) for name in {layer, truth_layer} if name}
+    if within is not None:
+        for name, frame in loaded.items():
+            if not frame.to_crs("EPSG:4326").intersects(within).any():
+                raise ExplorerError(
+                    f"district {district} does not overlap the layer {name}",
+                    hint="pick a district inside the layer, such as CA-34 for LA County",
+                )
     cases = []
     if truth_layer:
         for truth, other in ((truth_layer, layer), (layer, truth_layer)):
@@ -393,6 +427,8 @@ def run(
                 base, exact_rate, seed, f"simulated {layer} (seed {seed})"
             )
             case.name += f", exact-match rate {reached:.1%}"
+            if abs(reached - exact_rate) > 0.01:
+                case.name += f" (asked {exact_rate:.1%}: the closest this layer's merges reach)"
             cases.append(case)
     scores = []
     for case in cases:

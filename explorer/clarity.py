@@ -127,7 +127,15 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             f"{path}: left out {', '.join(f'{k} ({v:,})' for k, v in skipped.items())}: "
             "not votes for a candidate"
         )
-    long.attrs = {"notes": notes, "reporting": state, "methods": sorted(set(table.vote_type))}
+    long.attrs = {
+        "notes": notes,
+        "reporting": state,
+        "methods": sorted(set(table.vote_type)),
+        "office": " ".join(str(chosen.text).split()),  # the contest, e.g. "U.S. Senate"
+        "date": str(parser.election_date or "") or None,
+        "snapshot": str(parser.timestamp or "") or None,
+        "election_name": " ".join(str(parser.election_name or "").split()) or None,
+    }
     return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
 
 

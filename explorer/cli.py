@@ -30,6 +30,27 @@ app = typer.Typer(
     help="Map and question election returns by precinct and neighbourhood.",
 )
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from explorer import __version__
+
+        typer.echo(f"explorer {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Map and question election returns by precinct and neighbourhood."""
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -84,6 +105,7 @@ class ElectionSource:
     district_crs: str | None = None
     neighbourhoods_crs: str | None = None
     roads_crs: str | None = None
+    expected: Path | None = None
 
     def own_options(self) -> list[str]:
         """The 'your own election' options given (other than --returns/--precincts)."""
@@ -121,6 +143,16 @@ class ElectionSource:
                 )
 
     def load(self, name: str | None) -> Election:
+        if self.expected is not None:  # every precinct of the contest: rows a file lacks
+            from dataclasses import replace
+
+            from explorer import live
+
+            election = replace(self, expected=None).load(name)
+            if not election.spec.returns:
+                raise ExplorerError("--expected needs a returns file (--returns)")
+            listed = live.read_precinct_list(self.expected)
+            return live.with_returns(election, election.spec.returns, listed)
         self.check(name)
         options = {
             "data_dir": self.data_dir,
@@ -202,6 +234,14 @@ _SOURCE_OPTIONS = {
         "--precincts may be a glob or catalog pattern; the ID field defaults to 'id'.",
     ),
     "total": _own(str | None, "Field of all votes cast (with --votes); the rest is 'other'."),
+    "expected": (
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the returns lack count as not reporting, precincts not in "
+            "the list are reported as such; the list's size is the denominator."
+        ),
+    ),
 }
 #: options that only mean something with --returns/--precincts
 _OWN_ONLY = (
@@ -317,7 +357,11 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     for line in chosen.returns.attrs.get("notes", []):
         note(f"note: {line}")
     spec = chosen.spec
-    echo(f"{spec.title} ({spec.name}), {spec.date or 'date unknown'}")
+    attrs = chosen.returns.attrs
+    date = spec.date or attrs.get("date") or "date unknown"
+    snapshot = f", snapshot {attrs['snapshot']}" if attrs.get("snapshot") else ""
+    named = f" [{attrs['election_name']}]" if attrs.get("election_name") else ""
+    echo(f"{spec.title} ({spec.name}){named}, {date}{snapshot}")
     office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
     district = spec.district or chosen.returns.attrs.get("district") or "(none)"
     reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
@@ -450,6 +494,15 @@ def rank_command(
     fmt: Format = "table",
     out: Annotated[Path | None, typer.Option(help="Write the table to this file instead.")] = None,
     min_votes: MinVotes = 100,
+    min_coverage: Annotated[
+        float,
+        typer.Option(
+            help="Areas less covered by mapped precincts (fraction of their area) are "
+            "listed apart as too little covered to call.",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = 0.5,
     weights: Weights = None,
     backend: Backend = "local",
     scheduler: Scheduler = None,
@@ -459,6 +512,7 @@ def rank_command(
     """Rank neighbourhoods (or precincts) by a candidate's share, with the votes behind it
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
     from explorer.ask import find_candidate, rank, rounded
+    from explorer.ask.ranking import apart_lines
 
     if out is not None:
         outputs.check_target(out, given=True)
@@ -470,7 +524,7 @@ def rank_command(
     name = find_candidate(candidate, chosen.candidates)
     options = _apportion_options(chosen, weights, backend, scheduler)
     areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
-    ranked, too_few = rank(areas, name, min_votes=min_votes)
+    ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
     _print_area_notes(chosen)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
@@ -496,12 +550,7 @@ def rank_command(
                     "share minus the strongest other candidate's (rival), in points"
                 ),
                 outputs.format_frame(rounded(ranked), fmt),
-                prose(
-                    f"\nToo few votes to call (under {min_votes:,.0f}): "
-                    + ", ".join(f"{n} ({t:,.0f})" for n, t in too_few["total"].items())
-                )
-                if len(too_few)
-                else "",
+                *(prose("\n" + line) for line in apart_lines(too_few)),
                 "",
                 prose(methods),
             ]
@@ -584,8 +633,9 @@ def map_command(
     *,
     source: ElectionSource,
 ) -> None:
-    """Write an interactive, self-contained HTML map to maps/<election>-<view>.html."""
-    from explorer import render
+    """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
+    (``-print`` added with ``--tiles none``: a white background for print)."""
+    from explorer import render, views
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
@@ -604,8 +654,17 @@ def map_command(
     source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
-    fmap, facts, parts = chosen.build_map(
-        view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, demographic_layer
+    fmap, facts, parts = views.build_map(
+        chosen,
+        view,
+        candidate,
+        by,
+        tiles,
+        scheme,
+        tolerance,
+        min_votes,
+        demographic,
+        demographic_layer,
     )
     suffix = parts["view"]
     if parts["view"] == "candidate":  # apart from the winner/margin views, whatever the name
@@ -614,6 +673,8 @@ def map_command(
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
         suffix += "-neighbourhoods"
+    if tiles == "none":  # a print-ready page never overwrites the tiled one
+        suffix += "-print"
     target = output or Path("maps") / f"{outputs.slug(chosen.name, 'election')}-{suffix}.html"
     outputs.check_target(target)
     _print_notes(chosen)
@@ -631,6 +692,11 @@ def map_command(
         f"Wrote {target} ({size / 1024:,.0f} KB, {facts['features']} areas). "
         f"{describe_ledger(chosen.ledger_summary)}"
     )
+    reporting = chosen.ledger_summary.get("reporting")
+    if reporting:  # election night: every output says how much of the count is in
+        from explorer.live import describe_reporting
+
+        echo(describe_reporting(reporting))
     for static in (png, svg):
         if static is not None:
             render.save_static(
@@ -640,6 +706,8 @@ def map_command(
                 title=parts["title"],
                 credits=parts["subtitle"],
                 layers=parts["layers"],
+                headline=parts.get("headline", ""),
+                dek=parts.get("dek", ""),
             )
             echo(f"Wrote {static}")
 
@@ -754,32 +822,47 @@ def watch(
         str | None,
         typer.Option(help="Project the final margin from this earlier round (see project)."),
     ] = None,
-    expected: Annotated[
-        Path | None,
+    allow_decrease: Annotated[
+        bool,
         typer.Option(
-            help="Every precinct of the contest (CSV with a precinct column, or "
-            "one ID a line): precincts a snapshot lacks are shown as not reporting."
+            "--allow-decrease",
+            help="Publish a snapshot with fewer precincts or votes than the last one "
+            "(a correction); by default it is refused with a warning.",
         ),
-    ] = None,
+    ] = False,
     *,
     source: ElectionSource,
 ) -> None:
     """Election night: re-read the returns whenever a new snapshot (CSV or Clarity XML)
-    lands, re-render the map and summary atomically, and print what changed."""
+    lands, re-render the map and summary atomically, and print what changed. A snapshot
+    whose precincts reported or votes counted go down is refused unless --allow-decrease."""
     from dataclasses import replace
 
     from explorer import live
 
     base: list[Election] = []
+    last: list[dict] = []  # the states published so far
     estimate = _projector(baseline, source.data_dir) if baseline else None
-    listed = live.read_precinct_list(expected) if expected else None
+    listed = live.read_precinct_list(source.expected) if source.expected else None
 
     def update(path: Path, step: int) -> dict:
         if not base:
-            first = replace(source, returns=path) if source.precincts else source
+            first = replace(source, expected=None)
+            first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
         current = live.with_returns(base[0], path, listed)
-        state = live.publish(current, out_dir, step=step, tiles=tiles, extra=estimate)
+        state = live.publish(
+            current,
+            out_dir,
+            step=step,
+            tiles=tiles,
+            extra=estimate,
+            previous=last[-1] if last else None,
+            allow_decrease=allow_decrease,
+        )
+        last.append(state)
+        if state.get("warning"):
+            echo(state["warning"])
         echo(state["answer"])
         if state.get("estimate"):
             echo(state["estimate"])
@@ -789,6 +872,22 @@ def watch(
         snapshots, update, interval=interval, once=once, max_updates=max_updates, report=echo
     )
     echo(f"{memory.updates} update(s) published to {out_dir}")
+
+
+@app.command("grid-layer")
+def grid_layer_command(
+    returns: Annotated[Path, typer.Argument(help="A returns file (CSV or Clarity XML).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="GeoJSON to write.")] = Path(
+        "grid.geojson"
+    ),
+    office: Annotated[str | None, typer.Option(help="Contest to keep.")] = None,
+) -> None:
+    """For trying a returns file that has no precinct layer: write a layer of made-up
+    squares, one per precinct name (field `name`). NOT real geography."""
+    from explorer import live
+
+    count = live.grid_layer(returns, output, office=office)
+    echo(f"Wrote {output}: {count} squares, one per precinct name. {live.GRID_NOTE}.")
 
 
 @app.command()
@@ -837,17 +936,8 @@ def _projector(baseline: str | None, data_dir, table=None):
         early = projection.early_votes(returns, current.spec.office, candidates)
         count = projection.partial_count(current.precincts, candidates, early)
         fraction = float(count["complete"].mean())
-        if fraction == 1.0:
-            return "The count is complete in every precinct: nothing to project."
-        result = projection.project(count, base)
-        if result is None:
-            return "No projection: too few precincts are complete to learn from."
-        if not projection.worth_showing(table, fraction):
-            return (
-                f"No projection: at {fraction:.0%} reporting the backtest does not show the "
-                "projection beating the count so far in every race and reporting order."
-            )
-        return result.describe(*candidates)
+        result = projection.project(count, base) if fraction < 1.0 else None
+        return projection.gate(result, table, fraction, *candidates)
 
     return estimate
 
@@ -892,7 +982,9 @@ def ei_command(
     candidates: Annotated[
         str | None, typer.Option(help="Candidates, comma-separated (default: the top ones).")
     ] = None,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain (more: slower).")] = 500,
+    draws: Annotated[
+        int, typer.Option(help="Posterior draws per chain, 50-20000 (more: slower).")
+    ] = 1500,
     chains: Annotated[int, typer.Option(help="MCMC chains (at least 2 for R-hat).")] = 2,
     exclude_inferred: Annotated[
         bool, typer.Option("--exclude-inferred", help="Leave out inferred-geometry precincts.")
@@ -913,8 +1005,9 @@ def ei_command(
     from explorer import ei
 
     ei.require()  # before loading any data
-    if chains < 2:
-        raise ExplorerError("--chains must be at least 2 (R-hat compares chains)")
+    ei.check_sampler(draws, chains)
+    if candidates is not None and not [c for c in candidates.split(",") if c.strip()]:
+        raise ExplorerError("--candidates names no candidate", hint="e.g. --candidates Gomez,Ahn")
     chosen = source.load(election)
     wanted = [c.strip() for c in candidates.split(",") if c.strip()] if candidates else None
     result = ei.run(
@@ -929,8 +1022,7 @@ def ei_command(
         progressbar=sys.stderr.isatty(),
     )
     if fmt == "csv":
-        echo(outputs.format_frame(result.table.set_index(["group", "candidate"]), "csv").rstrip())
-        note(f"note: demographics: {result.facts['credit']}; {result.facts['vintage']}")
+        echo(ei.csv_text(result).rstrip())
     else:
         echo(result.text())
     for warning in result.warnings:
@@ -939,6 +1031,7 @@ def ei_command(
         from explorer.outputs import atomic_path
 
         figure = result.plot()
+        ei.annotate_plot(figure, result, chosen.spec.title)
         with atomic_path(plot) as temporary:
             figure.savefig(temporary, dpi=130, format="png")
         echo(f"Wrote {plot}")

@@ -42,9 +42,12 @@ NO_VOTE = "no vote"
 OTHER_CANDIDATES = "other candidates"
 RHAT_POOR = 1.05
 ESS_POOR = 100
-DEFAULT_DRAWS = 500
-DEFAULT_TUNE = 300
+DEFAULT_DRAWS = 1500
+DEFAULT_TUNE = 1000
 DEFAULT_CHAINS = 2
+#: upper bounds: the trace holds every precinct's draws, so memory grows with draws x chains
+MAX_DRAWS = 20_000
+MAX_CHAINS = 8
 
 
 def available() -> bool:
@@ -101,9 +104,11 @@ def prepare(
     total_votes = float(election.wide["total"].sum())
     keep = precincts["match"] != "none"
     reasons = {"no geography": float(precincts.loc[~keep, "total"].sum())}
-    if exclude_inferred:
-        inferred = precincts["match"] == "inferred"
-        reasons["inferred geometry (excluded)"] = float(precincts.loc[inferred, "total"].sum())
+    if exclude_inferred:  # pooled units (several precincts drawn as one) are inferred too
+        inferred = precincts["match"].isin(["inferred", "pooled"])
+        reasons["inferred or pooled geometry (excluded)"] = float(
+            precincts.loc[inferred, "total"].sum()
+        )
         keep &= ~inferred
     cvap = dem["cvap_total"].reindex(precincts.index).fillna(0.0)
     empty = keep & (cvap <= 0)
@@ -138,6 +143,8 @@ def prepare(
         "inferred_geometry": "excluded" if exclude_inferred else "included",
         "turnout": turnout,
         "inferred_precincts_used": int((chosen["match"] == "inferred").sum()),
+        "pooled_units_used": int((chosen["match"] == "pooled").sum()),
+        "pooled_votes_used": float(chosen.loc[chosen["match"] == "pooled", "total"].sum()),
         "double_counted": partition["double_counted"],
         "vintage": dem.attrs["vintages"]["cvap"],
         "election_date": str(election.spec.date or "unknown"),
@@ -171,6 +178,21 @@ class EIResult:
         from explorer.render import esc
 
         return f"<pre>{esc(self.text())}</pre>"
+
+
+def check_sampler(draws: int, chains: int) -> None:
+    """Refuse draws or chains outside [50, MAX_DRAWS] and [2, MAX_CHAINS] in one line
+    (a huge number would exhaust memory or overflow the sampler)."""
+    if not 50 <= draws <= MAX_DRAWS:
+        raise ExplorerError(
+            f"--draws must be between 50 and {MAX_DRAWS:,} (got {draws:,})",
+            hint="the trace keeps every precinct's draws in memory",
+        )
+    if not 2 <= chains <= MAX_CHAINS:
+        raise ExplorerError(
+            f"--chains must be between 2 and {MAX_CHAINS} (got {chains:,})",
+            hint="R-hat compares at least 2 chains",
+        )
 
 
 def _rhat_ess(values: np.ndarray) -> tuple[float, float]:
@@ -239,8 +261,7 @@ def fit(
         raise ExplorerError(
             f"only {len(inputs.groups)} precincts with votes and demographics; EI needs more"
         )
-    if draws < 50:
-        raise ExplorerError("--draws must be at least 50")
+    check_sampler(draws, chains)
     _xla_cores(chains)
     import logging
 
@@ -398,7 +419,39 @@ def caveats(facts: dict) -> list[str]:
             f"{facts['inferred_precincts_used']} precincts with inferred geometry are included "
             "(use --exclude-inferred to leave them out)."
         )
+    if facts.get("inferred_geometry") == "included" and facts.get("pooled_units_used"):
+        lines.append(
+            f"{facts['pooled_units_used']} pooled units ({facts['pooled_votes_used']:,.0f} "
+            "votes) are included: several precincts whose geography could not be told apart, "
+            "treated as one precinct, which blurs the precinct-to-precinct variation EI "
+            "learns from (--exclude-inferred leaves them out too)."
+        )
     return lines
+
+
+def csv_text(result: EIResult) -> str:
+    """The estimates as CSV for a spreadsheet: one row per group and candidate with the
+    run's facts as columns (precincts and votes used, R-hat, ESS, ``converged``), then the
+    credit and caveats as ``#`` lines after the table (a spreadsheet shows them as rows
+    below it; ``pandas.read_csv(..., comment="#")`` skips them)."""
+    facts = result.facts
+    table = result.table.assign(
+        precincts=facts["precincts"],
+        votes_used=round(facts["votes_used"]),
+        votes_total=round(facts["votes_total"]),
+        pooled_units=facts.get("pooled_units_used", 0),
+        inferred_geometry=facts["inferred_geometry"],
+        converged=not facts["warnings"],
+        cvap=facts["vintage"],
+    )
+    from explorer import outputs  # formula-safe cells (outputs.to_csv)
+
+    text = outputs.format_frame(table.set_index(["group", "candidate"]), "csv").rstrip("\n")
+    text += "\n"
+    notes = [f"demographics: {facts['credit']}; {facts['vintage']}"]
+    notes += [f"warning: {w}" for w in facts["warnings"]]
+    notes += [f"caveat: {c}" for c in caveats(facts)]
+    return text + "".join("# " + " ".join(n.split()).replace('"', "'") + "\n" for n in notes)
 
 
 def format_result(result: EIResult) -> str:
@@ -487,6 +540,31 @@ def plot_posteriors(result: EIResult, ax=None):
         color="#555",
     )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def annotate_plot(fig, result: EIResult, title: str):
+    """Name the election, the precincts and votes used and, when convergence is poor, say
+    so on the figure itself (a PNG travels without the terminal's warnings)."""
+    facts = result.facts
+    fig.suptitle(
+        f"{title}: {facts['precincts']} precincts, {facts['votes_used']:,.0f} of "
+        f"{facts['votes_total']:,.0f} votes; estimates, not counts",
+        fontsize=10,
+    )
+    if facts["warnings"]:
+        fig.text(
+            0.5,
+            0.5,
+            "POOR CONVERGENCE: do not trust these curves",
+            ha="center",
+            va="center",
+            fontsize=16,
+            color="#b00",
+            alpha=0.6,
+            rotation=20,
+        )
+    fig.tight_layout(rect=(0, 0.04, 1, 0.93))
     return fig
 
 

@@ -378,12 +378,24 @@ class Election:
             return renamed
         raise ExplorerError(f"unknown --by {by!r}", hint="use neighbourhood or precinct")
 
-    def rank(self, candidate: str, by: str = "neighbourhood", min_votes: float = 100, **options):
-        """Areas ranked by the candidate's share; returns (ranked, too_few)."""
+    def rank(
+        self,
+        candidate: str,
+        by: str = "neighbourhood",
+        min_votes: float = 100,
+        min_coverage: float = 0.5,
+        **options,
+    ):
+        """Areas ranked by the candidate's share; returns (ranked, too_few): the second holds
+        the areas with under ``min_votes`` votes or under ``min_coverage`` of their area
+        covered by mapped precincts (column ``why``)."""
         from explorer.ask import find_candidate, rank
+        from explorer.outputs import notebook_table
 
         areas = self.areas(by, **options)
-        return rank(areas, find_candidate(candidate, self.candidates), min_votes=min_votes)
+        name = find_candidate(candidate, self.candidates)
+        ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
+        return notebook_table(ranked), notebook_table(too_few)
 
     def ask(self, question: str, min_votes: float = 100, **options):
         """Answer a question as a reporter types it ("did Ahn carry Westlake?", "who came
@@ -436,38 +448,11 @@ class Election:
         return live.reporting_answer(self.precincts, self.candidates)
 
     def demographic_parts(self, group: str, by: str = "precinct", scheme: str = "fixed"):
-        """Features, styling and tooltips for a group's share of CVAP by precinct or area."""
-        from explorer import render
-        from explorer.demographics import GROUP_LABELS, normalise_group
+        """Features, styling and tooltips for a group's share of CVAP (see
+        :func:`explorer.views.demographic_parts`)."""
+        from explorer import views
 
-        key = normalise_group(group)
-        if key == "other":
-            raise ExplorerError("choose a named group to map", hint="e.g. --demographic asian")
-        dem = self.demographics(by)
-        if by in ("precinct", "precincts"):
-            features = self.precincts[self.precincts["match"] != "none"]
-            id_field = "precinct"
-        else:
-            features = self.areas(by)
-            id_field = "name"
-            features = features[features[id_field].map(dem["cvap_total"]).fillna(0) > 0]
-        features = features.reset_index(drop=True)
-        share = features[id_field].map(dem[f"cvap_share_{key}"])
-        styled = render.style_share(share, GROUP_LABELS[key], scheme)
-        vintage = dem.attrs["vintages"]["cvap"]
-        styled.legend_title = f"{GROUP_LABELS[key]}: share of {vintage}, %"
-        shown = features[[id_field, "geometry"]].join(
-            dem.reindex(features[id_field]).reset_index(drop=True)
-        )
-        tips = render.demographic_tooltips(shown, id_field, vintage)
-        from explorer.demographics import describe_population_ledger
-
-        notes = [
-            f"Demographics: {dem.attrs['credit']}; {vintage}, placed by 2020 block-group "
-            "centres of population. " + describe_population_ledger(dem.attrs["ledger"]),
-        ]
-        name = f"{GROUP_LABELS[key]}: share of {vintage}"
-        return {"features": features, "styled": styled, "tips": tips, "notes": notes, "name": name}
+        return views.demographic_parts(self, group, by, scheme)
 
     def map_parts(
         self,
@@ -479,125 +464,11 @@ class Election:
         demographic: str | None = None,
         overlay: str | None = None,
     ):
-        """Features, styling, tooltips and titles for a map view.
+        """Features, styling, tooltips and titles for a map view (see
+        :func:`explorer.views.map_parts`)."""
+        from explorer import views
 
-        ``view`` is ``margin`` (default for a two-candidate race), ``winner`` (default
-        otherwise), ``candidate`` (needs ``candidate``) or ``demographic`` (a group's share
-        of CVAP; needs ``demographic``, e.g. "asian"). ``overlay`` names a group whose share
-        of CVAP is added as a layer the reader can switch on. In the neighbourhood view, areas
-        with fewer than ``min_votes`` estimated votes are drawn grey as too few to call.
-        """
-        from explorer import render
-        from explorer.ask import find_candidate
-        from explorer.large_map import LARGE_ABOVE
-
-        candidates = self.candidates
-        if candidate and not view:
-            view = "candidate"
-        if demographic and not view:
-            view = "demographic"
-        view = view or ("margin" if len(candidates) == 2 else "winner")
-        _ = self.ledger  # the ledger must reconcile to the returns file before any map
-        if view == "demographic":
-            if not demographic:
-                raise ExplorerError("the demographic view needs a group", hint="e.g. asian")
-            part = self.demographic_parts(demographic, by, scheme)
-            features, styled, tips = part["features"], part["styled"], part["tips"]
-            layer_name = part["name"]
-        elif by in ("precinct", "precincts"):
-            features = self.precincts[self.precincts["match"] != "none"]
-            if features.empty:
-                raise ExplorerError("no result precinct has geometry: nothing to draw")
-            large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
-            tips = [] if large else render.precinct_tooltips(features, candidates)
-            layer_name = "Precinct results"
-        else:
-            areas = self.areas(by)
-            features = areas[areas["total"] > 0.5].reset_index(drop=True)
-            tips = render.area_tooltips(features, candidates)
-            layer_name = "Neighbourhood results (apportioned)"
-        if view == "margin":
-            if len(candidates) < 2:
-                raise ExplorerError("a margin needs two candidates", hint="use --candidate")
-            styled = render.style_margin(features["margin"], candidates[0], candidates[1])
-        elif view == "winner":
-            styled = render.style_winner(features["winner"], features["winner_share"], candidates)
-        elif view == "demographic":
-            pass
-        elif view == "candidate":
-            if not candidate:
-                raise ExplorerError(
-                    "--candidate is required for this view",
-                    hint="candidates: " + ", ".join(candidates),
-                )
-            name = find_candidate(candidate, candidates)
-            share = features[name] / features["total"].replace(0, float("nan"))
-            styled = render.style_share(share, name, scheme)
-        else:
-            raise ExplorerError(
-                f"unknown view {view!r}", hint="use margin, winner, candidate or demographic"
-            )
-        partly = pd.Series(False, index=features.index)
-        if "status" in features and view != "demographic":  # election night: hatched, never 0
-            partly = features["status"] == "partial"
-            styled = render.fade(styled, partly)
-            styled = render.hatch_unreported(
-                styled, features["status"] == "none", "not reporting yet (nothing counted)"
-            )
-        if by not in ("precinct", "precincts") and view != "demographic":
-            styled = render.grey_out(
-                styled,
-                features["total"] < min_votes,
-                f"too few votes to call (under {min_votes:,.0f})",
-            )
-        summary = self.ledger_summary
-        title = f"{self.spec.title}, {self.spec.date or ''}".strip(", ")
-        credits = self.credits()
-        over = self.demographic_parts(overlay, by, scheme) if overlay else None
-        if view == "demographic" or over:
-            credits += [
-                c for c in catalog.credits_for(self.demographic_files()) if c not in credits
-            ]
-        subtitle = join.describe_ledger(summary)
-        if summary.get("reporting"):
-            from explorer.live import describe_reporting
-
-            subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
-        if credits:
-            subtitle += " Sources: " + "; ".join(credits) + "."
-        county_wide = len(summary.get("county_wide", []))
-        places = len(summary["unmapped_precincts"]) - county_wide
-        notes = [
-            f"{summary['unmapped_votes']:,} votes in {places} precincts without geography"
-            + (f" and {county_wide} county-wide row groups" if county_wide else "")
-            + " are not drawn (see explorer ledger)."
-        ]
-        if partly.any():
-            notes.append(
-                f"Paler precincts ({int(partly.sum())}) are partly counted: their colour is "
-                "the count so far (e.g. mail only), not a result."
-            )
-        if view == "demographic":
-            notes = [*part["notes"], *notes]
-        elif by not in ("precinct", "precincts"):
-            notes.append(
-                "Neighbourhood figures are estimates: "
-                + features.attrs.get("method", "areal weighting")
-                + "."
-            )
-        layers = render.MapLayers(self.outline, self.neighbourhoods, self.freeways)
-        return {
-            "features": features,
-            "styled": styled,
-            "tips": tips,
-            "title": title,
-            "subtitle": subtitle,
-            "layers": layers,
-            "layer_name": layer_name,
-            "notes": notes + (over["notes"] if over else []),
-            "view": view,
-            "overlay": over,
-        }
+        return views.map_parts(self, view, candidate, by, scheme, min_votes, demographic, overlay)
 
     def map(
         self,
@@ -630,33 +501,12 @@ class Election:
         demographic=None,
         overlay=None,
     ):
-        """The map, facts about it (feature count, coverage validity) and its parts."""
-        from explorer import render
+        """The map, facts about it and its parts (see :func:`explorer.views.build_map`)."""
+        from explorer import views
 
-        parts = self.map_parts(view, candidate, by, scheme, min_votes, demographic, overlay)
-        fmap, facts = render.choropleth(
-            parts["features"],
-            parts["styled"],
-            parts["tips"],
-            title=parts["title"],
-            subtitle=parts["subtitle"],
-            layers=parts["layers"],
-            layer_name=parts["layer_name"],
-            tiles=tiles,
-            tolerance=tolerance,
-            notes=parts["notes"],
+        return views.build_map(
+            self, view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, overlay
         )
-        if parts["overlay"]:
-            over = parts["overlay"]
-            render.add_overlay(
-                fmap,
-                over["features"],
-                over["styled"],
-                over["tips"],
-                layer_name=over["name"],
-                tolerance=facts["tolerance"],
-            )
-        return fmap, facts, parts
 
     @cached_property
     def block_groups(self) -> gpd.GeoDataFrame:
@@ -787,7 +637,9 @@ class Election:
         votes = self.wide[self.candidates].sum()
         table = pd.DataFrame({"votes": votes, "share": votes / votes.sum()})
         table.index.name = "candidate"
-        return table
+        from explorer.outputs import notebook_table
+
+        return notebook_table(table)
 
 
 def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
@@ -874,7 +726,9 @@ class LayerElection(Election):
             )
             frame["state"] = self.source["state"].to_numpy() if "state" in self.source else ""
             for name in fields:
-                frame[name] = pd.to_numeric(self.source[columns[name]], errors="coerce")
+                frame[name] = layer_results.read_counts(
+                    self.source[columns[name]], frame["precinct"], name, "layer"
+                )
             return frame
         paths = layer_results.expand_paths(self.source, self.data_dir)
         return layer_results.read_results_layers(

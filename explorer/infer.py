@@ -24,12 +24,23 @@ def _numeric(precinct_id: str) -> float:
     return float(digits) if digits else np.inf
 
 
-def shared_edges(geoms: np.ndarray) -> pd.DataFrame:
-    """Pairs of polygons (i < j) that share an edge, with the shared length in metres."""
+def shared_edges(geoms: np.ndarray, among: np.ndarray | None = None) -> pd.DataFrame:
+    """Pairs of polygons (i < j) that share an edge, with the shared length in metres;
+    with ``among`` (a boolean mask), only pairs with at least one polygon in it (absorption
+    only ever crosses an edge of an eligible polygon: the district's 821 pairs, not the
+    county's 12,098)."""
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
+    if among is None:
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+    else:
+        chosen = np.flatnonzero(among)
+        left, right = tree.query(geoms[chosen], predicate="intersects")
+        left = chosen[left]
+        low, high = np.minimum(left, right), np.maximum(left, right)
+        keep = low != high
+        left, right = np.unique(np.stack([low[keep], high[keep]]), axis=1)
     boundaries = shapely.boundary(geoms)
     length = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
     edge = length > SHARED_EDGE_METRES
@@ -282,7 +293,7 @@ def _absorb(owner, eligible, geoms, ids):
     """Give unowned eligible polygons to adjacent units, same prefix and closest number
     first, then the longest shared edge, round by round (a run of free polygons fills
     from its edges inward)."""
-    edges = shared_edges(geoms)
+    edges = shared_edges(geoms, among=np.asarray(eligible, dtype=bool))
     both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
     number = np.array([_numeric(i) for i in ids])
     polygon_prefix = np.array([prefix(i) for i in ids], dtype=object)

@@ -16,6 +16,7 @@ import fnmatch
 import glob
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,9 @@ from explorer.loaders import _polygonal_part, normalise_ids
 FLATTEN = {"FLATTEN_NESTED_ATTRIBUTES": "YES", "NESTED_ATTRIBUTE_SEPARATOR": "."}
 NESTED_PREFIXES = ("", "datasets.")
 OTHER = "other"
+#: fields naming a feature's state, read into ``state`` when the file name does not say
+STATE_FIELDS = ("STUSPS", "STUSPS20", "STATE", "state", "STATEFP20", "STATEFP")
+STATE_FIELD = "\0state"
 _STATE = re.compile(r"(?:^|[_\-/\\])([A-Z]{2})(?:[_.\-/\\]|$)")
 
 
@@ -73,12 +77,12 @@ def expand_paths(
 
 def state_of(path: Path) -> str:
     """A two-letter state code from a file name or its folder (``Geojson_MI.v06.zip`` ->
-    ``MI``), else the file name without suffixes."""
+    ``MI``), else ``""`` (unknown: a file name is not a state)."""
     for text in (path.name, path.parent.name):
         found = _STATE.search(text)
         if found:
             return found.group(1)
-    return path.name.split(".")[0]
+    return ""
 
 
 def _target(path: Path) -> str:
@@ -146,7 +150,17 @@ def read_results_file(
     flatten = FLATTEN if target.lower().endswith((".geojson", ".json")) else {}
     try:
         info = pyogrio.read_info(target, **flatten)
-        columns = resolve_fields(info["fields"], [precinct_id], path)
+        try:
+            columns = resolve_fields(info["fields"], [precinct_id], path)
+        except ExplorerError as exc:
+            raise ExplorerError(
+                f"{exc.message} (the feature ID field)",
+                source=path,
+                hint=f"name the layer's ID field with --precinct-id; {exc.hint}",
+            ) from None
+        state_fields = [f for f in STATE_FIELDS if f in info["fields"]]
+        if state_fields and not state_of(path):
+            columns[STATE_FIELD] = state_fields[0]
         missing = []
         for name in fields:
             try:
@@ -155,9 +169,13 @@ def read_results_file(
                 if not allow_missing:
                     raise
                 missing.append(name)
-        frame = pyogrio.read_dataframe(
-            target, columns=list(dict.fromkeys(columns.values())), use_arrow=True, **flatten
-        )
+        with warnings.catch_warnings():
+            # a field holding both numbers and text ("12,5") arrives as text; the values
+            # are checked one by one below, so pyogrio's JSON-parsing warning says nothing
+            warnings.filterwarnings("ignore", message="Could not parse column")
+            frame = pyogrio.read_dataframe(
+                target, columns=list(dict.fromkeys(columns.values())), use_arrow=True, **flatten
+            )
     except ExplorerError:
         raise
     except Exception as exc:
@@ -171,14 +189,49 @@ def read_results_file(
         geometry=frame.geometry.values,
         crs=frame.crs,
     )
-    out.insert(1, "state", state_of(path))
+    state = state_of(path)
+    if not state and columns.get(STATE_FIELD) in frame:  # from the layer's own field
+        state = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
+        state = state.to_numpy(dtype=object)
+    out.insert(1, "state", state)
     for name in fields:
         if name in missing:
             out[name] = np.nan
         else:
-            out[name] = pd.to_numeric(frame[columns[name]], errors="coerce")
+            out[name] = read_counts(frame[columns[name]], out["precinct"], name, path)
     out.attrs["missing"] = missing
+    out.attrs["state_field"] = (
+        columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
+    )
     return out
+
+
+def read_counts(values: pd.Series, ids: pd.Series, field: str, source) -> np.ndarray:
+    """Vote counts of one field as floats (NaN where the value is truly missing: null or
+    blank). Numbers and text holding a number ("748", "748.0") are read; anything else
+    ("12,5", "abc", a name), a fractional count (12.5), infinity or a negative count raises
+    :class:`ExplorerError` naming ``source``, the feature ID, the field and the value."""
+    raw = pd.Series(values.to_numpy(dtype=object), dtype=object)
+    text = raw.astype(str).str.strip()
+    missing = raw.isna().to_numpy() | (text == "").to_numpy()
+    numbers = pd.to_numeric(raw.where(~missing), errors="coerce").to_numpy(dtype=float)
+    problems = (
+        (np.isnan(numbers) & ~missing, "is not a number"),
+        (np.isinf(numbers), "is not a finite number"),
+        (np.isfinite(numbers) & (numbers != np.round(numbers)), "is not a whole number"),
+        (numbers < 0, "is negative"),
+    )
+    for bad, what in problems:
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            more = f" ({int(bad.sum()) - 1} more feature(s) like it)" if bad.sum() > 1 else ""
+            raise ExplorerError(
+                f"feature {ids.iloc[row]}: {field} {raw.iloc[row]!r} {what}{more}",
+                source=source,
+                hint="vote counts must be whole numbers, zero or more; fix the file "
+                "(a missing value counts as 0)",
+            )
+    return numbers
 
 
 def read_results_layers(
@@ -210,11 +263,20 @@ def read_results_layers(
             parts = tqdm(parts, total=len(paths), desc="reading layers", unit="file")
         parts = list(parts)
     notes = []
-    for part in parts:
+    for path, part in zip(paths, parts):
+        if not state_of(path):
+            notes.append(
+                f"{path.name}: state "
+                + (
+                    f"read from the layer's {part.attrs['state_field']} field"
+                    if part.attrs.get("state_field")
+                    else "left empty (neither the file name nor a state field names it)"
+                )
+            )
         if part.attrs["missing"]:
             notes.append(
-                f"{part['state'].iloc[0]}: no {', '.join(part.attrs['missing'])} in the file; "
-                f"its {len(part):,} features carry no votes for it"
+                f"{state_of(path) or path.name}: no {', '.join(part.attrs['missing'])} in "
+                f"the file; its {len(part):,} features carry no votes for it"
             )
     absent = set.intersection(*(set(p.attrs["missing"]) for p in parts))
     if absent:
@@ -223,6 +285,7 @@ def read_results_layers(
     crs0 = parts[0].crs
     parts = [p if p.crs == crs0 else p.to_crs(crs0) for p in parts]
     frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs0)
+    frame.attrs["files"] = [str(p) for p in paths]
     frame = merge_duplicate_ids(frame, fields)
     frame = repair_in_place(frame)
     frame.attrs["files"] = [str(p) for p in paths]
@@ -230,14 +293,23 @@ def read_results_layers(
     return frame
 
 
+#: features sharing an ID are one precinct in pieces only when every piece lies within this
+#: distance (metres, equal-area CRS) of another piece of the same ID
+PIECES_WITHIN_M = 1_000.0
+
+
 def merge_duplicate_ids(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    """Features sharing an ID are one precinct in pieces: their fields are summed and their
-    polygons merged (in the first piece's row), and the merge is noted. No vote is lost."""
+    """Features sharing an ID and touching (each piece within :data:`PIECES_WITHIN_M` of
+    another) are one precinct in pieces: their fields are summed and their polygons merged
+    (in the first piece's row), and the merge is noted. No vote is lost. Pieces further
+    apart are distinct precincts under one name: :class:`ExplorerError` names the ID and
+    the gap, and suggests a unique ID field."""
     twice = frame["precinct"].duplicated(keep=False).to_numpy()
     if not twice.any():
         return frame
     notes = list(frame.attrs.get("notes", []))
     pieces = frame[twice]
+    _refuse_apart(pieces, frame.attrs.get("files") or sorted(set(pieces["state"])))
     sums = pieces.groupby("precinct", sort=False)[fields].sum(min_count=1)
     shapes = pieces.groupby("precinct", sort=False).geometry.agg(
         lambda g: shapely.union_all(g.to_numpy())
@@ -258,6 +330,38 @@ def merge_duplicate_ids(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDa
     )
     merged.attrs = {**frame.attrs, "notes": notes}
     return merged.reset_index(drop=True)
+
+
+def _refuse_apart(pieces: gpd.GeoDataFrame, source) -> None:
+    """Raise :class:`ExplorerError` when the pieces of one ID fall apart (two groups more
+    than :data:`PIECES_WITHIN_M` from each other)."""
+    from explorer.crs import to_equal_area
+
+    shapes = pieces[~(pieces.geometry.isna() | pieces.geometry.is_empty)]
+    if shapes.empty:
+        return
+    shapes = to_equal_area(shapes)
+    grown = shapes.geometry.buffer(PIECES_WITHIN_M / 2, quad_segs=2)
+    for precinct, group in grown.groupby(shapes["precinct"].to_numpy(), sort=False):
+        if len(group) < 2:
+            continue
+        joined = shapely.union_all(group.to_numpy())
+        if shapely.get_num_geometries(joined) <= 1:
+            continue
+        parts = shapely.get_parts(joined)
+        own = shapes.geometry[shapes["precinct"] == precinct].to_numpy()
+        first = parts[[shapely.intersects(p, own[0]) for p in parts].index(True)]
+        rest = shapely.union_all([p for p in parts if p is not first])
+        gap = shapely.distance(
+            shapely.union_all([g for g in own if shapely.intersects(g, first)]),
+            shapely.union_all([g for g in own if shapely.intersects(g, rest)]),
+        )
+        raise ExplorerError(
+            f"precinct ID {precinct} is on {len(group)} features in {len(parts)} places "
+            f"{gap / 1000:,.1f} km apart: they are different precincts with the same ID",
+            source=source if isinstance(source, str) else ", ".join(map(str, source)),
+            hint="use a unique ID field with --precinct-id (e.g. GEOID20)",
+        )
 
 
 def repair_in_place(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -290,15 +394,24 @@ def layer_returns(
         raise ExplorerError(
             "name at least one candidate column", hint="--votes Biden=E_20_PRES.Dem"
         )
+    shared = pd.Series(list(votes)).groupby(pd.Series(list(votes.values()))).agg(list)
+    shared = shared[shared.map(len) > 1]
+    if len(shared):
+        raise ExplorerError(
+            f"field {shared.index[0]} is given to {' and '.join(shared.iloc[0])}; "
+            "its votes would be counted twice",
+            hint="give each candidate their own field",
+        )
     wide = pd.DataFrame(index=pd.Index(layer["precinct"].to_numpy(), name="precinct"))
     notes = []
+    source = ", ".join(layer.attrs.get("files", [])) or "layer"
     for candidate, column in votes.items():
         values = layer[column].to_numpy(dtype=float)
-        _check_counts(values, column, layer, notes)
+        _check_counts(values, column, layer, notes, source)
         wide[candidate] = np.nan_to_num(values)
     if total is not None:
         values = layer[total].to_numpy(dtype=float)
-        _check_counts(values, total, layer, notes)
+        _check_counts(values, total, layer, notes, source)
         rest = np.nan_to_num(values) - wide.to_numpy().sum(axis=1)
         if (rest > 0).any():
             wide[OTHER] = np.clip(rest, 0, None)
@@ -308,7 +421,7 @@ def layer_returns(
             )
         if (rest < 0).any():
             notes.append(
-                f"{int((rest < 0).sum())} precinct(s) have a {total} below the candidates' sum "
+                f"{int((rest < 0).sum())} precinct(s) have {total} below the candidates' sum "
                 f"(by {-rest[rest < 0].sum():,.0f} votes); the candidates' votes are kept"
             )
     whole = all(np.array_equal(wide[c], np.round(wide[c])) for c in wide.columns)
@@ -319,18 +432,22 @@ def layer_returns(
     return wide
 
 
-def _check_counts(values: np.ndarray, column: str, layer: pd.DataFrame, notes: list) -> None:
+def _check_counts(
+    values: np.ndarray, column: str, layer: pd.DataFrame, notes: list, source="layer"
+) -> None:
     negative = values < 0
     if negative.any():
         row = int(np.flatnonzero(negative)[0])
         raise ExplorerError(
             f"feature {layer['precinct'].iloc[row]}: {column} is negative ({values[row]:g})",
-            source="layer",
+            source=source,
             hint="vote counts must be zero or more",
         )
     missing = np.isnan(values)
     if missing.any():
-        notes.append(f"{int(missing.sum())} feature(s) have no {column}; counted as 0")
+        notes.append(
+            f"{int(missing.sum())} feature(s) have no value for {column} (missing); counted as 0"
+        )
 
 
 def parse_votes(text: str) -> dict[str, str]:
@@ -342,7 +459,20 @@ def parse_votes(text: str) -> dict[str, str]:
             raise ExplorerError(
                 f"--votes item {item!r} is not NAME=FIELD", hint="--votes Biden=E_20_PRES.Dem"
             )
-        pairs[name.strip()] = column.strip()
+        name, column = name.strip(), column.strip()
+        if name in pairs:
+            raise ExplorerError(
+                f"--votes names candidate {name!r} twice ({pairs[name]} and {column})",
+                hint="give each candidate once: --votes Biden=E_20_PRES.Dem,Trump=E_20_PRES.Rep",
+            )
+        twice = [other for other, used in pairs.items() if used == column]
+        if twice:
+            raise ExplorerError(
+                f"--votes gives field {column} to both {twice[0]!r} and {name!r}; "
+                "its votes would be counted twice",
+                hint="give each candidate their own field",
+            )
+        pairs[name] = column
     return pairs
 
 

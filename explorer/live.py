@@ -185,6 +185,10 @@ def load_snapshot(
         }
     )
     long.attrs["notes"] = list(table.attrs.get("notes", []))
+    for column in ("office", "district"):  # as loaders.load_returns: kept for info and titles
+        if column in table.columns:
+            values = table[column].str.split().str.join(" ").unique()
+            long.attrs[column] = values[0] if len(values) == 1 else None
     long["candidate"] = loaders._unify_candidates(long["candidate"], long, path)
     long = loaders._drop_duplicate_rows(long, path).drop(columns="_line")
     long, state = add_expected(long, state, expected)
@@ -205,6 +209,10 @@ def add_expected(
     if expected is None:
         return long, state
     wanted = loaders.normalise_ids(pd.Series(list(expected), dtype=str))
+    state = state.copy()
+    # a precinct the list does not name: its votes count and are drawn, but it is outside
+    # the denominator and said so ("2 precincts not in the expected list")
+    state["listed"] = state.index.isin(set(wanted))
     missing = [p for p in dict.fromkeys(wanted) if p not in state.index]
     if not missing:
         return long, state
@@ -221,7 +229,7 @@ def add_expected(
     long = pd.concat([long, extra], ignore_index=True)
     long.attrs = attrs
     added = pd.DataFrame(
-        {"percent": np.nan, "status": "none", "methods": ""},
+        {"percent": np.nan, "status": "none", "methods": "", "listed": True},
         index=pd.Index(missing, name="precinct"),
     )
     return long, pd.concat([state, added])
@@ -287,6 +295,11 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         return features
     key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
     status = pd.Series(reporting["status"].to_numpy(), index=key(reporting.index))
+    outside = (
+        set(key(reporting.index[~reporting["listed"].to_numpy(bool)]))
+        if "listed" in reporting
+        else set()
+    )  # precincts not in the expected list: drawn, counted, outside the denominator
     methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
     status = status[~status.index.duplicated()]
     methods = methods[~methods.index.duplicated()]
@@ -294,6 +307,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         ids = key(features["precinct"])
         features["status"] = status.reindex(ids).fillna("reported").to_numpy()
         features["methods"] = methods.reindex(ids).fillna("").to_numpy()
+        if outside:
+            features["listed"] = ~ids.isin(outside)
         features.attrs["reporting"] = reporting_summary(features)
         return features
     # pooled units (explorer.infer) hold several result precincts: report each precinct,
@@ -302,6 +317,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     each = pd.DataFrame({"unit": members.index, "precinct": members.to_numpy()})
     each["status"] = status.reindex(key(each["precinct"])).fillna("reported").to_numpy()
     each["methods"] = methods.reindex(key(each["precinct"])).fillna("").to_numpy()
+    if outside:
+        each["listed"] = ~key(each["precinct"]).isin(outside)
     combined = each.groupby("unit")["status"].agg(
         lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
     )
@@ -324,14 +341,16 @@ def reporting_summary(features: pd.DataFrame) -> dict:
     """Plain numbers of the reporting state of joined (or wide) precincts with a
     ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
     the votes counted so far, and per vote method the precincts where it is counted."""
-    status = features["status"]
-    expected = len(features)
+    listed = features.get("listed", pd.Series(True, index=features.index)).to_numpy(bool)
+    status = features["status"].where(listed, "outside")
+    outside = int((~listed).sum())  # not in the expected precinct list: not in the count
+    expected = len(features) - outside
     counts = {s: int((status == s).sum()) for s in STATUSES}
     methods: dict[str, int] = {}
     for text in features.get("methods", pd.Series("", index=features.index)):
         for method in filter(None, str(text).split(",")):
             methods[method] = methods.get(method, 0) + 1
-    unreported = features.loc[status == "none", "precinct"].tolist()
+    unreported = features.loc[(status == "none").to_numpy(), "precinct"].tolist()
     return {
         "expected": expected,
         "reported": counts["reported"],
@@ -342,6 +361,8 @@ def reporting_summary(features: pd.DataFrame) -> dict:
         "methods": methods,
         "unreported_precincts": unreported,
         "complete": counts["reported"] == expected,
+        "outside_expected": outside,
+        "outside_precincts": features.loc[~listed, "precinct"].tolist(),
     }
 
 
@@ -363,6 +384,13 @@ def describe_reporting(summary: dict | None) -> str:
         text += f"; {summary['partial']:,} precinct(s) partly counted"
     if summary["not_reporting"]:
         text += f"; {summary['not_reporting']:,} with nothing counted yet (hatched on maps)"
+    if summary.get("outside_expected"):
+        n_out = summary["outside_expected"]
+        shown = ", ".join(map(str, summary.get("outside_precincts", [])[:5]))
+        text += (
+            f"; {n_out:,} precinct{'s' if n_out != 1 else ''} not in the expected list "
+            f"({shown}{', ...' if n_out > 5 else ''}: counted, not in the {m:,})"
+        )
     if summary["complete"]:
         text += "; the count is complete in every precinct"
     return text + "."
@@ -438,6 +466,16 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
+def _binary(data: bytes) -> bool:
+    """Whether bytes are not text a CSV could hold: a NUL byte, or not UTF-8 or Latin-1
+    with at most a few control characters in the first 64 KB."""
+    head = data[:65536]
+    if b"\x00" in head:
+        return True
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in head)
+    return controls > max(2, len(head) // 200)
+
+
 def check_complete(path: Path) -> None:
     """Refuse a snapshot that looks half-written: an empty file, or a CSV whose last line
     has no newline yet (a truncated XML fails to parse on its own)."""
@@ -447,6 +485,12 @@ def check_complete(path: Path) -> None:
         raise ExplorerError(f"cannot read ({exc.strerror})", source=path) from None
     if not data.strip():
         raise ExplorerError("file is empty (still being written?)", source=path)
+    if path.suffix.lower() in (".csv", ".txt") and _binary(data):
+        raise ExplorerError(
+            "is not a readable CSV (binary data: NUL bytes or not text)",
+            source=path,
+            hint="check what was copied into the folder",
+        )
     if path.suffix.lower() in (".csv", ".txt") and not data.endswith(b"\n"):
         raise ExplorerError("the last line is unfinished (still being written?)", source=path)
 
@@ -465,7 +509,7 @@ def with_returns(election, path: str | Path, expected: Iterable[str] | None = No
             fresh.__dict__[name] = election.__dict__[name]
     if expected is not None:  # the returns, read now with the full precinct list
         fresh.__dict__["returns"] = read_returns(
-            path, office=spec.office, district=spec.district, expected=expected
+            fresh._path(str(path)), office=spec.office, district=spec.district, expected=expected
         )
     return fresh
 
@@ -493,6 +537,24 @@ def changes(before: dict | None, after: dict) -> list[str]:
     return lines or ["no change in the count"]
 
 
+class CountDecreased(ExplorerError):
+    """A snapshot reports fewer precincts or fewer votes than the one published before."""
+
+
+def decrease(before: dict | None, after: dict) -> str:
+    """How the count went backwards from ``before`` to ``after`` (published states), e.g.
+    "precincts reported 195 -> 90; votes counted 43,179 -> 30,756"; "" if it did not."""
+    if before is None:
+        return ""
+    parts = []
+    was, now = before["reporting"]["reported"], after["reporting"]["reported"]
+    if now < was:
+        parts.append(f"precincts reported {was:,} -> {now:,}")
+    if after["votes_counted"] < before["votes_counted"]:
+        parts.append(f"votes counted {before['votes_counted']:,} -> {after['votes_counted']:,}")
+    return "; ".join(parts)
+
+
 def publish(
     election,
     out_dir: Path,
@@ -500,11 +562,17 @@ def publish(
     step: int | None = None,
     tiles: str = "light",
     extra: Callable[[object], str] | None = None,
+    previous: dict | None = None,
+    allow_decrease: bool = False,
 ) -> dict:
     """Render an election snapshot: the map and a summary (text and JSON), each written
     atomically to ``out_dir`` (``live-map.html``, ``live-summary.txt``, ``.json``), and a
     numbered copy of each in ``out_dir/steps`` when ``step`` is given; ``extra(election)``
-    adds a line (a projection). Returns the state that :func:`changes` compares."""
+    adds a line (a projection). Returns the state that :func:`changes` compares.
+
+    With the ``previous`` published state, a snapshot with fewer precincts reported or
+    fewer votes counted is refused (:class:`CountDecreased`, nothing written) unless
+    ``allow_decrease``; then it is published with a warning in the state and summary."""
     from explorer import outputs, render
 
     features = election.precincts
@@ -536,10 +604,26 @@ def publish(
         "leader_of_margin": first,
         "answer": reporting_answer(features, candidates),
     }
+    fell = decrease(previous, state)
+    if fell and not allow_decrease:
+        raise CountDecreased(
+            f"the count went backwards ({fell}); not published, the previous map and "
+            "summary stay (pass --allow-decrease to publish a corrected, lower count)"
+        )
+    if fell:
+        state["warning"] = f"WARNING: the count went backwards ({fell}); published as told"
     fmap, facts, _ = election.build_map(tiles=tiles)
     if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
         state["estimate"] = extra(election)
-    text = "\n".join([f"{election.spec.title}", state["answer"], state.get("estimate", ""), ""])
+    text = "\n".join(
+        [
+            f"{election.spec.title}",
+            *([state["warning"]] if state.get("warning") else []),
+            state["answer"],
+            state.get("estimate", ""),
+            "",
+        ]
+    )
     record = {k: v for k, v in state.items() if k != "reported_precincts"}
     targets = [out_dir]
     if step is not None:
@@ -615,6 +699,11 @@ def watch(
             try:
                 check_complete(path)
                 state = update(path, memory.updates)
+            except CountDecreased as error:
+                memory.updates -= 1
+                memory.failures[path] = signature
+                report(f"WARNING: snapshot {path.name} refused: {error}")
+                continue
             except ExplorerError as error:
                 memory.updates -= 1
                 memory.failures[path] = signature
@@ -632,3 +721,30 @@ def watch(
         if once or (max_polls is not None and polls >= max_polls):
             return memory
         sleep(interval)
+
+
+# --------------------------------------------------------------------------- testing aid
+
+
+GRID_NOTE = "TEST GRID: not real geography (one square per precinct name, for trying a file)"
+
+
+def grid_layer(returns: str | Path, target: str | Path, *, office: str | None = None) -> int:
+    """Write a GeoJSON precinct layer of made-up geometry for a returns file that has no
+    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name, in rows of
+    ten, with ``name`` and a ``note`` saying it is not real geography. For trying the
+    pipeline only; the squares say nothing about where anyone lives. Returns the count."""
+    import geopandas as gpd
+    import shapely
+
+    from explorer import outputs
+
+    names = list(dict.fromkeys(read_returns(returns, office=office)["precinct"].astype(str)))
+    squares = [shapely.box((i % 10) * 1000, (i // 10) * 1000, (i % 10 + 1) * 1000,
+                           (i // 10 + 1) * 1000) for i in range(len(names))]  # fmt: skip
+    layer = gpd.GeoDataFrame(
+        {"name": names, "note": GRID_NOTE}, geometry=squares, crs="EPSG:3857"
+    ).to_crs("EPSG:4326")
+    with outputs.atomic_path(Path(target)) as temporary:
+        layer.to_file(temporary, driver="GeoJSON")
+    return len(names)

@@ -378,3 +378,38 @@ def format_frame(frame: pd.DataFrame, fmt: str = "table", **extra) -> str:
         ):
             return terminal(frame.to_string())
     raise ExplorerError(f"unknown format {fmt!r}", hint="use one of " + ", ".join(FORMATS))
+
+
+#: columns shown as whole votes / as percentages with one decimal in a notebook
+_COUNT_COLUMNS = ("votes", "total", "before_total", "after_total", "votes after")
+_SHARE_SUFFIXES = ("share", "margin", "coverage", "_h2h")
+
+
+class Table(pd.DataFrame):
+    """A DataFrame that a notebook shows formatted (whole votes with thousands separators,
+    shares and margins as percentages with one decimal) while its values stay numeric.
+    Anything derived from it is a plain DataFrame again."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        formats = {}
+        for column in self.columns:
+            name = str(column)
+            if not pd.api.types.is_numeric_dtype(self[column]):
+                continue
+            if name in _COUNT_COLUMNS or name.endswith("votes"):
+                formats[column] = "{:,.0f}"
+            elif name.endswith(_SHARE_SUFFIXES) or name.startswith(("share", "p_")):
+                formats[column] = "{:.1%}"
+        styler = self.head(60).style.format(formats, na_rep="")
+        return styler.to_html()
+
+
+def notebook_table(frame: pd.DataFrame) -> Table:
+    """``frame`` as a :class:`Table` (same values, formatted in Jupyter)."""
+    table = Table(frame)
+    table.attrs = dict(frame.attrs)
+    return table

@@ -82,6 +82,12 @@ class Projection:
     precincts: int
     method: str
 
+    @property
+    def finite(self) -> bool:
+        """Whether the margin and its interval are all finite numbers (a projection that
+        is not is never shown: see :func:`gate`)."""
+        return bool(np.isfinite([self.margin, self.low, self.high, self.naive]).all())
+
     def describe(self, first: str, second: str) -> str:
         def pts(x):
             return f"{first} {x * 100:+.1f}" if x >= 0 else f"{second} {-x * 100:+.1f}"
@@ -89,7 +95,7 @@ class Projection:
         return (
             f"ESTIMATE (not a count): projected final margin {pts(self.margin)} pts, "
             f"{self.level:.0%} interval {self.low * 100:+.1f} to {self.high * 100:+.1f} pts "
-            f"({first} minus {second}), from {self.complete} of {self.precincts} precincts "
+            f"({first} minus {second}), from {self.complete} of {self.precincts} map areas "
             f"complete ({self.method}). The count so far: {pts(self.naive)} pts. The "
             "interval assumes the precincts in so far are like those still out; in backtests "
             "it ran too narrow when precincts reported in geographic clusters."
@@ -160,7 +166,12 @@ def project(
 
     if early_mode.any():
         ea, eb = count["early_a"].to_numpy(float), count["early_b"].to_numpy(float)
-        late_a, late_b = a - ea, b - eb
+        # a complete precinct without an early batch teaches nothing about late-to-early
+        # ratios: it counts as zero early and zero late ballots (NaN would poison the sums)
+        lacks = np.isnan(ea) | np.isnan(eb)
+        late_a = np.where(lacks, 0.0, a - ea)
+        late_b = np.where(lacks, 0.0, b - eb)
+        ea, eb = np.where(lacks, 0.0, ea), np.where(lacks, 0.0, eb)
         # each candidate's late ballots per early ballot, pooled over complete precincts;
         # a precinct still out keeps one complete precinct's deviation from the pooled
         # ratios (both candidates from the same precinct)
@@ -366,6 +377,30 @@ def backtest(
     table = pd.DataFrame(rows)
     table["better"] = table["projection_mae"] < table["naive_mae"]
     return table
+
+
+def gate(
+    result: Projection | None, table: pd.DataFrame, fraction: float, first: str, second: str
+) -> str:
+    """The one line election night shows for a projection (``project`` and ``watch`` both
+    use this): the labelled estimate, or why there is none -- too few precincts complete,
+    a non-finite result (never printed as a number), or a reporting level where the
+    backtest ``table`` does not show the projection beating the count so far."""
+    if fraction == 1.0:
+        return "The count is complete in every precinct: nothing to project."
+    if result is None:
+        return "No projection: too few precincts are complete to learn from."
+    if not result.finite:
+        return (
+            "No projection: the model gave no finite estimate from the precincts complete "
+            "so far (e.g. their early and late batches cannot be compared)."
+        )
+    if not worth_showing(table, fraction):
+        return (
+            f"No projection: at {fraction:.0%} of map areas complete the backtest does not "
+            "show the projection beating the count so far in every race and reporting order."
+        )
+    return result.describe(first, second)
 
 
 def worth_showing(table: pd.DataFrame, fraction: float) -> bool:

@@ -13,8 +13,11 @@ that did not land in their true neighbourhood on LA County's 2018 layers, see
 from their true polygon (3.8 km); :func:`coverage` checks the ranges against a known truth.
 
 Each area then has a ``share_low`` / ``share_high`` (the 5th and 95th percentiles of the
-candidate's share over the draws, as fractions) and each rank a ``p_rank`` (share of draws
-in which the area holds the same rank among the ranked areas).
+candidate's share over the draws, as fractions; in every draw all candidates' votes are
+moved together, each clipped at zero, and the share is taken of their drawn sum, so the
+shares of one draw add up and, in a two-candidate race, one range is 1 minus the other)
+and each rank a ``p_rank`` (share of draws in which the area holds the same rank among the
+ranked areas).
 """
 
 from __future__ import annotations
@@ -123,10 +126,18 @@ def share_draws(areas: pd.DataFrame, candidate: str, names: pd.Index) -> np.ndar
     if not point.index.is_unique or not pd.Index(names).isin(point.index).all():
         return None
     point = point.loc[names]
-    votes = point["votes"].to_numpy()[None, :] + changes[:, position, c]
-    total = point["total"].to_numpy()[None, :] + changes[:, position, :].sum(axis=2)
+    every = list(areas.attrs["ensemble_candidates"])
+    if not set(every) <= set(areas.columns):
+        return None
+    all_votes = pd.DataFrame(areas[every].to_numpy(dtype=float), index=pd.Index(own)).loc[names]
+    # every candidate's votes in the same draw, each clipped at zero, and the total as their
+    # sum (plus the votes of no listed candidate, which no draw moves): the shares of one
+    # draw add up, so in a two-candidate race one range is exactly 1 minus the other
+    drawn = np.clip(all_votes.to_numpy()[None, :, :] + changes[:, position, :], 0, None)
+    rest = np.clip(point["total"].to_numpy() - all_votes.to_numpy().sum(axis=1), 0, None)
+    total = drawn.sum(axis=2) + rest[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip(votes, 0, None) / np.clip(total, 1e-9, None)
+        return np.where(total > 0, drawn[:, :, c] / np.where(total > 0, total, 1), np.nan)
 
 
 def add_ranges(ranked: pd.DataFrame, areas: pd.DataFrame, candidate: str) -> pd.DataFrame:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import mapclassify
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -47,6 +46,8 @@ CATEGORICAL = [
 ]
 NO_DATA = "#d9d9d9"
 TILES = {"light": "Esri.WorldGrayCanvas", "osm": "OpenStreetMap", "none": None}
+#: what the layer switch calls each basemap
+TILE_NAMES = {"light": "Grey street map", "osm": "Street map (OpenStreetMap)"}
 METRES_PER_DEGREE = 111_320.0  # of latitude, near enough everywhere
 #: above this many areas the map draws on a canvas instead of one SVG path per area
 CANVAS_ABOVE = 5_000
@@ -125,6 +126,27 @@ HATCH_DEFS = (
     "<line x1='0' y1='0' x2='0' y2='6' stroke='#777' stroke-width='2'/></pattern></defs></svg>"
 )
 HATCH_SWATCH = "repeating-linear-gradient(45deg,#777 0 2px,#fff 2px 5px)"
+#: inferred geometry: thin dark lines the other way (-45 degrees) over the colour; no other
+#: layer uses this pattern (unreported precincts are hatched +45 degrees on white)
+INFERRED_HATCH = "url(#xl-inferred)"
+INFERRED_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-inferred' width='5' height='5' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(-45)'><line x1='0' y1='0' x2='0' y2='5' stroke='#222' "
+    "stroke-width='1.1' stroke-opacity='0.75'/></pattern></defs></svg>"
+)
+INFERRED_SWATCH = "repeating-linear-gradient(-45deg,#222 0 1px,transparent 1px 4px)"
+
+
+def inferred_mask(features: pd.DataFrame) -> pd.Series:
+    """Features whose geometry is wholly or partly inferred: inferred or pooled units, and
+    exact/base precincts that absorbed inferred polygons."""
+    mask = features.get("match", pd.Series("", index=features.index)).isin(["inferred", "pooled"])
+    if "absorbed" in features:
+        mask |= features["absorbed"].fillna(False).astype(bool)
+    if "inferred_members" in features:
+        mask |= features["inferred_members"].fillna("").astype(str).str.len() > 0
+    return mask
 
 
 def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
@@ -139,14 +161,19 @@ def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
     return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
 
 
-def fade(styled: Styled, mask: pd.Series, factor: float = 0.5) -> Styled:
-    """Paler fills for the masked features (precincts only partly counted)."""
+def fade(styled: Styled, mask: pd.Series, factor: float = 0.5, label: str | None = None) -> Styled:
+    """Paler fills for the masked features (precincts only partly counted); with ``label``
+    a legend key too (a grey swatch at the paler opacity)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return styled
     opacity = list(styled.opacity) or [0.75] * len(styled.fills)
     opacity = [round(a * factor, 2) if m else a for a, m in zip(opacity, mask)]
-    return Styled(styled.fills, styled.legend_title, styled.legend, opacity)
+    legend = styled.legend
+    if label:
+        alpha = max(0, min(255, round(255 * 0.75 * factor)))
+        legend = [*legend, (f"#555555{alpha:02x}", label)]
+    return Styled(styled.fills, styled.legend_title, legend, opacity)
 
 
 def _palette(name: str, count: int) -> list[str]:
@@ -160,8 +187,9 @@ def style_diverging(
     negative: str | Callable[[str], str],
     positive: str | Callable[[str], str],
     title: str,
+    palette: str = "PuOr",
 ) -> Styled:
-    """Diverging colours centred on zero (PuOr, colour-blind safe). ``edges`` are the positive
+    """Diverging colours centred on zero (PuOr by default, colour-blind safe). ``edges`` are the positive
     class edges in percentage points, e.g. [10, 20, 40, 100]; ``negative`` and ``positive``
     make the class labels from a range such as "10-20": functions, e.g.
     ``lambda r: f"{name} ahead by {r} pts"``, or strings in which ``{range}`` is replaced.
@@ -169,7 +197,7 @@ def style_diverging(
     upper = np.array(edges, dtype=float) / 100
     bins = np.concatenate([-upper[::-1], [0.0], upper])
     count = len(bins) - 1
-    colours = _palette("PuOr", count)[::-1]  # index 0 = most negative (purple)
+    colours = _palette(palette, count)[::-1]  # index 0 = most negative
     clipped = np.clip(values.fillna(0).to_numpy(), bins[0], bins[-1])
     index = np.clip(np.searchsorted(bins, clipped, side="right") - 1, 0, count - 1)
     fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
@@ -183,27 +211,58 @@ def style_diverging(
     return _with_no_votes(Styled(fills, title, legend[::-1]), values)
 
 
+FIXED_MARGIN_EDGES = [10, 20, 40, 100]
+
+
+def margin_edges(values: pd.Series) -> list[float]:
+    """Class edges (percentage points, symmetric about zero) chosen from the data: the
+    quartiles of the absolute margin rounded to readable steps (5 points, 10 above 50), or
+    the fixed 10/20/40 edges when those spread the areas better (a smaller largest class) or
+    there are under 8 areas. Runoff precincts: 30/45/60, largest class 47 of 161 (29%)."""
+    points = np.abs(pd.to_numeric(values, errors="coerce").dropna().to_numpy()) * 100
+    if len(points) < 8:
+        return FIXED_MARGIN_EDGES
+
+    def nice(x: float) -> float:
+        step = 10 if x > 50 else 5
+        return float(max(step, round(x / step) * step))
+
+    def worst(edges: list[float]) -> float:
+        bins = np.concatenate([-np.array(edges[::-1]), [0], edges])
+        signed = np.clip(pd.to_numeric(values, errors="coerce").dropna() * 100, -100, 100)
+        counts = np.histogram(signed, bins=bins)[0]
+        return counts.max() / max(counts.sum(), 1)
+
+    edges = sorted({nice(q) for q in np.quantile(points, [0.25, 0.5, 0.75])} - {100.0})
+    edges = [*edges, 100.0]
+    best = min((FIXED_MARGIN_EDGES, edges), key=worst)  # the flatter of the two
+    return [float(e) for e in best]
+
+
 def style_margin(values: pd.Series, first: str, second: str) -> Styled:
-    """Two-way margin: orange where the first candidate leads, purple where the second does."""
+    """Two-way margin: orange where the first candidate leads, purple where the second does;
+    class edges from the data (:func:`margin_edges`)."""
     first, second = bidi_closed(first), bidi_closed(second)  # names cannot flip the figures
     return style_diverging(
         values,
-        [10, 20, 40, 100],
+        margin_edges(values),
         lambda span: f"{second} ahead by {span} pts",
         lambda span: f"{first} ahead by {span} pts",
         f"Two-way margin, percentage points ({first} v {second})",
     )
 
 
-def style_swing(values: pd.Series, candidate: str) -> Styled:
-    """Change in a candidate's share between two elections, in percentage points."""
+def style_swing(values: pd.Series, candidate: str, title: str | None = None) -> Styled:
+    """Change in a candidate's share between two elections, in percentage points, in its
+    own palette (pink-green: never read as a margin's purple-orange)."""
     candidate = bidi_closed(candidate)
     return style_diverging(
         values,
         [5, 10, 20, 40, 100],
         lambda span: f"{candidate} lost {span} pts",
         lambda span: f"{candidate} gained {span} pts",
-        f"Change in {candidate}'s share of the vote, percentage points",
+        title or f"Change in {candidate}'s share of the vote, percentage points",
+        palette="PiYG",
     )
 
 
@@ -259,18 +318,21 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
             edges = np.round(np.linspace(0, top, 7), 4)
         upper = edges[1:]
     else:
-        classifiers = {
-            "quantiles": mapclassify.Quantiles,
-            "fisherjenks": mapclassify.FisherJenks,
-            "naturalbreaks": mapclassify.NaturalBreaks,
-            "equalinterval": mapclassify.EqualInterval,
-        }
+        classifiers = ("quantiles", "fisherjenks", "naturalbreaks", "equalinterval")
         if scheme not in classifiers:
             raise ExplorerError(
                 f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
             )
+        import mapclassify  # slow to import: only when its scheme is used
+
+        classifier = {
+            "quantiles": mapclassify.Quantiles,
+            "fisherjenks": mapclassify.FisherJenks,
+            "naturalbreaks": mapclassify.NaturalBreaks,
+            "equalinterval": mapclassify.EqualInterval,
+        }[scheme]
         # tied values give repeated (or float-near) bins: one class each
-        upper = np.unique(np.round(np.asarray(classifiers[scheme](clean, k=k).bins, float), 12))
+        upper = np.unique(np.round(np.asarray(classifier(clean, k=k).bins, float), 12))
     colours = _palette("YlGnBu", len(upper) + 1)[1:]
     index = np.clip(
         np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
@@ -324,12 +386,19 @@ function {{ this.get_name() }}_tip(t) {
   if (t[2]) { html += "<div class='n'>" + t[2] + '</div>'; }
   return html;
 }
+var {{ this.get_name() }}_hatched = [];
 var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
   interactive: {{ this.interactive }},
   style: function (f) { return f.properties.s || {}; },
   onEachFeature: function (f, layer) {
+    if (f.properties.h) {
+      {{ this.get_name() }}_hatched.push(L.geoJson(f, {interactive: false, style: {
+        fillColor: 'url(#xl-inferred)', fillOpacity: 1, stroke: false, className: 'xl-inferred'
+      }}));
+    }
     if (f.properties.t) {
-      layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t), {sticky: true});
+      layer.bindTooltip({{ this.get_name() }}_tip(f.properties.t),
+        {sticky: true, direction: 'auto'});
     }
     {% if this.highlight %}
     layer.on('mouseover', function () { layer.setStyle({weight: 2.5, color: '#000'}); });
@@ -337,6 +406,7 @@ var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
     {% endif %}
   }
 }).addTo({{ this._parent.get_name() }});
+{{ this.get_name() }}_hatched.forEach(function (h) { h.addTo({{ this._parent.get_name() }}); });
 {% endmacro %}"""
     )
 
@@ -367,6 +437,8 @@ class TextLabels(LiteralMacro):
   var el = document.createElement('{{ this.tag }}');
   el.className = '{{ this.css_class }}';
   el.textContent = p[2];
+  el.dataset.p = p[3];
+  el.dataset.g = p[4];
   L.marker([p[0], p[1]], {
     interactive: false,
     icon: L.divIcon({html: el, className: 'empty', iconSize: [0, 0]})
@@ -375,12 +447,110 @@ class TextLabels(LiteralMacro):
 {% endmacro %}"""
     )
 
-    def __init__(self, labels: list[tuple[float, float, str]], *, css_class: str, tag: str):
+    def __init__(self, labels: list[tuple], *, css_class: str, tag: str):
+        """``labels``: ``(lat, lon, text[, priority, group])``; the page shows, at each
+        zoom, labels by priority that overlap nothing shown already, one per group."""
         super().__init__()
         self._name = "TextLabels"
-        self.labels = script_json([[lat, lon, str(text)] for lat, lon, text in labels])
+        self.labels = script_json(
+            [
+                [lat, lon, str(text), *rest, *[0, ""][len(rest) :]]
+                for lat, lon, text, *rest in labels
+            ]
+        )
         self.css_class = css_class  # a constant of this module, not data
         self.tag = tag
+
+
+class PageFrame(LiteralMacro):
+    """Fits the district exactly (fractional zoom, padded below the title), collapses the
+    layer switch on small screens, and fills the headline, credit line and "sources and
+    method" text from JSON as ``textContent`` (never markup)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this.map_name }}, text = {{ this.text }};
+  var box = document.querySelector('.xl-title');
+  if (box) {
+    box.querySelector('.xl-h').textContent = text.headline;
+    box.querySelector('.xl-credit').textContent = text.credit;
+    var more = box.querySelector('.xl-more');
+    text.more.forEach(function (line) {
+      var p = document.createElement('p'); p.textContent = line; more.appendChild(p);
+    });
+  }
+  var small = window.innerWidth < 700;
+  {% if this.control_name %}
+  var control = {{ this.control_name }};
+  if (window.innerWidth < 1200) { control.collapse(); map.on('click', control.collapse, control); }
+  {% endif %}
+  map.options.zoomSnap = 0;
+  map.options.zoomDelta = 0.5;
+  function fit() {
+    var top = box ? box.getBoundingClientRect().bottom
+      - map.getContainer().getBoundingClientRect().top + 6 : 10;
+    // on a wide screen the title holds the top-left corner only: the district may pass
+    // beside it (the browser tests measure what it covers)
+    if (!small && box && box.getBoundingClientRect().width < 0.6 * window.innerWidth) {
+      top = Math.max(10, 0.4 * top);
+    }
+    var legend = document.querySelector('.xl-legend'), left = 10, bottom = 24;
+    if (legend && !small) { left = legend.getBoundingClientRect().width + 16; }
+    if (legend && small) { bottom = legend.getBoundingClientRect().height + 56; }
+    map.fitBounds(text.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, bottom],
+      animate: false});
+  }
+  function declutter() {
+    var boxes = [], groups = {};
+    document.querySelectorAll('.xl-title,.xl-legend,.leaflet-control').forEach(function (e) {
+      boxes.push(e.getBoundingClientRect());
+    });
+    var els = Array.prototype.slice.call(document.querySelectorAll('.xl-label,.xl-route'));
+    els.sort(function (a, b) { return (+b.dataset.p) - (+a.dataset.p); });
+    els.forEach(function (e) { e.style.visibility = 'hidden'; });
+    els.forEach(function (e) {
+      if (e.dataset.g && groups[e.dataset.g]) { return; }
+      var r = e.getBoundingClientRect(), pad = 2;
+      var hit = r.width === 0 || r.left < 0 || r.top < 0 || r.right > window.innerWidth
+        || r.bottom > window.innerHeight || boxes.some(function (b) {
+        return r.left - pad < b.right && b.left < r.right + pad
+          && r.top - pad < b.bottom && b.top < r.bottom + pad;
+      });
+      if (!hit) {
+        e.style.visibility = 'visible'; boxes.push(r);
+        if (e.dataset.g) { groups[e.dataset.g] = true; }
+      }
+    });
+  }
+  fit();
+  declutter();
+  map.on('zoomend moveend overlayadd overlayremove', declutter);
+  window.addEventListener('resize', function () { small = window.innerWidth < 700; fit(); });
+})();
+{% endmacro %}"""
+    )
+
+    def __init__(self, fmap, control, *, headline, credit, more, bounds):
+        super().__init__()
+        self._name = "PageFrame"
+        self.map_name = fmap.get_name()
+        self.control_name = control.get_name() if control is not None else ""
+        self.text = script_json(
+            {"headline": headline, "credit": credit, "more": list(more), "bounds": bounds}
+        )
+
+
+def short_credits(credits: list[str]) -> str:
+    """One short credit line: each source's name without its licence and notes."""
+    names = []
+    for credit in credits:
+        if credit.lower().startswith("none stated"):  # a licence note, then the holder
+            credit = credit.split(")", 1)[-1].strip()
+        name = credit.split(" (")[0].split(";")[0].strip()
+        if name and name not in names:
+            names.append(name)
+    return "Sources: " + ", ".join(names) + "." if names else ""
 
 
 def _round(geoms: np.ndarray, decimals: int = CONTEXT_DECIMALS) -> np.ndarray:
@@ -440,6 +610,33 @@ def _intern_labels(tips: list) -> tuple[list, list[str]]:
     return compact, shared
 
 
+#: the join's match classes in a reader's words
+MATCH_WORDS = {
+    "exact": "Exact match",
+    "base": "Matched by its base precinct number",
+    "inferred": "Shape inferred from neighbouring precinct numbers",
+    "pooled": "Pooled: reported together with neighbouring precincts",
+}
+
+
+def _margin_label(candidates: list[str]) -> str:
+    if len(candidates) == 2:
+        return "Margin"
+    return "Margin, " + " v ".join(c.split()[-1] if c.split() else c for c in candidates[:2])
+
+
+def two_way_margin(row, first: str, second: str) -> str:
+    """The margin as the margin map colours it: "Gomez +18.4 pts" of the two's votes."""
+    a, b = float(row.get(first, 0) or 0), float(row.get(second, 0) or 0)
+    if a + b <= 0:
+        return "no votes"
+    points = (a - b) / (a + b) * 100
+    if round(points, 1) == 0:
+        return "tied"
+    leader = first if points > 0 else second
+    return f"{leader.split()[-1] if leader.split() else leader} +{abs(points):.1f} pts"
+
+
 def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
     """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
     tips = []
@@ -450,8 +647,12 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
             rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
             tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
             continue
-        match = row["match"] + ("+absorbed" if row.get("absorbed") is True else "")
+        match = MATCH_WORDS.get(row["match"], str(row["match"]))
+        if row.get("absorbed") is True or row.get("inferred_members"):
+            match += "; includes shapes inferred from neighbouring precinct numbers"
         rows = [("Match", match), ("Polygons", row.get("members", ""))]
+        if len(candidates) >= 2:
+            rows.append((_margin_label(candidates), two_way_margin(row, *candidates[:2])))
         if row["match"] == "pooled":
             rows.insert(1, ("Result precincts", row.get("results", "")))
         if row.get("parts"):
@@ -487,7 +688,11 @@ def area_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> l
             else (c, "0")
             for c, v in votes.items()
         ]
+        if len(candidates) >= 2:
+            rows.insert(0, (_margin_label(candidates), two_way_margin(row, *candidates[:2])))
         rows.append(("Total (estimated)", f"{total:,.0f}"))
+        if "in_district" in row and pd.notna(row["in_district"]):
+            rows.append(("Area inside the district", f"{row['in_district']:.0%}"))
         for key, label in (
             ("exact_share", "From exact precincts"),
             ("inferred_share", "From inferred geography"),
@@ -508,8 +713,8 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
     )
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     dashed = (
-        "<div><i style='background:#fff;border:2px dashed #222'></i>"
-        "inferred or pooled geography (dashed outline)</div>"
+        f"<div><i style='background:{INFERRED_SWATCH};border:1px solid #999'></i>"
+        "shape wholly or partly inferred (hatched)</div>"
         if inferred
         else ""
     )
@@ -517,18 +722,34 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
 
 
 PAGE_CSS = """<style>
-.xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
-border-radius:4px;box-shadow:0 1px 4px #0004;font:14px/1.3 system-ui,sans-serif;max-width:60%}
-.xl-title small{display:block;color:#444;font-size:11px}
+.xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fffe;padding:6px 10px;
+border-radius:4px;box-shadow:0 1px 4px #0004;font:12px/1.3 system-ui,sans-serif;max-width:min(520px,
+calc(100% - 120px));display:flex;flex-direction:column;color:#444}
+.xl-title .xl-h{order:-1;font-size:17px;line-height:1.2;color:#111}.xl-title .xl-h:empty{display:none}
+.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
+.xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
+.xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
+.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;height:auto!important;
+padding:4px 8px;font:13px system-ui,sans-serif;color:#222;text-decoration:none}
+.leaflet-control-layers-toggle::before{content:"Layers"}
 .xl-legend{position:absolute;bottom:48px;left:8px;z-index:1000;background:#fffe;padding:6px 8px;
 border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
 .xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
 .xl-legend .x{color:#444;font-size:11px;margin-top:4px}
+.leaflet-tooltip{white-space:normal;width:max-content;max-width:min(320px,46vw)}
 .leaflet-tooltip table{border-collapse:collapse}.leaflet-tooltip th{text-align:left;padding-right:8px;
 font-weight:normal;color:#555}.leaflet-tooltip .n{color:#a00;max-width:260px;white-space:normal}
-.xl-label{font:11px system-ui,sans-serif;color:#333;text-shadow:0 0 3px #fff,0 0 3px #fff;
-white-space:nowrap}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;border:1px solid #c00;
-color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap}
+.xl-label{font:600 11px system-ui,sans-serif;color:#222;white-space:nowrap;
+text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;transform:translate(-50%,-50%);
+display:inline-block;visibility:hidden}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;
+border:1px solid #c00;color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap;display:inline-block;
+transform:translate(-50%,-50%);visibility:hidden}
+@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
+.xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;line-height:1.25;left:6px;right:6px;
+max-width:none;bottom:44px;column-count:2;column-gap:8px;padding:4px 6px}
+.xl-legend b{column-span:all;display:block}.xl-legend div{break-inside:avoid}
+.xl-legend i{width:10px;height:9px;margin-right:3px}
+.leaflet-control-scale{margin-bottom:2px!important}}
 </style>"""
 
 
@@ -552,6 +773,40 @@ class MapLayers:
     outline: gpd.GeoDataFrame
     neighbourhoods: gpd.GeoDataFrame | None = None
     freeways: gpd.GeoDataFrame | None = None
+    #: votes drawn on the map (features with a ``total``): names go only on areas with
+    #: enough of them inside the district, the busiest first
+    votes: gpd.GeoDataFrame | None = None
+    min_label_votes: float = 100
+
+
+def votes_in(areas: gpd.GeoDataFrame, votes: gpd.GeoDataFrame) -> np.ndarray:
+    """Votes of ``votes`` (polygons with a ``total``) falling in each area, by share of
+    area (equal-area CRS); an estimate used only to choose which names to show."""
+    crs = equal_area_crs_for(votes)
+    a = areas.geometry.to_crs(crs).values
+    v = votes.geometry.to_crs(crs).values
+    totals = votes["total"].to_numpy(dtype=float)
+    own = shapely.area(v)
+    tree = shapely.STRtree(v)
+    left, right = tree.query(a, predicate="intersects")
+    shared = shapely.area(shapely.intersection(a[left], v[right]))
+    weight = np.divide(shared, own[right], out=np.zeros_like(shared), where=own[right] > 0)
+    return np.bincount(left, weights=weight * totals[right], minlength=len(a))
+
+
+def label_point(geom) -> shapely.Point:
+    """A point well inside the largest part of a (clipped) polygon."""
+    from shapely.ops import polylabel
+
+    parts = shapely.get_parts(geom)
+    parts = parts[shapely.area(parts) > 0] if len(parts) else parts
+    if not len(parts):
+        return shapely.point_on_surface(geom)
+    largest = parts[np.argmax(shapely.area(parts))]
+    try:
+        return polylabel(largest, tolerance=0.0002)
+    except Exception:  # a degenerate ring: any point inside will do
+        return shapely.point_on_surface(largest)
 
 
 def _at(point) -> tuple[float, float]:
@@ -574,9 +829,15 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         data = _feature_collection(geoms, [{"s": style} for _ in range(len(hoods))])
         CompactGeoJson(data, interactive=False).add_to(group)
         labels = []
-        for geom, name in zip(hoods.geometry.values, hoods["name"]):
-            point = shapely.point_on_surface(shapely.intersection(geom, shape) or geom)
-            labels.append((*_at(point), name))
+        inside = shapely.intersection(hoods.geometry.values, shape)
+        if layers.votes is not None and "total" in layers.votes:
+            counts = votes_in(hoods, layers.votes)
+        else:
+            counts = shapely.area(inside) / max(shapely.area(shape), 1e-12) * 1000
+        for geom, name, count in zip(inside, hoods["name"], counts):
+            if count < layers.min_label_votes or shapely.is_empty(geom):
+                continue  # a place outside the district, or with too few votes to name
+            labels.append((*_at(label_point(geom)), name, float(count), ""))
         TextLabels(labels, css_class="xl-label", tag="div").add_to(group)
         group.add_to(fmap)
     if layers.freeways is not None:
@@ -592,17 +853,19 @@ def _context_layers(fmap: folium.Map, layers: MapLayers) -> None:
         )
         CompactGeoJson(data).add_to(group)
         labels = []
-        for geom, route in zip(roads.geometry.values, roads["route"]):
+        for number, (geom, route) in enumerate(zip(roads.geometry.values, roads["route"])):
             parts = shapely.get_parts(geom)
             if not len(parts):
                 continue
             longest = parts[np.argmax(shapely.length(parts))]
-            point = shapely.line_interpolate_point(longest, 0.5, normalized=True)
-            labels.append((*_at(point), route))
+            # candidate places along the line; the page shows the first that hits nothing
+            for rank, at in enumerate((0.5, 0.35, 0.65, 0.2, 0.8, 0.1, 0.9)):
+                point = shapely.line_interpolate_point(longest, at, normalized=True)
+                labels.append((*_at(point), route, 1e9 - rank, f"r{number}"))
         TextLabels(labels, css_class="xl-route", tag="span").add_to(group)
         group.add_to(fmap)
     district = folium.FeatureGroup(name="District outline", show=True)
-    style = {"color": "#000", "weight": 2.5, "fill": False}
+    style = {"color": "#000", "weight": 2.5, "fill": False, "className": "xl-outline"}
     CompactGeoJson(
         _feature_collection(_round(outline.geometry.values), [{"s": style}] * len(outline)),
         interactive=False,
@@ -622,8 +885,15 @@ def choropleth(
     tiles: str = "light",
     tolerance: float | None = None,
     notes: list[str] | None = None,
+    headline: str = "",
+    dek: str = "",
+    credit: str = "",
 ) -> tuple[folium.Map, dict]:
     """A folium map: the choropleth, context layers, legend, title and source line.
+
+    ``headline`` states the result, ``dek`` the kind of map and its date, ``credit`` is one
+    short sources line; the full ``subtitle`` (ledger, sources, licences) opens from a
+    "Sources and method" disclosure. All of them are data, set as text in the page.
 
     Returns the map and facts about it (feature count, whether the simplified coverage
     stayed free of gaps and overlaps) for tests and benchmarks.
@@ -656,13 +926,12 @@ def choropleth(
             styled.opacity,
         )
     geoms, coverage_ok = simplify_coverage(features, tolerance)
-    inferred = features.get("match", pd.Series("", index=features.index)).isin(
-        ["inferred", "pooled"]
-    )
+    inferred = inferred_mask(features)
+    canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
     properties = []
     opacity = styled.opacity or [0.75] * len(features)
     tips, labels = _intern_labels(tips)
-    for fill, tip, is_inferred, alpha in zip(styled.fills, tips, inferred, opacity):
+    for fill, tip, alpha, hatch in zip(styled.fills, tips, opacity, inferred & (not canvas)):
         style = {
             "fillColor": fill,
             "fillOpacity": float(alpha),
@@ -670,33 +939,49 @@ def choropleth(
             "weight": 0.5,
             "className": "xl-area",
         }
-        if is_inferred:
-            style.update({"color": "#222", "weight": 1.6, "dashArray": "4 3"})
-        properties.append({"s": style, "t": tip})
+        properties.append({"s": style, "t": tip, **({"h": 1} if hatch else {})})
     data = _feature_collection(geoms, properties)
     bounds = to_lonlat(layers.outline).total_bounds
-    canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
     fmap = folium.Map(
-        tiles=TILES[tiles], control_scale=True, prefer_canvas=canvas, zoom_control=True
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=canvas,
+        zoom_control=True,
+        zoom_snap=0,
+        zoom_delta=0.5,
     )
+    if TILES[tiles]:
+        folium.TileLayer(TILES[tiles], name=TILE_NAMES[tiles]).add_to(fmap)
     _inline_leaflet(fmap)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
+    fmap.fit_bounds(fit)  # replaced at load by PageFrame's exact, padded fit
     # Leaflet's layer control shows layer names as HTML, and folium renders them through a
     # template: escaped like all page text
     group = folium.FeatureGroup(name=esc(layer_name), show=True)
     CompactGeoJson(data, highlight=True, labels=labels).add_to(group)
     group.add_to(fmap)
     _context_layers(fmap, layers)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(fmap)
     root = fmap.get_root()
     root.title = esc(title)  # branca writes it as a value into <title>, unescaped
+    # the headline, credit line and method text are filled from JSON as textContent
     root.html.add_child(
-        Literal(f"<div class='xl-title'>{esc(title)}<small>{esc(subtitle)}</small></div>")
+        Literal(
+            f"<div class='xl-title'>{esc(title)}<small>{esc(dek)}</small>"
+            "<strong class='xl-h'></strong><span class='xl-credit'></span>"
+            "<details><summary>Sources and method</summary><div class='xl-more'></div>"
+            "</details></div>"
+        )
     )
-    legend = _legend_html(styled.legend_title, styled, notes or [], bool(inferred.any()))
+    more = [subtitle, *(notes or [])]
+    PageFrame(fmap, control, headline=headline, credit=credit, more=more, bounds=fit).add_to(fmap)
+    legend = _legend_html(styled.legend_title, styled, (notes or [])[1:], bool(inferred.any()))
     root.html.add_child(Literal(legend))
     if HATCH in styled.fills:
         root.html.add_child(Literal(HATCH_DEFS))
+    if inferred.any():
+        root.html.add_child(Literal(INFERRED_DEFS))
     facts = {
         "features": len(features),
         "coverage_valid": coverage_ok,
@@ -726,6 +1011,8 @@ def save_static(
     title: str,
     credits: str,
     layers: MapLayers,
+    headline: str = "",
+    dek: str = "",
 ) -> Path:
     """A print map (PNG or SVG by the file suffix) with the same colours, legend and credits.
 
@@ -740,8 +1027,21 @@ def save_static(
         raise ExplorerError(
             f"cannot write a static map as .{suffix}", source=target, hint="use .png, .svg or .pdf"
         )
+    from matplotlib import patheffects
+
     area_crs = equal_area_crs_for(features)
-    fig, ax = plt.subplots(figsize=(10, 10))
+    outline = layers.outline.to_crs(area_crs)
+    shape = outline.union_all()
+    xmin, ymin, xmax, ymax = outline.total_bounds
+    pad = 0.03 * max(xmax - xmin, ymax - ymin)
+    # the figure takes the district's shape (1,600 px wide at 150 dpi), with room above
+    # for the headline and below for the credits: no empty third
+    width = 10.67
+    aspect = (ymax - ymin + 2 * pad) / (xmax - xmin + 2 * pad)
+    fig = plt.figure(figsize=(width, width * aspect + 1.7))
+    top = 1 - 1.0 / (width * aspect + 1.7)
+    bottom = 0.7 / (width * aspect + 1.7)
+    ax = fig.add_axes((0, bottom, 1, top - bottom))
     frame = features.to_crs(area_crs)
     hatched = np.array([f == HATCH for f in styled.fills], dtype=bool)
     frame.plot(
@@ -753,29 +1053,66 @@ def save_static(
     )
     if hatched.any():
         frame[hatched].plot(ax=ax, facecolor="none", edgecolor="#777", hatch="///", linewidth=0)
-    inferred = frame[frame.get("match", pd.Series("", index=frame.index)) == "inferred"]
+    inferred = frame[inferred_mask(frame).to_numpy()]
     if len(inferred):
-        inferred.boundary.plot(ax=ax, color="#222", linewidth=0.8, linestyle="--")
-    outline = layers.outline.to_crs(area_crs)
-    xmin, ymin, xmax, ymax = outline.total_bounds
+        inferred.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="\\\\\\", linewidth=0)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     if layers.neighbourhoods is not None:
         hoods = layers.neighbourhoods.to_crs(area_crs)
-        hoods = hoods[hoods.intersects(outline.union_all())]
+        hoods = hoods[hoods.intersects(shape)]
         hoods.boundary.plot(ax=ax, color="#555", linewidth=0.6, linestyle=":")
-        for geom, name in zip(hoods.geometry, hoods["name"]):
-            p = shapely.point_on_surface(shapely.intersection(geom, outline.union_all()))
+        if layers.votes is not None and "total" in layers.votes:
+            counts = votes_in(hoods, layers.votes)
+        else:
+            counts = np.full(len(hoods), np.inf)
+        placed = []
+        order = np.argsort(-counts)
+        for i in order:
+            geom, name = hoods.geometry.values[i], hoods["name"].values[i]
+            inside = shapely.intersection(geom, shape)
+            if counts[i] < layers.min_label_votes or shapely.is_empty(inside):
+                continue
+            p = label_point(inside)
+            if any(
+                abs(p.x - q.x) < 0.09 * (xmax - xmin) and abs(p.y - q.y) < 0.025 * (ymax - ymin)
+                for q in placed
+            ):
+                continue  # the busier name keeps its place
+            placed.append(p)
             ax.annotate(
                 _print_text(name),
                 (p.x, p.y),
-                fontsize=6,
+                fontsize=8,
                 ha="center",
-                color="#333",
+                va="center",
+                color="#222",
+                fontweight="bold",
+                path_effects=halo,
                 parse_math=False,
             )
     if layers.freeways is not None:
-        layers.freeways.to_crs(area_crs).plot(ax=ax, color="#c00", linewidth=1.0)
+        roads = layers.freeways.to_crs(area_crs)
+        roads = roads[roads.intersects(shape.buffer(pad))]
+        roads.plot(ax=ax, color="#c00", linewidth=1.2, alpha=0.8)
+        for geom, route in zip(roads.geometry.values, roads["route"]):
+            inside = shapely.intersection(geom, shape)
+            parts = shapely.get_parts(inside)
+            if not len(parts):
+                continue
+            longest = parts[np.argmax(shapely.length(parts))]
+            p = shapely.line_interpolate_point(longest, 0.5, normalized=True)
+            ax.annotate(
+                _print_text(route),
+                (p.x, p.y),
+                fontsize=7,
+                ha="center",
+                va="center",
+                color="#c00",
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#c00", "lw": 0.8},
+                parse_math=False,
+            )
     outline.boundary.plot(ax=ax, color="black", linewidth=1.5)
-    pad = 0.03 * max(xmax - xmin, ymax - ymin)
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
@@ -787,26 +1124,56 @@ def save_static(
     ]
     labels = [_print_text(label) for _, label in styled.legend]
     if len(inferred):
-        handles.append(Patch(facecolor="white", edgecolor="#222", linestyle="--"))
-        labels.append("inferred geography")
+        handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\\\"))
+        labels.append("shape wholly or partly inferred (hatched)")
+    # the legend goes in the corner where it hides least of the district
+    w, h = 0.42 * (xmax - xmin + 2 * pad), 0.4 * (ymax - ymin + 2 * pad)
+    x0, y0, x1, y1 = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    corners = {
+        "lower left": shapely.box(x0, y0, x0 + w, y0 + h),
+        "lower right": shapely.box(x1 - w, y0, x1, y0 + h),
+        "upper left": shapely.box(x0, y1 - h, x0 + w, y1),
+        "upper right": shapely.box(x1 - w, y1 - h, x1, y1),
+    }
+    corner = min(corners, key=lambda c: shapely.area(shapely.intersection(corners[c], shape)))
     legend = ax.legend(
         handles,
         labels,
         title=_print_text(styled.legend_title),
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=7,
-        title_fontsize=8,
-        frameon=False,
+        loc=corner,
+        fontsize=8,
+        title_fontsize=8.5,
+        frameon=True,
+        framealpha=0.92,
+        edgecolor="#ccc",
     )
     for text in [legend.get_title(), *legend.get_texts()]:
         text.set_parse_math(False)
-    ax.set_title(_print_text(title), fontsize=12, parse_math=False)
+    head = 1 - 0.25 / (width * aspect + 1.7)
     fig.text(
-        0.01, 0.01, _print_text(credits), fontsize=6, wrap=True, color="#333", parse_math=False
+        0.02,
+        head,
+        _print_text(headline or title),
+        fontsize=17,
+        fontweight="bold",
+        va="top",
+        parse_math=False,
+    )
+    sub = " · ".join(_print_text(t) for t in (title if headline else "", dek) if t)
+    fig.text(
+        0.02,
+        head - 0.45 / (width * aspect + 1.7),
+        sub,
+        fontsize=10,
+        va="top",
+        color="#333",
+        parse_math=False,
+    )
+    fig.text(
+        0.02, 0.01, _print_text(credits), fontsize=7, wrap=True, color="#444", parse_math=False
     )
     with atomic_path(target) as temporary:
-        fig.savefig(temporary, format=suffix, dpi=150, bbox_inches="tight")
+        fig.savefig(temporary, format=suffix, dpi=150)
     plt.close(fig)
     return Path(target)
 
@@ -859,5 +1226,8 @@ def add_overlay(
     # the layer control must come after every layer it lists (its script names them)
     for key, child in list(fmap._children.items()):
         if isinstance(child, folium.LayerControl):
+            fmap._children.move_to_end(key)
+    for key, child in list(fmap._children.items()):  # the frame script names the control
+        if isinstance(child, PageFrame):
             fmap._children.move_to_end(key)
     return fmap

@@ -78,6 +78,13 @@ def compare(before: Election, after: Election, candidate: str) -> Swing:
     swing["before_share"] = swing["before_votes"] / swing["before_total"].replace(0, np.nan)
     swing["after_share"] = swing["after_votes"] / swing["after_total"].replace(0, np.nan)
     swing["change"] = swing["after_share"] - swing["before_share"]
+    swing["turnout_change"] = swing["after_total"] / swing["before_total"].replace(0, np.nan) - 1
+    rival = head_to_head_rival(before, after, name)
+    if rival:  # share of the two finalists' votes in each election: like with like
+        for when, frame in (("before", first), ("after", second)):
+            mine, theirs = frame.loc[common, name], frame.loc[common, rival]
+            swing[f"{when}_h2h"] = (mine / (mine + theirs).replace(0, np.nan)).to_numpy()
+        swing["h2h_change"] = swing["after_h2h"] - swing["before_h2h"]
     swing = gpd.GeoDataFrame(swing.reset_index(), geometry="geometry", crs=second.crs)
 
     before_areas = before.areas("neighbourhood")
@@ -88,6 +95,15 @@ def compare(before: Election, after: Election, candidate: str) -> Swing:
     areas["before_total"] = before_areas["total"].to_numpy()
     areas["after_total"] = after_areas["total"].to_numpy()
     areas["change"] = areas["after_share"] - areas["before_share"]
+    areas["turnout_change"] = areas["after_total"] / areas["before_total"].replace(0, np.nan) - 1
+    if rival:
+        for when, frame in (("before", before_areas), ("after", after_areas)):
+            mine, theirs = frame[name].to_numpy(), frame[rival].to_numpy()
+            total = mine + theirs
+            areas[f"{when}_h2h"] = np.divide(
+                mine, total, out=np.full(len(mine), np.nan), where=total > 0
+            )
+        areas["h2h_change"] = areas["after_h2h"] - areas["before_h2h"]
     for column in ("exact_share", "inferred_share", "coverage"):
         areas[column] = after_areas[column].to_numpy()
 
@@ -99,8 +115,21 @@ def compare(before: Election, after: Election, candidate: str) -> Swing:
         "not_compared_votes_after": int(second["total"].sum() - swing["after_total"].sum()),
         "not_compared_votes_before": int(first["total"].sum() - swing["before_total"].sum()),
         "inferred_votes_after": int(swing.loc[swing["match"] == "inferred", "after_total"].sum()),
+        "rival": rival,
     }
+    if rival:
+        for when, frame in (("before", first), ("after", second)):
+            pair = frame[name].sum() + frame[rival].sum()
+            summary[f"{when}_h2h"] = float(frame[name].sum() / pair) if pair else float("nan")
     return Swing(name, before, after, swing, areas, summary)
+
+
+def head_to_head_rival(before: Election, after: Election, name: str) -> str | None:
+    """The other finalist when the later race is a two-way race both ran in, else None."""
+    others = [c for c in after.candidates if c != name]
+    if len(after.candidates) == 2 and len(others) == 1 and others[0] in before.candidates:
+        return others[0]
+    return None
 
 
 def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100) -> pd.DataFrame:
@@ -145,7 +174,17 @@ def swing_map(
         too_few = features["after_total"] < 1
         label = "precinct"
         layer_name = "Precinct change"
-    styled = render.style_swing(features["change"], swing.candidate)
+    h2h = "h2h_change" in features
+    rival = swing.summary.get("rival")
+    if h2h:
+        styled = render.style_swing(
+            features["h2h_change"],
+            swing.candidate,
+            f"Change in {swing.candidate}'s share of the votes for {swing.candidate} and "
+            f"{rival}, percentage points",
+        )
+    else:
+        styled = render.style_swing(features["change"], swing.candidate)
     styled = render.grey_out(styled, too_few, f"too few votes to compare (under {min_votes:,.0f})")
     tips = [
         render._tip(
@@ -154,19 +193,51 @@ def swing_map(
                 (swing.before.name, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
                 (swing.after.name, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
                 ("Change", f"{row['change'] * 100:+.1f} pts"),
+                *(
+                    [
+                        (
+                            "Head to head",
+                            f"{row['before_h2h']:.1%} to {row['after_h2h']:.1%} "
+                            f"({row['h2h_change'] * 100:+.1f} pts)",
+                        )
+                    ]
+                    if h2h and pd.notna(row["h2h_change"])
+                    else []
+                ),
+                *(
+                    [("Turnout change", f"{row['turnout_change']:+.0%}")]
+                    if pd.notna(row["turnout_change"])
+                    else []
+                ),
             ],
         )
         for _, row in features.iterrows()
     ]
     s = swing.summary
     title = f"{swing.candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
+    headline = title
+    if h2h:
+        headline = (
+            f"Head to head with {rival}, {swing.candidate} went from {s['before_h2h']:.1%} "
+            f"to {s['after_h2h']:.1%}"
+        )
     subtitle = (
         f"{swing.before.spec.title} to {swing.after.spec.title}. {s['compared_precincts']} "
         f"precincts compared; {s['not_compared_votes_after']:,} runoff votes lack geography in "
         f"one of the two elections. Runoff ledger: "
         f"{join.describe_ledger(swing.after.ledger_summary)}"
     )
-    layers = render.MapLayers(swing.after.outline, swing.after.neighbourhoods, swing.after.freeways)
+    if by.startswith("neigh"):
+        from explorer.views import clip_to_district
+
+        features = clip_to_district(features, swing.after.outline)
+    layers = render.MapLayers(
+        swing.after.outline,
+        swing.after.neighbourhoods,
+        swing.after.freeways,
+        votes=swing.precincts.assign(total=swing.precincts["after_total"]),
+        min_label_votes=max(min_votes, 0.005 * float(swing.precincts["after_total"].sum())),
+    )
     return render.choropleth(
         features,
         styled,
@@ -177,4 +248,7 @@ def swing_map(
         layer_name=layer_name,
         tiles=tiles,
         tolerance=tolerance,
+        headline=headline,
+        dek=f"{swing.before.spec.title} to {swing.after.spec.title}",
+        credit=render.short_credits(swing.after.credits()),
     )

@@ -90,11 +90,33 @@ def test_rank_ahn_by_neighbourhood(capsys):
     assert "margin = Robert Lee Ahn's share minus the strongest other candidate's" in lines[0]
     assert "margin pts v rival" in lines[1]
     first = next(line for line in lines if line.startswith("Koreatown"))
-    # Koreatown (5,858 votes) ranks first or second for Ahn: since #13 a 334-vote sliver of
-    # Arlington Heights (31% covered) edges it, the kind of rank the ranges qualify
-    assert first.split()[1] in ("1", "2")
+    # Koreatown (5,858 votes) ranks first for Ahn; the 334-vote sliver of Arlington Heights
+    # (31% of its area covered by the district's precincts) is listed apart, not ranked
+    assert first.split()[1] == "1"
     assert "Too few votes to call" in out and "Methods:" in out
+    apart = next(line for line in lines if line.startswith("Too little of the area covered"))
+    assert "under 50% of its area" in apart and "Arlington Heights (31% covered, 334" in apart
+    assert not any(line.startswith("Arlington Heights") for line in lines)
     assert "rest on inferred geography" in out
+
+
+def test_min_coverage_is_an_option_and_zero_ranks_every_area_with_votes(capsys):
+    args = ["rank", GENERAL, "--candidate", "Ahn", "--format", "csv", "--min-coverage"]
+    assert main([*args, "0"]) == 0
+    assert "Arlington Heights," in capsys.readouterr().out
+    assert main([*args, "1.5"]) == 2
+    assert "--min-coverage" in capsys.readouterr().err
+
+
+def test_two_candidate_ranges_mirror_each_other():
+    runoff = explorer.load_election(GENERAL)
+    ahn, _ = runoff.rank("Ahn", min_coverage=0)
+    gomez, _ = runoff.rank("Gomez", min_coverage=0)
+    both = ahn.join(gomez[["share_low", "share_high"]].add_suffix("_gomez"))
+    assert len(both) >= 18 and both["share_low"].notna().all()
+    # every draw moves both candidates' votes together, so Ahn's range is 1 - Gomez's
+    assert (both["share_low"] - (1 - both["share_high_gomez"])).abs().max() < 1e-9
+    assert (both["share_high"] - (1 - both["share_low_gomez"])).abs().max() < 1e-9
 
 
 def test_rank_json_output_to_file(tmp_path, capsys):
@@ -210,7 +232,7 @@ def check(answer: Answer, elections: dict, areas: dict, n: int | None = None) ->
         else:
             assert nums["total"] == e.wide["total"].sum() == e.totals.sum()
     elif intent == "compare_places":
-        ranked, _ = rank(table, c)
+        ranked, _ = rank(table, c, min_coverage=0)  # shares of any area, however covered
         for p, share in nums["shares"].items():
             assert share == pytest.approx(ranked.loc[p, "share"])
         best = max(nums["shares"], key=nums["shares"].get)

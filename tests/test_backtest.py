@@ -87,3 +87,39 @@ def test_backtest_at_an_elections_own_exact_match_rate(capsys):
     cases = [line for line in out.splitlines() if "exact-match rate " in line]
     rates = [float(line.split("exact-match rate ")[1][:4]) for line in cases]
     assert len(rates) == 2 and all(abs(rate - 62.6) < 3 for rate in rates)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--exact-rate", "0"], "--exact-rate 0 is not a rate; give a number above 0"),
+        (["--exact-rate", "1.5"], "--exact-rate 1.5 is not a rate"),
+        (["--exact-rate", "nan"], "--exact-rate nan is not a rate"),
+        (["--method", "bogus"], "unknown --method 'bogus'; use local or nearest-number"),
+        (["--district", "XX"], "unknown district 'XX'; give a cd-2012 district as STATE-NUMBER"),
+        (["--district", "CA-99"], "unknown district 'CA-99'"),
+        (["--district", "CA-1"], "district CA-1 does not overlap the layer"),
+    ],
+)
+def test_backtest_options_are_checked_in_one_line(capsys, args, says):
+    from explorer.cli import main
+
+    assert main(["backtest", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and "/" not in err[0].split(";")[0]
+
+
+def test_format_scores_omits_a_zero_area_line():
+    from explorer.backtest import format_scores
+
+    scores = {
+        "votes_by_class": {"exact": 10}, "range_coverage": 1.0, "range_coverage_affected":
+        float("nan"), "affected_areas": 0, "range_width_mean": 0.0, "has_ranges": True,
+        "case": "c", "result_precincts": 1, "votes": 10, "needing": 0, "needing_precincts": 0,
+        "right_area": 1.0, "right_area_by_class": {}, "centroid_km_median": 0.0,
+        "centroid_km_p90": 0.0, "far_2km": 0, "areas": 1, "share_error_mean": 0.0,
+        "share_error_max": 0.0, "winner_flips": 0, "rank_correlation": 1.0,
+    }  # fmt: skip
+    text = format_scores(scores)
+    assert "nan%" not in text and "of the 0 areas" not in text
+    assert "no area moved by inference" in text

@@ -242,3 +242,14 @@ def test_demographic_layer_switches_on_in_headless_chromium(tmp_path, capsys, ge
         assert page.locator("path.leaflet-interactive").count() == before + mapped
         assert errors == []
         browser.close()
+
+
+def test_demographic_map_keys_areas_without_cvap_as_such(general):
+    from explorer import render
+    from explorer.views import NO_POPULATION
+
+    part = general.demographic_parts("asian")
+    labels = [label for _, label in part["styled"].legend]
+    blank = sum(f == render.NO_DATA for f in part["styled"].fills)
+    assert blank > 0  # CA-34 has precincts where no block-group centre falls
+    assert NO_POPULATION in labels and render.NO_VOTES not in labels

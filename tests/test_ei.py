@@ -74,6 +74,7 @@ def runoff_result(general):
         ["Gomez", "Ahn"],
         exclude_inferred=True,
         draws=200,
+        tune=300,
         progressbar=False,
     )
 
@@ -84,8 +85,10 @@ def test_runoff_estimates_say_what_was_used(runoff_result, general):
     assert facts["groups"] == ["hispanic", "asian", "other"]
     assert facts["inferred_geometry"] == "excluded"
     assert facts["inferred_precincts_used"] == 0
-    inferred_votes = general.precincts.loc[general.precincts["match"] == "inferred", "total"].sum()
-    assert facts["votes_left_out"]["inferred geometry (excluded)"] == inferred_votes
+    guessed = general.precincts["match"].isin(["inferred", "pooled"])  # pooled: inferred too
+    inferred_votes = general.precincts.loc[guessed, "total"].sum()
+    assert facts["votes_left_out"]["inferred or pooled geometry (excluded)"] == inferred_votes
+    assert facts["pooled_units_used"] == 0
     assert facts["votes_used"] + sum(facts["votes_left_out"].values()) == 43_179
     assert facts["vintage"] == "CVAP, ACS 5-year 2014-2018"
     table = runoff_result.table.set_index(["group", "candidate"])
@@ -131,6 +134,31 @@ def test_without_the_extra_the_cli_names_it(monkeypatch, capsys):
 def test_bad_groups_and_draws_are_one_line_errors(capsys):
     assert main(["ei", "ca34-2017-general", "--chains", "1"]) == 2
     assert "at least 2" in capsys.readouterr().err
+    for draws in ("100000000", "100000000000000000000"):  # OOM, overflow before the fix
+        assert main(["ei", "ca34-2017-general", "--draws", draws]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--draws must be between 50 and 20,000" in err[0]
+    assert main(["ei", "ca34-2017-general", "--candidates", ""]) == 2
+    assert "--candidates names no candidate" in capsys.readouterr().err
+
+
+@needs_pyei
+def test_ei_csv_and_plot_carry_credit_counts_and_convergence(runoff_result):
+    import io
+
+    text = ei.csv_text(runoff_result)
+    table = pd.read_csv(io.StringIO(text), comment="#")
+    facts = runoff_result.facts
+    assert (table["precincts"] == facts["precincts"]).all()
+    assert (table["votes_used"] == round(facts["votes_used"])).all()
+    assert (table["converged"] == (not facts["warnings"])).all()
+    comments = [line for line in text.splitlines() if line.startswith("# ")]
+    assert any("Dave's Redistricting" in line for line in comments)
+    assert any(line.startswith("# caveat: Ecological inference") for line in comments)
+    figure = ei.annotate_plot(runoff_result.plot(), runoff_result, "CA-34 runoff")
+    assert figure._suptitle.get_text().startswith(f"CA-34 runoff: {facts['precincts']} precincts")
+    shown = [t.get_text() for t in figure.texts]
+    assert any("POOR CONVERGENCE" in t for t in shown) == bool(facts["warnings"])
 
 
 def test_group_questions_are_recognised():

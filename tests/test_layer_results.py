@@ -142,3 +142,131 @@ def test_votes_apportioned_onto_a_hex_grid_are_conserved(small_states):
     mapped = de.ledger.loc["total", "mapped"]
     assert abs(areas["total"].sum() + areas.attrs["outside"].sum() - mapped) < 1e-6 * mapped
     assert areas["total"].sum() > 0.999 * mapped  # the grid covers Delaware
+
+
+def _write_de(tmp_path, small_states, dem_values, name="de.geojson", ids=None):
+    """A few real Delaware VTDs as GeoJSON with the given ``Dem`` values (raw JSON, so that
+    text and numbers can mix in one property, as in files from the wild)."""
+    import json
+
+    import shapely.geometry
+
+    de = small_states.layer[small_states.layer["state"] == "DE"].head(len(dem_values))
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": ids[i] if ids else pid, "Dem": value, "Rep": 10},
+            "geometry": shapely.geometry.mapping(geom),
+        }
+        for i, (pid, geom, value) in enumerate(zip(de["precinct"], de.geometry, dem_values))
+    ]
+    path = tmp_path / name
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path, list(de["precinct"])
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("12,5", "'12,5' is not a number"),
+        ("abc", "'abc' is not a number"),
+        (12.5, "12.5 is not a whole"),
+    ],
+)
+def test_a_vote_that_is_not_a_count_is_refused_naming_file_feature_field(
+    small_states, tmp_path, capsys, value, why
+):
+    path, ids = _write_de(tmp_path, small_states, [748, value, 829])
+    code = main(["ledger", "x", "--precincts", str(path), "--votes", "Biden=Dem,Trump=Rep"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert str(path) in err[0] and f"feature {ids[1]}: Dem {why}" in err[0]
+    assert "UserWarning" not in err[0]
+
+
+def test_a_text_field_as_votes_is_refused(small_states, tmp_path, capsys):
+    path, _ = _write_de(tmp_path, small_states, [1, 2, 3])
+    code = main(["ledger", "x", "--precincts", str(path), "--votes", "Biden=id"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "is not a number (2 more feature(s)" in err[0]
+
+
+def test_only_a_truly_missing_vote_counts_zero_and_is_noted(small_states, tmp_path):
+    path, _ = _write_de(tmp_path, small_states, [748, None, "829"])
+    election = Election.from_layer(path, votes={"Biden": "Dem", "Trump": "Rep"})
+    assert election.ledger.loc["Biden", "returns"] == 748 + 829
+    notes = election.precincts.attrs["notes"]
+    assert any("1 feature(s) have no value for Dem (missing); counted as 0" in n for n in notes)
+
+
+def test_negative_vote_in_a_file_names_the_file(small_states, tmp_path):
+    path, ids = _write_de(tmp_path, small_states, [748, -50])
+    with pytest.raises(ExplorerError, match=f"{path.name}: feature {ids[1]}: Dem -50 is negative"):
+        Election.from_layer(path, votes={"Biden": "Dem"}).wide  # noqa: B018
+
+
+def test_distinct_precincts_sharing_an_id_are_refused(small_states, tmp_path, capsys):
+    de = small_states.layer[small_states.layer["state"] == "DE"].to_crs(3857)
+    far = de.geometry.centroid.distance(de.geometry.centroid.iloc[0]).sort_values()
+    order = [far.index[0], far.index[-1]]  # the two VTDs furthest apart, named the same
+    rows = small_states.layer.loc[order]
+    path, _ = _write_de(tmp_path, small_states, [1, 2], ids=["09-08", "09-08"])
+    import json
+
+    import shapely.geometry
+
+    data = json.loads(path.read_text())
+    for feature, geom in zip(data["features"], rows.geometry):
+        feature["geometry"] = shapely.geometry.mapping(geom)
+    path.write_text(json.dumps(data))
+    code = main(["ledger", "x", "--precincts", str(path), "--votes", "Biden=Dem"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "precinct ID 09-08 is on 2 features in 2 places" in err[0] and "km apart" in err[0]
+    assert "--precinct-id" in err[0]
+
+
+def test_a_vest_file_without_precinct_id_hints_at_the_option(small_states, tmp_path, capsys):
+    path, _ = _write_de(tmp_path, small_states, [1, 2], ids=None)
+    data = path.read_text().replace('"id"', '"GEOID20"')
+    path.write_text(data)
+    code = main(["ledger", "x", "--precincts", str(path), "--votes", "Biden=Dem"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--precinct-id" in err and "GEOID20" in err
+
+
+@pytest.mark.parametrize(
+    ("votes", "why"),
+    [
+        ("Biden=E_20_PRES.Dem,Biden=E_20_PRES.Rep", "names candidate 'Biden' twice"),
+        ("Biden=E_20_PRES.Dem,Trump=E_20_PRES.Dem", "gives field E_20_PRES.Dem to both"),
+    ],
+)
+def test_votes_with_a_repeated_name_or_field_are_refused(capsys, votes, why):
+    code = main(["ledger", "x", "--precincts", VTD.format("DC", "DC"), "--votes", votes])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and why in err[0]
+    with pytest.raises(ExplorerError, match="counted twice"):
+        twice = {"Biden": "E_20_PRES.Dem", "Joe": "E_20_PRES.Dem"}
+        Election.from_layer(VTD.format("DC", "DC"), votes=twice).wide  # noqa: B018
+
+
+def test_state_of_a_single_file_comes_from_a_state_field_or_stays_empty(small_states, tmp_path):
+    de = small_states.layer[small_states.layer["state"] == "DE"]
+    flat = gpd.GeoDataFrame(
+        {"GEOID20": de["precinct"], "G20PREDBID": de["E_20_PRES.Dem"]},
+        geometry=de.geometry.values,
+        crs=de.crs,
+    )
+    flat.to_file(tmp_path / "vest.gpkg")
+    flat.assign(STATEFP20="10").to_file(tmp_path / "vest_fp.gpkg")
+    plain = Election.from_layer(
+        tmp_path / "vest.gpkg", votes={"Biden": "G20PREDBID"}, precinct_id="GEOID20"
+    )
+    assert set(plain.layer["state"]) == {""}
+    assert any("state left empty" in n for n in plain.layer.attrs["notes"])
+    fp = Election.from_layer(
+        tmp_path / "vest_fp.gpkg", votes={"Biden": "G20PREDBID"}, precinct_id="GEOID20"
+    )
+    assert fp.by_state().loc["10", "Biden"] == 296268
+    assert any("read from the layer's STATEFP20" in n for n in fp.layer.attrs["notes"])

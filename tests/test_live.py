@@ -152,7 +152,7 @@ def test_info_and_ledger_say_how_many_are_reporting(general, snapshots, capsys, 
     ]
     assert main(["info", *args]) == 0
     out = capsys.readouterr().out
-    assert "Precincts reporting: 21" in out
+    assert "Office: U.S. House  District: 34  Precincts reporting: 21" in out
     assert "21 of 195 precincts reporting (10.8%); counted so far: mail in 195" in out
     assert main(["ledger", *args, "--out-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -277,11 +277,16 @@ def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     out = capsys.readouterr().out
     assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
+    assert "33 of 33 precincts reporting (100.0%)" in out  # the terminal says it too
     html = target.read_text()
     assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
     assert "33 of 33 precincts reporting (100.0%)" in html
     assert main(["info", *args]) == 0
-    assert "Mitch McCONNELL" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Mitch McCONNELL" in out
+    # the contest, election and snapshot time of the XML are kept
+    assert "[2014 Primary Election], 2014-05-20, snapshot 2014-05-20 20:19:21" in out
+    assert "Office: US Senator - REPUBLICAN" in out
 
 
 def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
@@ -405,7 +410,9 @@ def test_partly_counted_precincts_are_paler_and_said_so(general, snapshots, tmp_
     # most units are partly counted (pooled units count as one area since #13)
     assert partly.sum() > 0.75 * len(partly)
     assert (opacity[partly] < 0.5).all() and (opacity[~partly] > 0.5).all()
-    assert any(note.startswith("Paler precincts (") for note in parts["notes"])
+    assert any(note.startswith("Paler map areas (") for note in parts["notes"])
+    key = f"paler: partly counted ({int(partly.sum()):,} map areas), the count so far"
+    assert key in [label for _, label in parts["styled"].legend]  # a swatch, not just a note
 
 
 def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
@@ -414,3 +421,71 @@ def test_half_written_clarity_xml_is_one_line(clarity_xml, tmp_path, capsys):
     assert main(["info", "--returns", str(cut), "--precincts", str(cut)]) == 2
     err = capsys.readouterr().err
     assert "not a readable Clarity ENR XML file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_watch_refuses_a_count_that_goes_backwards(general, snapshots, tmp_path, capsys):
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for i, path in enumerate([snapshots[-1], snapshots[2]]):  # the final count, then less
+        copy = folder / f"s{i}.csv"
+        copy.write_bytes(path.read_bytes())
+        os.utime(copy, ns=(1_000_000_000 * (i + 1),) * 2)
+    out = tmp_path / "live"
+    args = ["watch", str(folder), "--election", "ca34-2017-general", "--once"]
+    args += ["--out-dir", str(out), "--tiles", "none"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "WARNING: snapshot s1.csv refused: " in text
+    assert "precincts reported 195 -> 60" in text and "--allow-decrease" in text
+    assert "1 update(s) published" in text
+    assert "Final count: 43,179" in (out / "live-summary.txt").read_text()  # kept
+    assert main([*args, "--allow-decrease"]) == 0
+    text = capsys.readouterr().out
+    assert "WARNING: the count went backwards (precincts reported 195 -> 60" in text
+    assert "2 update(s) published" in text
+    assert "WARNING: the count went backwards" in (out / "live-summary.txt").read_text()
+
+
+def test_expected_list_flags_precincts_outside_it_and_keeps_its_size(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    part = table[table["precinct"].isin(listed[:40])]
+    extra = part.head(2).assign(precinct="1234567Z")  # a precinct the list does not name
+    path = tmp_path / "dropped.csv"
+    pd.concat([part, extra]).to_csv(path, index=False)
+    args = ["--returns", str(path), "--precincts", str(general._path(PRECINCTS_2018))]
+    args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326"]
+    assert main(["info", *args]) == 0  # without the list the file reads as complete
+    out = capsys.readouterr().out
+    assert "of 195" not in out
+    assert "Office: U.S. House  District: 34" in out  # named in the file: kept
+    args += ["--expected", str(general._path(RUNOFF))]
+    for command in (["info"], ["ledger", "--out-dir", str(tmp_path)]):
+        assert main([*command, *args]) == 0
+        out = capsys.readouterr().out
+        assert "40 of 195 precincts reporting (20.5%)" in out
+        assert "1 precinct not in the expected list (1234567Z" in out
+
+
+def test_a_binary_snapshot_is_not_a_readable_csv(snapshots, tmp_path):
+    garbage = tmp_path / "s05.csv"
+    garbage.write_bytes(np.random.default_rng(5).bytes(4000) + b"\n")
+    with pytest.raises(live.ExplorerError, match="not a readable CSV"):
+        live.check_complete(garbage)
+    live.check_complete(snapshots[1])  # a real snapshot passes
+    accented = tmp_path / "latin.csv"
+    accented.write_bytes("precinct,candidate,votes\n1,Jos\u00e9 Pe\u00f1a,3\n".encode("latin-1"))
+    live.check_complete(accented)
+
+
+def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys):
+    import geopandas as gpd
+
+    grid = tmp_path / "grid.geojson"
+    assert main(["grid-layer", str(clarity_xml), "-o", str(grid)]) == 0
+    assert "33 squares" in capsys.readouterr().out
+    layer = gpd.read_file(grid)
+    assert len(layer) == 33 and layer["note"].str.startswith("TEST GRID").all()
+    args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
+    assert main(["info", *args]) == 0
+    assert "33 of 33 precincts reporting" in capsys.readouterr().out

@@ -62,3 +62,20 @@ def test_project_command_labels_an_estimate(general, tmp_path, capsys):
     assert "ESTIMATE (not a count): projected final margin Jimmy Gomez" in out
     assert main(["project", str(snapshots[0]), "--runs", "5"]) == 0
     assert "No projection: too few precincts are complete" in capsys.readouterr().out
+
+
+def test_a_non_finite_projection_is_never_shown():
+    # complete precincts without an early batch (NaN) beside ones with it: the model
+    # learns from the latter only, and whatever it returns the gate never prints "nan"
+    a = np.array([60, 50, 40, 70, 30, 55, 45, 20, 25, 30], float)
+    b = np.array([40, 45, 50, 20, 35, 40, 30, 15, 20, 25], float)
+    done = [True] * 7 + [False] * 3
+    early_a = [np.nan, np.nan, 20, 30, 10, 25, 20, 20, 25, 30]
+    early_b = [np.nan, np.nan, 25, 10, 15, 20, 15, 15, 20, 25]
+    result = projection.project(projection.count_frame(a, b, done, early_a, early_b))
+    assert result is not None and result.finite
+    table = pd.DataFrame({"reporting": [0.7], "better": [True]})
+    broken = projection.Projection(np.nan, np.nan, np.nan, 0.1, 0.9, 7, 10, "test")
+    line = projection.gate(broken, table, 0.7, "A", "B")
+    assert line.startswith("No projection") and "nan" not in line
+    assert projection.gate(result, table, 0.7, "A", "B").startswith("ESTIMATE")

@@ -6,10 +6,12 @@ import os
 import re
 import shutil
 
+import numpy as np
 import pytest
 import shapely
 from conftest import PRECINCTS_2018, ROOT
 
+import explorer
 from explorer import render
 from explorer.cli import main
 from explorer.elections import Election
@@ -32,7 +34,7 @@ def test_runoff_margin_map_is_compact_and_offline(tmp_path, capsys, general):
     assert "43,174 of 43,179 votes" in html
     assert "el.className = 'xl-route'" in html  # route labels: [lat, lon, text] as data
     for route in ("I-10", "I-5", "US-101", "SR-134", "I-710"):
-        assert re.search(r'\[[\d.]+,-[\d.]+,"' + re.escape(route) + r'"\]', html)
+        assert re.search(r'\[[\d.]+,-[\d.]+,"' + re.escape(route) + r'",', html)
 
 
 def test_primary_winner_map_and_static_png(tmp_path, capsys):
@@ -52,7 +54,7 @@ def test_neighbourhood_view_has_honesty_fields(tmp_path, capsys):
     assert "From exact precincts" in html and "Area covered by mapped precincts" in html
     assert "too few votes to call (under 100)" in html  # e.g. Pasadena, 4 votes, drawn grey
     assert html.count('"fillColor":"#d9d9d9"') >= 5
-    assert "inferred geography (dashed outline)" not in html  # no inferred areas here
+    assert "partly inferred (hatched)" not in html  # no inferred areas here
     assert "Koreatown" in html
 
 
@@ -204,3 +206,34 @@ def test_large_maps_switch_to_canvas_and_coarser_simplification(tmp_path):
     assert facts["tolerance"] == render.auto_tolerance(6_400) == 37.9
     assert "preferCanvas" in path.read_text()
     assert render.auto_tolerance(185) == 15.0
+
+
+def test_margin_classes_come_from_the_data_and_none_holds_40_percent():
+    runoff = explorer.load_election("ca34-2017-general")
+    shown = runoff.precincts[runoff.precincts["match"] != "none"]
+    edges = render.margin_edges(shown["margin"])
+    assert edges != render.FIXED_MARGIN_EDGES and edges[-1] == 100
+    assert all(e % 5 == 0 for e in edges)  # readable edges
+    styled = render.style_margin(shown["margin"], *runoff.candidates[:2])
+    largest = max(styled.fills.count(f) for f in set(styled.fills))
+    assert largest / len(shown) <= 0.40
+    # the fixed 10/20/40 edges put about half the precincts in one class
+    fixed = np.histogram(shown["margin"] * 100, bins=[-100, -40, -20, -10, 0, 10, 20, 40, 100])[0]
+    assert fixed.max() / len(shown) > 0.40
+
+
+def test_notebook_tables_are_formatted_but_stay_numeric():
+    runoff = explorer.load_election("ca34-2017-general")
+    summary = runoff.summary()
+    assert summary.loc["Jimmy Gomez", "votes"] == 25569 and summary["share"].dtype == float
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", summary._repr_html_())
+    assert cells == ["25,569", "59.2%", "17,610", "40.8%"]
+    ranked, _ = runoff.rank("Ahn")
+    assert ranked["votes"].dtype == float  # the data: unrounded
+    html = ranked._repr_html_()
+    assert not re.search(r">\d+\.\d{3,}<", html)  # no raw floats such as 3117.632079
+
+
+def test_version_flag(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"explorer {explorer.__version__}"

@@ -32,7 +32,7 @@ from explorer.ask.facts import (
     where,
 )
 from explorer.ask.intents import NEEDS_CANDIDATE, Parsed, kinds_help
-from explorer.ask.ranking import MARGIN_MEANING, MIN_VOTES, rank
+from explorer.ask.ranking import MARGIN_MEANING, MIN_COVERAGE, MIN_VOTES, apart_lines, rank
 
 __all__ = ["ANSWERS", "Answer", "Race", "Refusal", "answer"]
 
@@ -246,6 +246,11 @@ def _candidate_numbers(race: Race, candidate: str, place: str | None, min_votes:
     """(row of numbers, position text) for a candidate in a place (via rank) or overall."""
     if place:
         row, status, n_ranked = place_row(race, place, candidate, min_votes)
+        if status == "too little covered to rank":
+            return row, (
+                f"not ranked (only {row['coverage']:.0%} of its area is covered by mapped "
+                f"precincts, under {MIN_COVERAGE:.0%})"
+            )
         if status != "ranked":
             return row, f"not ranked (under {min_votes:,.0f} votes)"
         return row, f"ranked {int(row['rank'])} of {n_ranked} {race.area_kind}s for {candidate}"
@@ -335,6 +340,7 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
     ranked, too_few = rank(race.areas, candidate, label=race.label, min_votes=min_votes)
     if not len(ranked):
         raise Refusal(f"No {race.area_kind} has {min_votes:,.0f} votes or more in {race.short}.")
+    thin = bool((too_few.get("why", pd.Series(dtype=object)) == "coverage").any())
     intent = parsed.intent
     worst = intent in ("worst", "bottom")
     n = 1 if intent in ("best", "worst") else min(parsed.n or 5, len(ranked))
@@ -369,8 +375,10 @@ def _ranked(parsed: Parsed, race: Race, races, result: Answer, min_votes: float)
             )
     result.details.append(
         f"Ranked among {len(ranked)} {kind}s with at least {min_votes:,.0f} votes"
-        + (f"; {len(too_few)} with fewer are not ranked." if len(too_few) else ".")
+        + (f" and at least {MIN_COVERAGE:.0%} of their area covered" if thin else "")
+        + (f"; {len(too_few)} others are not ranked." if len(too_few) else ".")
     )
+    result.details.extend(apart_lines(too_few) if thin else [])
     result.table = rows
     result.numbers = {"places": list(rows.index), "shares": [float(s) for s in rows["share"]]}
     result.caveats.append(area_caveat(race, rows))
@@ -413,11 +421,7 @@ def _won(parsed: Parsed, race: Race, races, result: Answer, min_votes: float) ->
         f"{candidate} beat their district-wide share ({pct(overall)}) in {len(above)} of them"
         + (": " + ", ".join(above.index) + "." if len(above) else ".")
     )
-    if len(too_few):
-        result.details.append(
-            f"Too few votes to call (under {min_votes:,.0f}): "
-            + ", ".join(f"{p} ({t:,.0f})" for p, t in too_few["total"].items())
-        )
+    result.details.extend(apart_lines(too_few))
     result.table = won if len(won) else ranked.head(5)
     result.numbers = {
         "lost" if parsed.lost else "won": list(won.index),
@@ -442,7 +446,10 @@ def _won_by_all(race: Race, result: Answer, min_votes: float) -> None:
         + "."
     )
     if len(too_few):
-        result.details.append(f"{len(too_few)} {kind}s with fewer votes are not counted.")
+        result.details.append(
+            f"{len(too_few)} {kind}s with fewer votes or too little of their area covered "
+            "are not counted."
+        )
     result.numbers = {"won": {str(c): int(n) for c, n in winners.items()}, "ranked": len(ranked)}
     result.candidate = str(winners.index[0]) if len(winners) else None
     result.caveats.append(area_caveat(race, ranked))

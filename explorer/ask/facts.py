@@ -222,6 +222,9 @@ def place_row(
     if race.area_kind == "precinct" and place in too_few.index:  # counted, not estimated
         return too_few.loc[place], "too few to rank", len(ranked)
     check_place(race, place, min_votes)
+    if place in too_few.index and too_few.loc[place].get("why") == "coverage":
+        # asked about by name: its figures, said to be from a sliver of it; not ranked
+        return too_few.loc[place], "too little covered to rank", len(ranked)
     raise Refusal(f"{place} has no votes in {race.short}")  # not reached: check_place refuses
 
 

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 
 MIN_VOTES = 100
+#: areas whose mapped share of their area (``coverage``) is below this are not ranked: their
+#: figure describes a sliver of the area (e.g. the edge of a district), not the area
+MIN_COVERAGE = 0.5
 
 RANGE_COLUMNS = ["share_low", "share_high", "p_rank"]  # from the inference ensemble, if present
 HONESTY_COLUMNS = ["exact_share", "inferred_share", "pooled_share", "partial_share", "coverage"]
@@ -60,8 +63,12 @@ def rank(
     *,
     label: str = "name",
     min_votes: float = MIN_VOTES,
+    min_coverage: float = MIN_COVERAGE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Areas ranked by ``candidate``'s share, and apart, those with too few votes to call.
+    """Areas ranked by ``candidate``'s share, and apart, those too small to call: fewer
+    than ``min_votes`` votes, or less than ``min_coverage`` (fraction) of the area covered
+    by mapped precincts (areas tables with a ``coverage`` column); the ``why`` column of the
+    second table says which.
 
     ``areas`` has one row per area: ``label``, ``total`` and one vote column per candidate
     (as :func:`explorer.apportion.apportion` or the joined precincts give). Both tables carry
@@ -83,17 +90,47 @@ def rank(
         if column in areas:
             table[column] = areas[column].to_numpy()
     table = table[table["total"] > 0]
-    enough = table["total"] >= min_votes
-    ranked = table[enough].sort_values(["share", "votes"], ascending=False)
+    enough = (table["total"] >= min_votes).to_numpy()
+    covered = np.ones(len(table), bool)
+    if "coverage" in table:
+        covered = ~(table["coverage"].to_numpy(dtype=float) < min_coverage)
+    ranked = table[enough & covered].sort_values(["share", "votes"], ascending=False)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
-    too_few = table[~enough].sort_values("total", ascending=False)
+    too_few = table[~(enough & covered)].copy()
+    too_few["why"] = np.where(enough[~(enough & covered)], "coverage", "votes")
+    too_few = too_few.sort_values("total", ascending=False)
     columns = [label] + [c for c in RANK_COLUMNS if c in ranked]
     from explorer.ranges import add_ranges  # plausible ranges, when areas carry an ensemble
 
     ranked = add_ranges(ranked[columns].set_index(label), areas, candidate)
-    too_few = too_few[[c for c in columns if c != "rank"]].set_index(label)
+    too_few = too_few[[c for c in columns if c != "rank"] + ["why"]].set_index(label)
     ranked.attrs["margin"] = too_few.attrs["margin"] = MARGIN_MEANING
+    too_few.attrs.update(min_votes=min_votes, min_coverage=min_coverage)
     return ranked, too_few
+
+
+def apart_lines(too_few: pd.DataFrame) -> list[str]:
+    """The areas :func:`rank` set apart, as sentences: too few votes, too little covered."""
+    min_votes = too_few.attrs.get("min_votes", MIN_VOTES)
+    min_coverage = too_few.attrs.get("min_coverage", MIN_COVERAGE)
+    why = too_few["why"] if "why" in too_few else pd.Series("votes", index=too_few.index)
+    few, thin = too_few[why == "votes"], too_few[why == "coverage"]
+    lines = []
+    if len(few):
+        lines.append(
+            f"Too few votes to call (under {min_votes:,.0f}): "
+            + ", ".join(f"{n} ({t:,.0f})" for n, t in few["total"].items())
+        )
+    if len(thin):
+        lines.append(
+            f"Too little of the area covered by mapped precincts to call (under "
+            f"{min_coverage:.0%} of its area): "
+            + ", ".join(
+                f"{n} ({r['coverage']:.0%} covered, {r['total']:,.0f} votes)"
+                for n, r in thin.iterrows()
+            )
+        )
+    return lines
 
 
 PERCENT_COLUMNS = ("share", "share_low", "share_high", *HONESTY_COLUMNS)

@@ -1,0 +1,125 @@
+"""The main job, ``explorer map ca34-2017-general``, against a minimal script that reads the
+same files and writes a comparable page (Leaflet page with the precinct margins, tooltips,
+district outline, neighbourhood borders and freeways), each in a fresh process, side by
+side. Prints both times (best of ``--repeat``), their ratio (target: at most 1.5x) and the
+time of ``explorer info``.
+
+    python -m bench.mainjob [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MINIMAL = r"""
+import sys
+import folium
+import geopandas as gpd
+import pandas as pd
+
+returns, precincts, district, hoods, roads, out = sys.argv[1:]
+
+
+def lonlat(frame):
+    return frame.set_crs(4326) if frame.crs is None else frame.to_crs(4326)
+
+
+votes = pd.read_csv(returns, dtype={"precinct": str})
+votes = votes[votes["office"] == "U.S. House"]
+wide = votes.pivot_table(index="precinct", columns="candidate", values="votes", aggfunc="sum")
+layer = lonlat(gpd.read_file(precincts)[["Precinct", "geometry"]])
+shapes = layer.merge(wide, left_on="Precinct", right_index=True)
+first, second = wide.sum().sort_values(ascending=False).index[:2]
+shapes["margin"] = (shapes[first] - shapes[second]) / (shapes[first] + shapes[second])
+outline = lonlat(gpd.read_file(district))
+area = outline.union_all()
+names = lonlat(gpd.read_file(hoods))
+names = names[names.intersects(area)]
+lines = lonlat(gpd.read_file(roads))
+lines = lines[lines.intersects(area.buffer(0.02))]
+m = folium.Map(tiles=None)
+b = outline.total_bounds
+m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+def colour(v):
+    return "#b35806" if v > 0.2 else "#f1a340" if v > 0 else "#998ec3" if v > -0.2 else "#542788"
+
+folium.GeoJson(
+    shapes[["Precinct", first, second, "margin", "geometry"]],
+    style_function=lambda f: {"fillColor": colour(f["properties"]["margin"] or 0),
+                              "weight": 0.5, "color": "#fff", "fillOpacity": 0.75},
+    tooltip=folium.GeoJsonTooltip(["Precinct", first, second]),
+).add_to(m)
+folium.GeoJson(names[["geometry"]], style_function=lambda f: {"fill": False, "weight": 1}).add_to(m)
+folium.GeoJson(lines[["geometry"]], style_function=lambda f: {"color": "#c00"}).add_to(m)
+folium.GeoJson(outline[["geometry"]], style_function=lambda f: {"fill": False}).add_to(m)
+m.save(out)
+"""
+
+
+def fresh(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a command in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args[:3])} failed: {done.stderr[-2000:]}")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.mainjob", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    mirror = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mirror"
+    if mirror.is_dir():
+        os.environ.setdefault("EXPLORER_DATA_MIRROR", str(mirror))
+    import explorer
+
+    e = explorer.load_election("ca34-2017-general")
+    spec = e.spec
+    _ = e.outline  # fetch/resolve every input once, outside the timing
+    files = [
+        e._path(spec.returns),
+        e._path(spec.precincts.file),
+        e._path(spec.boundary.file.format(id=spec.boundary_id)),
+        e._path(spec.neighbourhoods.file),
+        e._path(spec.freeways.file),
+    ]
+    folder = Path(tempfile.mkdtemp())
+    script = folder / "minimal.py"
+    script.write_text(MINIMAL)
+    ours_cmd = [sys.executable, "-m", "explorer", "map", "ca34-2017-general", "-o"]
+    ours, minimal, info = [], [], []
+    for _ in range(args.repeat):  # alternate, so both see the same machine load
+        ours.append(fresh([*ours_cmd, str(folder / "ours.html")]))
+        minimal_cmd = [sys.executable, str(script), *map(str, files), str(folder / "m.html")]
+        minimal.append(fresh(minimal_cmd))
+        info.append(fresh([sys.executable, "-m", "explorer", "info", "ca34-2017-general"]))
+    for label, runs in (
+        ("explorer map ca34-2017-general", ours),
+        ("minimal script, same files", minimal),
+        ("explorer info ca34-2017-general", info),
+    ):
+        wall, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
+        print(f"{label:<33} wall {wall:5.2f} s, CPU {cpu:5.2f} s (best of {args.repeat})")
+    wall = min(r[0] for r in ours) / min(r[0] for r in minimal)
+    cpu = min(r[1] for r in ours) / min(r[1] for r in minimal)
+    print(f"ratio, map v minimal: wall {wall:.2f}x, CPU {cpu:.2f}x (target <= 1.5x)")
+    print("target for explorer info: <= 0.5 s")
+    sizes = {p.name: p.stat().st_size // 1024 for p in folder.glob("*.html")}
+    print(f"pages: {sizes} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

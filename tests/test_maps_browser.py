@@ -1,0 +1,145 @@
+"""The maps as a reader sees them: real headless Chromium (network off) at a desktop, a
+notebook and a phone size, for the margin, candidate, winner, neighbourhood and swing views and an own-files map.
+
+Measured from the DOM: no two visible labels overlap; every precinct whose shape is wholly
+or partly inferred carries the hatch; the district's box fills at least 80% of the
+viewport's width or height at opening; title and legend cover at most 10% of the district
+(sampled on a grid with ``elementsFromPoint``); a tooltip stays inside the viewport; no
+console errors. Screenshots go to ``maps/screenshots/`` (untracked) to be looked at."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import MIRROR, PRECINCTS_2018
+
+import explorer
+from explorer import render
+from explorer.cli import main
+from explorer.elections import Election
+
+SIZES = [(1400, 1000), (1058, 635), (390, 844)]
+SHOTS = Path(__file__).resolve().parents[1] / "maps" / "screenshots"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+pytestmark = pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"),
+    reason="Debian chromium not installed (.ci/run installs it)",
+)
+
+MEASURE = """() => {
+  const visible = e => e.style.visibility === 'visible';
+  const labels = [...document.querySelectorAll('.xl-label,.xl-route')].filter(visible)
+    .map(e => e.getBoundingClientRect());
+  let overlaps = 0;
+  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+    const a = labels[i], b = labels[j];
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlaps++;
+  }
+  const outline = [...document.querySelectorAll('path.xl-outline')].map(e => e.getBoundingClientRect());
+  const box = {left: Math.min(...outline.map(r => r.left)), right: Math.max(...outline.map(r => r.right)),
+    top: Math.min(...outline.map(r => r.top)), bottom: Math.max(...outline.map(r => r.bottom))};
+  let inside = 0, covered = 0;
+  for (let i = 0; i < 60; i++) for (let j = 0; j < 60; j++) {
+    const x = box.left + (i + 0.5) * (box.right - box.left) / 60;
+    const y = box.top + (j + 0.5) * (box.bottom - box.top) / 60;
+    if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) continue;
+    const stack = document.elementsFromPoint(x, y);
+    if (!stack.some(e => e.classList && e.classList.contains('xl-area'))) continue;
+    inside++;
+    if (stack[0].closest('.xl-title,.xl-legend')) covered++;
+  }
+  return {labels: labels.length, overlaps, hatched: document.querySelectorAll('path.xl-inferred').length,
+    fill: Math.max((Math.min(box.right, innerWidth) - Math.max(box.left, 0)) / innerWidth,
+                   (Math.min(box.bottom, innerHeight) - Math.max(box.top, 0)) / innerHeight),
+    covered: inside ? covered / inside : 1, inside};
+}"""
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The five views as pages, with the number of hatched shapes each should show."""
+    out = tmp_path_factory.mktemp("browser")
+    runs = {
+        "margin": ["ca34-2017-general"],
+        "candidate": ["ca34-2017-general", "--candidate", "Ahn"],
+        "winner": ["ca34-2017-primary"],
+        "neighbourhood": ["ca34-2017-general", "--by", "neighbourhood"],
+    }
+    files = {}
+    for name, args in runs.items():
+        files[name] = out / f"{name}.html"
+        assert main(["map", *args, "--tiles", "none", "-o", str(files[name])]) == 0
+    runoff = explorer.load_election("ca34-2017-general")
+    primary = explorer.load_election("ca34-2017-primary")
+    shown = runoff.precincts[runoff.precincts["match"] != "none"]
+    expected = {"margin": int(render.inferred_mask(shown).sum())}
+    expected["candidate"] = expected["margin"]
+    shown = primary.precincts[primary.precincts["match"] != "none"]
+    expected["winner"] = int(render.inferred_mask(shown).sum())
+    expected["neighbourhood"] = 0
+    # an own-files election: the runoff returns on the precinct layer, nothing else given
+    own_returns = MIRROR / runoff.spec.returns
+    own_precincts = MIRROR / PRECINCTS_2018
+    files["own"] = out / "own.html"
+    own_args = ["--returns", str(own_returns), "--precincts", str(own_precincts)]
+    own_args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326", "--title", "Own files"]
+    assert main(["map", *own_args, "--tiles", "none", "-o", str(files["own"])]) == 0
+    own = Election.from_files(
+        returns=own_returns, precincts=own_precincts, precinct_id="Precinct", crs="EPSG:4326"
+    )
+    shown = own.precincts[own.precincts["match"] != "none"]
+    expected["own"] = int(render.inferred_mask(shown).sum())
+    swing = explorer.compare(primary, runoff, "Ahn")
+    files["swing"] = render.save_html(swing.map(by="neighbourhood", tiles="none"), out / "s.html")
+    expected["swing"] = 0
+    return files, expected
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_views_read_cleanly_at_each_size(pages, size):
+    playwright = pytest.importorskip("playwright.sync_api")
+    files, expected = pages
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
+        for name, path in files.items():
+            page.goto(path.as_uri())
+            page.wait_for_selector("path.xl-area")
+            page.wait_for_timeout(150)
+            found = page.evaluate(MEASURE)
+            page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"))
+            where = f"{name} at {width}x{height}: {found}"
+            assert found["overlaps"] == 0, where
+            assert found["labels"] >= (0 if name == "own" else 3), where  # own: no layers
+            assert found["hatched"] == expected[name], where
+            assert found["fill"] >= 0.8, where
+            assert found["covered"] <= 0.10, where
+            # a tooltip near the right edge stays inside the viewport
+            areas = page.locator("path.xl-area")
+            boxes = [areas.nth(i).bounding_box() for i in range(min(areas.count(), 400))]
+            boxes = [b for b in boxes if b and b["x"] + b["width"] < width - 4]
+            rightmost = max(boxes, key=lambda b: b["x"] + b["width"] / 2)
+            page.mouse.move(rightmost["x"] + rightmost["width"] / 2, rightmost["y"] + 2)
+            tip = page.wait_for_selector(".leaflet-tooltip").bounding_box()
+            assert tip["x"] >= 0 and tip["x"] + tip["width"] <= width, (where, tip)
+            page.mouse.move(1, height - 1)
+        assert errors == []
+        browser.close()
