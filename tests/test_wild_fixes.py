@@ -216,8 +216,6 @@ def test_neighbourhoods_sharing_a_name_are_merged_noted(capsys, tmp_path):
     merged = e.areas("neighbourhood")
     assert sorted(merged["name"]) == ["East", "West"]
     assert merged["Ann Lee"].sum() == pytest.approx(30)
-    code, _, err = run(capsys, "map", *common, "--output", tmp_path / "m.html", "--tiles", "none")
-    assert code == 0, err
 
 
 def test_a_csv_given_as_the_precinct_layer(capsys, tmp_path):
@@ -240,7 +238,7 @@ def test_candidate_view_and_winner_view_write_different_files(capsys, tmp_path, 
     assert run(capsys, *common, "--winner", "--tiles", "none")[0] == 0
     assert run(capsys, *common, "--candidate", "Winner", "--tiles", "none")[0] == 0
     written = sorted(p.name for p in (tmp_path / "maps").glob("*.html"))
-    assert written == ["r-candidate-winner.html", "r-winner.html"]
+    assert written == ["r-candidate-winner-print.html", "r-winner-print.html"]
 
 
 # ====================================================== 5. parent and sub-precincts
