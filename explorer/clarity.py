@@ -115,7 +115,7 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         "reported" if pd.isna(p) or p > 0 else "none" for p in state["percent"].to_numpy()
     ]
     state["methods"] = vote_types.reindex(state.index).fillna("").to_numpy()
-    state.loc[state["status"] == "none", "methods"] = ""
+    state["methods"] = state["methods"].mask(state["status"] == "none", "")
     present = state.index.isin(long["precinct"])
     long, _ = add_expected(long, state[present], state.index)  # listed, no results yet
     notes = [

@@ -303,6 +303,14 @@ def _apportion_options(chosen: Election, weights, backend: str, scheduler) -> di
 def _print_notes(election: Election) -> None:
     for line in election.precincts.attrs.get("notes", []):
         note(f"note: {line}")
+    _print_area_notes(election)
+
+
+def _print_area_notes(election: Election) -> None:
+    """Notes from the neighbourhood layer (e.g. polygons merged by name), once loaded."""
+    if vars(election).get("neighbourhoods") is not None:
+        for line in election.neighbourhoods.attrs.get("notes", []):
+            note(f"note: {line}")
 
 
 @app.command("list")
@@ -484,7 +492,7 @@ def rank_command(
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
     by: Annotated[str, typer.Option(help="neighbourhood or precinct.")] = "neighbourhood",
     fmt: Format = "table",
-    out: Annotated[Path | None, typer.Option(help="Write the table here too.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the table to this file instead.")] = None,
     min_votes: MinVotes = 100,
     min_coverage: Annotated[
         float,
@@ -507,7 +515,7 @@ def rank_command(
     from explorer.ask.ranking import apart_lines
 
     if out is not None:
-        outputs.check_target(out)
+        outputs.check_target(out, given=True)
     chosen = source.load(election)
     if not candidate:
         raise ExplorerError(
@@ -517,6 +525,7 @@ def rank_command(
     options = _apportion_options(chosen, weights, backend, scheduler)
     areas = chosen.areas(by, **options) if by.startswith("neigh") else chosen.areas(by)
     ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
+    _print_area_notes(chosen)
     methods = chosen.methods_note(areas, by)
     if fmt == "json":
         text = outputs.format_frame(
@@ -531,7 +540,7 @@ def rank_command(
             methods=methods,
         )
     elif fmt in ("csv",):
-        text = outputs.format_frame(ranked, "csv")
+        text = outputs.format_frame(outputs.whole_numbers(ranked), "csv")
     else:
         prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
         text = "\n".join(
@@ -548,8 +557,9 @@ def rank_command(
         )
     if out is not None:
         outputs.write_text(out, text if text.endswith("\n") else text + "\n")
-        note(f"wrote {out}")
-    echo(text)
+        echo(f"wrote {out}")  # the table is in the file, not repeated here
+    else:
+        echo(text)
 
 
 @app.command()
@@ -636,9 +646,11 @@ def map_command(
                 source=static,
                 hint="use a .png, .svg or .pdf name",
             )
+    if scheme not in render.SCHEMES:
+        raise ExplorerError(f"unknown --scheme {scheme!r}", hint="use " + ", ".join(render.SCHEMES))
     for path in (output, png, svg):
         if path is not None:
-            outputs.check_target(path)
+            outputs.check_target(path, given=True)
     source.check(election)
     chosen = source.load(election)
     view = "candidate" if candidate else "margin" if margin else "winner" if winner else None
@@ -654,7 +666,9 @@ def map_command(
         demographic,
         demographic_layer,
     )
-    suffix = parts["view"] if parts["view"] != "candidate" else candidate_slug(candidate or "")
+    suffix = parts["view"]
+    if parts["view"] == "candidate":  # apart from the winner/margin views, whatever the name
+        suffix = "candidate-" + candidate_slug(candidate or "")
     if demographic:
         suffix = "cvap-" + candidate_slug(demographic)
     if by not in ("precinct", "precincts"):
@@ -718,7 +732,7 @@ def swing(
     if not candidate:
         raise ExplorerError("--candidate is required")
     if output is not None:
-        outputs.check_target(output)
+        outputs.check_target(output, given=True)
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)

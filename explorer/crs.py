@@ -92,11 +92,17 @@ def declare_crs(
     if CRS.from_user_input(gdf.crs).is_geographic and len(gdf):
         lon_min, lat_min, lon_max, lat_max = gdf.total_bounds
         if lon_min < -180.5 or lon_max > 180.5 or lat_min < -90.5 or lat_max > 90.5:
+            reach = max(abs(lon_min), abs(lon_max), abs(lat_min), abs(lat_max))
+            example = (
+                f"for example {option} EPSG:3857"
+                if reach > 2_000_000  # web-mercator-sized; Albers, UTM and state planes are less
+                else "a state plane, UTM or Albers EPSG code; the source's .prj names it"
+            )
             raise ExplorerError(
-                f"coordinates reach {lon_min:.0f},{lat_min:.0f} to {lon_max:.0f},{lat_max:.0f}, "
-                "which is not longitude/latitude",
+                f"coordinates reach {lon_min:.0f},{lat_min:.0f} to {lon_max:.0f},"
+                f"{lat_max:.0f}, which is not longitude/latitude",
                 source=source,
-                hint=f"give the layer's real CRS with {option} (for example {option} EPSG:3857)",
+                hint=f"give the layer's real projected CRS with {option} ({example})",
             )
     return gdf
 
@@ -105,7 +111,9 @@ def declare_crs(
 SMALLEST_PROJECTED_EXTENT = 50.0
 
 
-def check_extent(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> None:
+def check_extent(
+    gdf: gpd.GeoDataFrame, source: str, option: str = "--crs", given: str | None = None
+) -> None:
     """Refuse a polygon layer whose extent is impossible for its declared CRS: a projected
     CRS (metres or feet) whose layer lies inside +-180/+-90 and spans under 50 units, or
     whose polygons are mostly under 1 unit across, holds longitude/latitude under a wrong
@@ -122,6 +130,15 @@ def check_extent(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> N
     specks = len(sizes) and float(np.nanmedian(sizes)) < 1.0  # polygons under 1 m (or ft)
     if lonlat_range and (max(x_max - x_min, y_max - y_min) < SMALLEST_PROJECTED_EXTENT or specks):
         unit = crs.axis_info[0].unit_name if crs.axis_info else "unit"
+        if given:  # the user's own --crs, not the layer, is what is wrong
+            raise ExplorerError(
+                f"{option} {given} given, but the layer lies within {x_min:.2f},{y_min:.2f} "
+                f"to {x_max:.2f},{y_max:.2f} ({crs.name} would make its polygons about "
+                f"{float(np.nanmedian(sizes)):.2g} {unit}s across): the coordinates look "
+                "like longitude/latitude",
+                source=source,
+                hint=f"drop {option}, or give {option} EPSG:4326",
+            )
         raise ExplorerError(
             f"the layer declares {crs.name} but lies within {x_min:.2f},{y_min:.2f} to "
             f"{x_max:.2f},{y_max:.2f} and its polygons are about {float(np.nanmedian(sizes)):.2g} "

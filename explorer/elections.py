@@ -339,7 +339,8 @@ class Election:
         targets = self.neighbourhoods if to is None else to
         if targets is None:
             raise ExplorerError(
-                f"election {self.name} names no neighbourhood layer", hint="pass a target layer"
+                f"election {self.name} names no neighbourhood layer",
+                hint="give one with --neighbourhoods FILE (and --neighbourhood-name FIELD)",
             )
         return apportion(
             sources,

@@ -81,15 +81,15 @@ def _sub_precinct_parents(
     result_ids: pd.Index, layer_ids: np.ndarray, skip: set[str]
 ) -> dict[str, str]:
     """Result sub-precincts ('1-80A', '1-80B') whose parent ID ('1-80') is a polygon in the
-    layer and not itself a result precinct: each mapped to its parent."""
+    layer: each mapped to its parent (which, when it is also a result precinct, then
+    carries its own rows and its sub-precincts')."""
     layer = set(layer_ids)
-    results = set(result_ids)
     groups: dict[str, list[str]] = {}
     for precinct in result_ids:
         if precinct in layer or precinct in skip:
             continue
         parent = base_number(precinct)
-        if parent and parent != precinct and parent in layer and parent not in results:
+        if parent and parent != precinct and parent in layer:
             groups.setdefault(parent, []).append(precinct)
     return {child: parent for parent, children in groups.items() for child in children}
 
@@ -223,14 +223,19 @@ def join_returns(
         children: dict[str, list[str]] = {}
         for child, parent in parents.items():
             children.setdefault(parent, []).append(child)
-        parents = {c: p for p, cs in children.items() if len(cs) > 1 for c in cs}
+        # a parent that is itself a result takes even one sub-precinct (its polygon is
+        # matched exactly, so the sub-precinct would otherwise stay unmapped)
+        carried = {p for p, cs in children.items() if len(cs) > 1 or p in wide.index}
+        parents = {c: p for p in carried for c in children[p]}
         if parents:
+            example = next(iter(carried))
+            own = [example] if example in wide.index else []
             wide = wide.rename(index=parents).groupby(level=0, sort=False).sum()
             renamed.update(parents)
-            example = next(p for p, cs in children.items() if len(cs) > 1)
             notes.append(
-                f"{len({*parents.values()})} polygon(s) carry the sum of their result "
-                f"sub-precincts (e.g. {example} = {' + '.join(sorted(children[example]))})"
+                f"{len(carried)} polygon(s) carry the sum of their result "
+                f"sub-precincts (e.g. {example} = "
+                f"{' + '.join([*own, *sorted(children[example])])})"
             )
     parts = pd.Series("", index=wide.index, dtype=object)
     for child, parent in parents.items():

@@ -196,8 +196,16 @@ def read_layer(
             hint="add a .cpg file naming the encoding, or re-save the layer as UTF-8",
         ) from None
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:200]
+        reason = " ".join(str(exc).split())
+        if len(reason) > 200:  # cut at a word, never mid-word
+            reason = reason[:200].rsplit(" ", 1)[0] + " ..."
         raise ExplorerError(f"cannot read this layer ({reason})", source=label) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ExplorerError(
+            "is not a spatial layer (it has no geometry)",
+            source=label,
+            hint="give polygons (shapefile, GeoPackage, GeoJSON); a results CSV goes to --returns",
+        )
     if frame.empty:
         raise ExplorerError("layer has no features", source=label)
     frame = declare_crs(frame, crs, label, option=crs_option)
@@ -308,7 +316,7 @@ def load_precincts(
         _note(frame, f"{path}: {int(ids.isna().sum())} precinct polygons have no ID")
     frame["precinct"] = normalise_ids(ids.astype("string").fillna(""))
     frame = repair_polygons(frame, "precinct polygons", str(path), id_field="precinct")
-    check_extent(frame, str(path), "--crs")
+    check_extent(frame, str(path), "--crs", given=crs)
     result = frame[["precinct", "geometry"]].reset_index(drop=True).pipe(_keep_attrs, frame)
     result.attrs["id_field"] = id_field
     return result
@@ -375,9 +383,22 @@ def load_neighbourhoods(
             hint="name it with --neighbourhood-name",
         )
     frame = repair_polygons(frame.copy(), "neighbourhood polygons", str(path), name_field)
-    check_extent(frame, str(path), "--neighbourhoods-crs")
+    check_extent(frame, str(path), "--neighbourhoods-crs", given=crs)
     frame = frame.rename(columns={name_field: "name"}) if name_field != "name" else frame
     frame["name"] = frame["name"].astype(str).str.strip()
+    repeated = frame["name"].duplicated(keep=False)
+    if repeated.any():
+        notes = list(frame.attrs.get("notes", []))
+        names = list(dict.fromkeys(frame.loc[repeated, "name"]))
+        shown = ", ".join(map(repr, names[:5])) + (
+            f" and {len(names) - 5} more" if len(names) > 5 else ""
+        )
+        frame = frame[["name", frame.geometry.name]].dissolve(by="name", as_index=False, sort=False)
+        notes.append(
+            f"{path}: {int(repeated.sum())} polygons share {len(names)} name(s) ({shown}); "
+            "each name's polygons were merged into one area"
+        )
+        frame.attrs["notes"] = notes
     return frame.reset_index(drop=True)
 
 
@@ -538,13 +559,45 @@ def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        text = raw.decode("cp1252")
-        notes.append(f"{path}: not UTF-8; read as Windows-1252 (a superset of Latin-1)")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-        notes.append(f"{path}: not UTF-8; read as Latin-1")
-    return text
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    # line by line: a file pasted together from two sources can mix UTF-8 and Windows-1252
+    # lines, and decoding it whole one way would split a name in two
+    decoded, cp1252, latin1 = [], [], []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            decoded.append(line.decode("utf-8"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            decoded.append(line.decode("cp1252"))
+            cp1252.append(number)
+        except UnicodeDecodeError:
+            decoded.append(line.decode("latin-1"))
+            latin1.append(number)
+
+    def shown(lines: list[int]) -> str:
+        more = f" and {len(lines) - 8} more" if len(lines) > 8 else ""
+        return ", ".join(map(str, lines[:8])) + more
+
+    mixed = (
+        "; the other lines are UTF-8"
+        if any(
+            max(line, default=0) >= 0x80
+            for i, line in enumerate(raw.split(b"\n"), start=1)
+            if i not in cp1252 and i not in latin1
+        )
+        else ""
+    )
+    if cp1252:
+        notes.append(
+            f"{path}: not UTF-8; read as Windows-1252 (a superset of Latin-1) on line(s) "
+            f"{shown(cp1252)}{mixed}"
+        )
+    if latin1:
+        notes.append(f"{path}: not UTF-8; read as Latin-1 on line(s) {shown(latin1)}{mixed}")
+    return "\n".join(decoded)
 
 
 def _delimiter(first_line: str) -> str:
@@ -573,8 +626,32 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise ExplorerError("file is empty", source=path)
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:64]
+    layer_kind = (
+        "a GeoJSON or JSON file"
+        if head.startswith((b"{", b"["))
+        else "a zip archive"
+        if head.startswith(b"PK\x03\x04")
+        else "a GeoPackage (SQLite) file"
+        if head.startswith(b"SQLite format")
+        else "a shapefile part"
+        if path.suffix.lower() in (".shp", ".dbf", ".shx")
+        else None
+    )
+    if layer_kind:
+        raise ExplorerError(
+            f"is not a CSV (it is {layer_kind})",
+            source=path,
+            hint="give a CSV here; layers go to --precincts or --neighbourhoods",
+        )
     notes: list[str] = []
     text = _decode(raw, path, notes)
+    if "\x00" in text and raw[:200].count(b"\x00") * 3 >= len(raw[:200]):
+        raise ExplorerError(
+            "looks like UTF-16 text without a byte-order mark",
+            source=path,
+            hint="re-save it as a UTF-8 CSV (e.g. 'CSV UTF-8' in Excel)",
+        )
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ExplorerError(
@@ -635,6 +712,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
 
 def _canon_district(value) -> str:
     value = str(value).translate(_INVISIBLE).strip()
+    value = re.sub(r"(?i)^(?:district|dist\.?|d)\s*(?=\d)", "", value)  # 'District 2' is 2
     if re.fullmatch(r"\d+\.0+", value):
         value = value.split(".")[0]
     return value.lstrip("0") or value
@@ -649,6 +727,29 @@ def _filter_contest(
 ) -> pd.DataFrame:
     """Keep one contest: one office (``--office``) and, where the office is held in several
     districts, one district (``--contest-district``); several of either are refused."""
+    if table.empty:
+        raise ExplorerError(
+            "no data rows (the file holds only a header)", source=path, hint="export the rows"
+        )
+    content = [c for c in ("precinct", "candidate", "votes") if c in table.columns]
+    stray = (table[content].apply(lambda c: c.str.strip()) == "").all(axis=1)
+    if stray.any() and not stray.all():  # a footer such as 'Note: unofficial results'
+        first = table[stray].iloc[0]
+        text = next((str(v).strip() for v in first.drop("_line") if str(v).strip()), "")
+        _note(
+            table,
+            f"{path}: left out {int(stray.sum())} line(s) with no precinct, candidate or votes "
+            f"(line {first['_line']}{': ' + repr(text[:60]) if text else ''})",
+        )
+        table = table[~stray]
+    every_office = (
+        sorted(set(table["office"].str.split().str.join(" "))) if "office" in table else []
+    )
+    every_district = (
+        sorted({d for d in table["district"].map(_canon_district) if d})
+        if "district" in table
+        else []
+    )
     if office is not None:
         if "office" not in table.columns:
             raise ExplorerError("no 'office' column to filter on", source=path)
@@ -689,10 +790,26 @@ def _filter_contest(
                 hint="choose one with --contest-district",
             )
     if table.empty:
+        asked = " and ".join(
+            f"{label} {value!r}"
+            for label, value in (("--office", office), ("--contest-district", district))
+            if value is not None
+        )
+        offered = "; ".join(
+            f"{label}: {', '.join(values[:8])}{', ...' if len(values) > 8 else ''}"
+            for label, values in (
+                ("offices", every_office),
+                (
+                    "districts",
+                    every_district or (["(none: the column is blank)"] if district else []),
+                ),
+            )
+            if values
+        )
         raise ExplorerError(
-            f"no rows for office {office!r} district {district!r}",
+            f"no rows for {asked or 'this contest'}",
             source=path,
-            hint="check --office and --contest-district against the file",
+            hint=f"the file holds {offered}" if offered else "check the file",
         )
     return table
 
@@ -741,7 +858,7 @@ def _parse_count(
             "thousands separators (e.g. " + repr(text[grouped].iloc[0]) + ")",
         )
     cleaned = text.mask(grouped, text.str.replace(",", "", regex=False))
-    plain = cleaned.str.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+    plain = cleaned.str.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
     numbers = pd.to_numeric(cleaned.where(plain), errors="coerce").astype(float)
     with np.errstate(invalid="ignore"):
         bad = (
@@ -753,6 +870,10 @@ def _parse_count(
         number = numbers[bad].iloc[0]
         if "," in value:
             what = "is not a number (a thousands separator must group three digits)"
+        elif re.fullmatch(r"\s*[+-]?[\d.]+[eE][+-]?\d+\s*", value):
+            what = "is in scientific notation, which rounds counts (write the whole number)"
+        elif value.strip().startswith("+"):
+            what = "has a leading '+' (a count is written as plain digits)"
         elif np.isnan(number):
             what = "is not a whole number"
         elif number < 0:
@@ -808,7 +929,122 @@ def pseudo_candidate(name: str) -> str | None:
     for kind, pattern in _PSEUDO:
         if pattern.fullmatch(words):
             return kind
+    return _pseudo_family(words)
+
+
+#: words a pseudo-candidate name is made of; a name with any other word ('Total Wine
+#: Smith', 'None of These Candidates') is a candidate
+_PSEUDO_WORDS = frozenset(
+    [
+        "total",
+        "totals",
+        "grand",
+        "contest",
+        "race",
+        "office",
+        "precinct",
+        "precincts",
+        "pct",
+        "reporting",
+        "reported",
+        "number",
+        "of",
+        "no",
+        "count",
+        "counted",
+        "counts",
+        "registered",
+        "registration",
+        "reg",
+        "voters",
+        "voter",
+        "turnout",
+        "ballots",
+        "ballot",
+        "cast",
+        "times",
+        "voted",
+        "votes",
+        "vote",
+        "over",
+        "under",
+        "overvote",
+        "overvotes",
+        "undervote",
+        "undervotes",
+        "overvoted",
+        "undervoted",
+        "blank",
+        "blanks",
+        "exhausted",
+        "exhaust",
+        "inactive",
+        "the",
+        "for",
+        "and",
+        "in",
+        "percent",
+        "pct",
+    ]
+)
+#: the family a pseudo name belongs to, by its first key word found (in this order)
+_PSEUDO_FAMILIES = (
+    ({"registered", "registration", "reg"}, "registered voters"),
+    ({"reporting", "reported", "precincts"}, "precincts reporting"),
+    ({"exhausted", "exhaust", "inactive"}, "exhausted ballots"),
+    ({"turnout", "voters", "voter", "ballots", "ballot", "times"}, "ballots cast"),
+    ({"over", "overvote", "overvotes", "overvoted"}, "over votes"),
+    ({"under", "undervote", "undervotes", "undervoted"}, "under votes"),
+    ({"blank", "blanks"}, "blank"),
+    ({"total", "totals"}, "total"),
+)
+
+
+def _pseudo_family(words: str) -> str | None:
+    """Pattern families (total, turnout, reporting, registered, over/under, blank,
+    exhausted): a name made only of those words is a pseudo-candidate."""
+    tokens = words.split()
+    if not set(tokens) <= _PSEUDO_WORDS:
+        return None
+    found = set(tokens)
+    over = found & {"over", "overvote", "overvotes", "overvoted"}
+    under = found & {"under", "undervote", "undervotes", "undervoted"}
+    if over and under:
+        return "over and under votes"
+    for keys, kind in _PSEUDO_FAMILIES:
+        if found & keys:
+            return kind
     return None
+
+
+_WRITE_IN_TOTAL = re.compile(
+    r"(total )?write ?ins?( votes?)?( totals?)|total write ?ins?( votes?)?"
+)
+
+
+def _write_in_totals(long: pd.DataFrame, path: Path) -> pd.Series:
+    """Rows of a write-in *total* ('Write-In Totals'): pseudo where the file also lists
+    individual write-ins (they would be counted twice), else votes; noted either way."""
+    words = long["candidate"].map(
+        lambda n: re.sub(r"[^a-z]+", " ", str(n).translate(_INVISIBLE).casefold()).strip()
+    )
+    total = words.map(lambda w: bool(_WRITE_IN_TOTAL.fullmatch(w)))
+    if not total.any():
+        return pd.Series(False, index=long.index)
+    # a named write-in: 'Jo Doe (Write-In)', 'Write-in: Jo Doe', 'W/I Jo Doe'
+    individual = ~total & (
+        words.str.contains(r"\bwrite ?in\b") | long["candidate"].str.contains(r"(?i)\bw/i\b")
+    )
+    label = ", ".join(sorted(map(repr, long.loc[total, "candidate"].unique())))
+    if individual.any():
+        _note(
+            long,
+            f"{path}: {label} is a total of the individual write-in rows also in the file; "
+            "kept out of the candidates (counting it would count those votes twice)",
+        )
+        return total
+    _note(long, f"{path}: {label} counted as votes (the file lists no individual write-ins)")
+    return pd.Series(False, index=long.index)
 
 
 #: precinct names that stand for county-wide vote-method or adjustment rows, not places
@@ -822,6 +1058,14 @@ COUNTY_WIDE = re.compile(
     r"county total|county totals|total|totals|grand total)"
     r"(?:\s*(?:ballots?|votes?|precinct|pct|\d+))*",
 )
+
+
+#: precinct names that stand for a total of the file, never a place
+_TOTAL_PRECINCT = re.compile(r"(?:(?:county|countywide|county wide|grand) )?totals?")
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(text).casefold()).strip()
 
 
 def county_wide(precinct: str) -> bool:
@@ -880,6 +1124,7 @@ def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Move pseudo-candidate rows (Total, Ballots Cast, Under Votes...) out of the
     candidates into ``attrs["pseudo"]`` (a list of (precinct, kind, votes)), noted."""
     kinds = long["candidate"].map(pseudo_candidate)
+    kinds = kinds.mask(_write_in_totals(long, path), "write-in total")
     is_pseudo = kinds.notna()
     pseudo = list(
         zip(
@@ -894,8 +1139,9 @@ def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         names = sorted(long.loc[is_pseudo, "candidate"].unique())
         _note(
             kept,
-            f"{path}: {int(is_pseudo.sum())} row(s) named {', '.join(map(repr, names[:5]))} are "
-            "not candidates; kept out of the results and listed in the ledger",
+            f"{path}: {int(is_pseudo.sum())} row(s) named {', '.join(map(repr, names[:5]))}"
+            + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            + " are not candidates; kept out of the results and listed in the ledger",
         )
         if kept.empty:
             raise ExplorerError(
@@ -913,7 +1159,7 @@ def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     the sum of the named precincts (a county total) is dropped, noted."""
     long = long.copy()
     blank = long["precinct"] == ""
-    long.loc[blank, "precinct"] = BLANK_PRECINCT
+    long["precinct"] = long["precinct"].mask(blank, BLANK_PRECINCT)
     wide_ids = long["precinct"].unique()
     flagged = [p for p in wide_ids if county_wide(p) or p == BLANK_PRECINCT]
     if not flagged:
@@ -929,13 +1175,29 @@ def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
             if len(named) and rows.reindex(whole.index, fill_value=0).equals(whole):
                 totals.append(precinct)
                 break
+    # a 'Total' / 'County Total' row that does not repeat the sum is still not a place:
+    # never counted, dropped with the difference
+    uneven = [p for p in flagged if p not in totals and _TOTAL_PRECINCT.fullmatch(_words(p))]
+    for precinct in uneven:
+        rows = long[long["precinct"] == precinct].groupby("candidate")["votes"].sum()
+        whole = named.groupby("candidate")["votes"].sum()
+        gap = rows.reindex(rows.index.union(whole.index), fill_value=0) - whole.reindex(
+            rows.index.union(whole.index), fill_value=0
+        )
+        differs = ", ".join(f"{name} {int(v):+,}" for name, v in gap.items() if v)
+        _note(
+            long,
+            f"{path}: dropped the row(s) of {precinct!r}: a total, not a place, and it differs "
+            f"from the sum of the named precincts ({differs or 'no difference'}); not counted",
+        )
     if totals:
-        long = long[~long["precinct"].isin(totals)]
         _note(
             long,
             f"{path}: dropped the row(s) of {', '.join(map(repr, totals))}: they repeat the "
             "sum of the named precincts (a county total)",
         )
+    totals += uneven
+    long = long[~long["precinct"].isin(totals)]
     long.attrs["dropped_totals"] = totals
     kept = [p for p in flagged if p not in totals]
     if kept:
@@ -1079,7 +1341,7 @@ def load_returns(
             "votes": votes.to_numpy(),
             "_line": table["_line"].to_numpy(),
         }
-    )
+    ).copy()  # own, writable arrays: pandas 3 without pyarrow hands out read-only views
     long.attrs["notes"] = list(table.attrs.get("notes", []))
     for column in ("office", "district"):
         if column in table.columns:
@@ -1093,9 +1355,11 @@ def load_returns(
             hint="fill in or remove the row",
         )
     long["candidate"] = _unify_candidates(names, long, path)
+    if "county" in table.columns:
+        _refuse_ids_across_counties(long, table["county"].to_numpy(), path)
     long = _drop_duplicate_rows(long, path)
     long = _same_numbers(long, path)
-    long.loc[long["precinct"] == "", "precinct"] = BLANK_PRECINCT
+    long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
     long = _fold_method_rows(long, path)
     long = _split_pseudo_candidates(long, path)
     pseudo = long.attrs["pseudo"]
@@ -1104,6 +1368,31 @@ def load_returns(
     long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
     long = _rename_reserved(long, path)
     return long.drop(columns="_line").reset_index(drop=True)
+
+
+def _refuse_ids_across_counties(long: pd.DataFrame, county, path: Path) -> None:
+    """Rows of different counties are never duplicates of each other: a precinct ID used
+    by two counties in one file is refused, naming the counties (a precinct layer is one
+    county's IDs or its IDs are qualified by county)."""
+    counties = pd.Series(county, index=long.index).astype(str).str.split().str.join(" ")
+    named = counties != ""
+    if counties[named].nunique() < 2:
+        return
+    spread = pd.DataFrame({"precinct": long["precinct"], "county": counties})[named]
+    spread = spread[spread["precinct"] != ""]
+    per_id = spread.groupby("precinct")["county"].nunique()
+    shared = per_id[per_id > 1]
+    if shared.empty:
+        return
+    precinct = shared.index[0]
+    names = sorted(spread.loc[spread["precinct"] == precinct, "county"].unique())
+    raise ExplorerError(
+        f"precinct ID {precinct!r} is used by {len(names)} counties ({', '.join(names)}); "
+        f"{len(shared)} ID(s) repeat across counties, so rows cannot be told apart",
+        source=path,
+        hint="split the file by county, or make IDs unique (e.g. 'County-101') in the "
+        "returns and the precinct layer",
+    )
 
 
 def _same_numbers(long: pd.DataFrame, path: Path) -> pd.DataFrame:

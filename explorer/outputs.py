@@ -178,9 +178,10 @@ def check_folder(folder: str | Path) -> None:
             ) from None
 
 
-def check_target(target: str | Path) -> None:
+def check_target(target: str | Path, *, given: bool = False) -> None:
     """Refuse an output path that cannot be written (an existing folder, a name too long
-    for the file system, a folder without write permission), before any work is done."""
+    for the file system, a folder without write permission), before any work is done.
+    A path the user ``given`` must be in an existing folder (a typo is not a new folder)."""
     target = Path(target)
     if target.is_dir():
         raise ExplorerError(
@@ -194,6 +195,12 @@ def check_target(target: str | Path) -> None:
             hint="choose a shorter name",
         )
     check_folder(target.parent)
+    if given and not target.parent.exists():
+        raise ExplorerError(
+            "the folder for this output does not exist",
+            source=target,
+            hint=f"create {target.parent} first, or give a path in an existing folder",
+        )
 
 
 def _remove_stale_temporaries(target: Path) -> None:
@@ -264,6 +271,17 @@ def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns whose values are all whole numbers written as integers (10, not 10.0)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        whole = pd.api.types.is_float_dtype(values) and values.notna().all()
+        if whole and (values == values.round()).all():
+            frame[column] = values.astype("int64")
+    return frame
 
 
 def write_text(target: str | Path, text: str) -> Path:

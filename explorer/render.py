@@ -267,6 +267,9 @@ def style_swing(values: pd.Series, candidate: str, title: str | None = None) -> 
 
 
 NO_VOTES = "no votes cast"
+#: the colour schemes ``--scheme`` takes
+SCHEMES = ("fixed", "quantiles", "fisherjenks", "naturalbreaks", "equalinterval")
+
 #: steps (shares) for the fixed scheme: the finest that keeps at most 8 classes
 _SHARE_STEPS = (0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2)
 

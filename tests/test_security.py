@@ -264,6 +264,7 @@ def test_the_reported_exploit_runs_nothing(general, tmp_path, capsys):
     returns = tmp_path / "r.csv"
     returns.write_text("\n".join(rows) + "\n")
     page = tmp_path / "out" / "m.html"
+    page.parent.mkdir()  # an output's folder must exist (issue 12)
     code, _, err = run(
         capsys, "map", "--returns", returns, "--precincts", MIRROR / PRECINCTS_2018,
         "--precinct-id", "Precinct", "--crs", "EPSG:4326", "--title", "a{{7*7}}b",
@@ -373,6 +374,7 @@ def test_cli_maps_all_views_and_png(hostile, capsys, monkeypatch):
         "neighbourhoods": ["--by", "neighbourhood"],
     }
     pages = {}
+    (work / "out").mkdir(exist_ok=True)  # an output's folder must exist (issue 12)
     for view, extra in views.items():
         target = work / "out" / f"{view}.html"
         png = ["--png", work / "out" / "margin.png"] if view == "margin" else []
@@ -493,14 +495,14 @@ def test_cli_ledger_rank_ask_info(hostile, capsys, monkeypatch):
         elif fmt == "json":
             data = json.loads(text)
             assert hoods <= strings_in(data) and names[1] in strings_in(data)
-            assert json.loads(out) == data  # the terminal escapes keep the JSON intact
+            assert out.startswith("wrote ")  # rank --out prints one line, not the table
         elif fmt == "markdown":
             assert "<" not in text and "](" not in text and "\x1b" not in text
             for hood in hoods:
                 assert markdown_cell(hood) in text
             assert markdown_cell(TITLE) in text
         else:
-            assert all(terminal(h)[:20] in out for h in hoods)
+            assert all(terminal(h)[:20] in text for h in hoods)
     code, out, err = run(
         capsys, "rank", *hostile.cli(), "--candidate", "a{{7*7}}b", "--by", "precinct",
         "-f", "csv", "--min-votes", 1,
