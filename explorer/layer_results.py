@@ -31,7 +31,7 @@ import shapely
 from explorer import catalog
 from explorer.crs import declare_crs
 from explorer.errors import ExplorerError
-from explorer.loaders import _polygonal_part, normalise_ids
+from explorer.loaders import normalise_ids, polygonal_part
 
 FLATTEN = {"FLATTEN_NESTED_ATTRIBUTES": "YES", "NESTED_ATTRIBUTE_SEPARATOR": "."}
 NESTED_PREFIXES = ("", "datasets.")
@@ -373,7 +373,7 @@ def repair_in_place(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if invalid.any():
         geometry = geometry.copy()
         repaired = shapely.make_valid(geometry[invalid])
-        geometry[invalid] = np.array([_polygonal_part(g) for g in repaired], dtype=object)
+        geometry[invalid] = np.array([polygonal_part(g) for g in repaired], dtype=object)
         frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
         frame.attrs.setdefault("notes", []).append(
             f"repaired {int(invalid.sum())} invalid precinct polygons (make_valid)"

@@ -255,7 +255,7 @@ def repair_polygons(
     if collection.any():
         geometry = geometry.copy()
         geometry[collection] = np.array(
-            [_polygonal_part(g) for g in geometry[collection]], dtype=object
+            [polygonal_part(g) for g in geometry[collection]], dtype=object
         )
         frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
         notes.append(
@@ -268,7 +268,7 @@ def repair_polygons(
     if invalid.any():
         repaired = shapely.make_valid(geometry[invalid])
         # make_valid can yield collections: keep their polygonal parts
-        repaired = np.array([_polygonal_part(g) for g in repaired], dtype=object)
+        repaired = np.array([polygonal_part(g) for g in repaired], dtype=object)
         geometry = geometry.copy()
         geometry[invalid] = repaired
         frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
@@ -292,7 +292,9 @@ def repair_polygons(
     return frame
 
 
-def _polygonal_part(geometry):
+def polygonal_part(geometry):
+    """The polygon parts of a geometry (a clip or repair can leave lines and points beside
+    them in a GeometryCollection); an empty polygon when there are none."""
     if geometry is None or shapely.get_type_id(geometry) in (3, 6):
         return geometry
     parts = [g for g in shapely.get_parts(geometry) if shapely.get_type_id(g) in (3, 6)]

@@ -48,12 +48,14 @@ def clip_to_district(areas, outline):
     import shapely
 
     from explorer.crs import equal_area_crs_for
+    from explorer.loaders import polygonal_part
 
     areas = areas.reset_index(drop=True).copy()
     crs = equal_area_crs_for(outline)
     shape = shapely.union_all(outline.to_crs(crs).geometry.values)
     own = areas.geometry.to_crs(crs).values
-    inside = shapely.intersection(own, shape)
+    # a clip along a shared edge can leave lines beside the polygon: keep the polygon
+    inside = np.array([polygonal_part(g) for g in shapely.intersection(own, shape)])
     whole = shapely.area(own)
     share = shapely.area(inside) / pd.Series(whole).where(lambda a: a > 0)
     areas["in_district"] = share.fillna(0.0).to_numpy()

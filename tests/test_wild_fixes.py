@@ -218,6 +218,23 @@ def test_neighbourhoods_sharing_a_name_are_merged_noted(capsys, tmp_path):
     assert merged["Ann Lee"].sum() == pytest.approx(30)
 
 
+def test_neighbourhood_map_of_areas_sharing_edges_with_the_district(capsys, tmp_path):
+    # clipping areas to the district leaves lines along shared edges: only polygons drawn
+    ids = ["1", "2", "3"]
+    returns = returns_csv(tmp_path / "r.csv", rows_for(ids))
+    layer = grid(tmp_path / "p.gpkg", ids)
+    areas = hoods(tmp_path / "n.geojson", ["West", "Middle", "East"])
+    target = tmp_path / "hoods.html"
+    code, _, err = run(
+        capsys, "map", "--returns", returns, "--precincts", layer, "--precinct-id", "PCT",
+        "--neighbourhoods", areas, "--by", "neighbourhood", "--min-votes", "0",
+        "--output", target,
+    )  # fmt: skip
+    assert code == 0, err
+    html = target.read_text(encoding="utf-8")
+    assert all(name in html for name in ("West", "Middle", "East"))
+
+
 def test_a_csv_given_as_the_precinct_layer(capsys, tmp_path):
     returns = returns_csv(tmp_path / "r.csv", rows_for(["1"]))
     code, _, err = run(
