@@ -102,14 +102,21 @@ def test_runoff_estimates_say_what_was_used(runoff_result, general):
 
 @needs_pyei
 def test_answer_group_support_in_plain_words(runoff_result, general):
+    # a verdict only when the sampler converged; a short CI run may not, and says so
+    converged = not runoff_result.warnings
     text, table = ei.answer_group_support(general, "Latino", "Gomez", result=runoff_result)
-    assert text.startswith(
-        "Yes: most Hispanic or Latino (any race) voters appear to have backed Jimmy Gomez"
-    )
+    if converged:
+        assert text.startswith(
+            "Yes: most Hispanic or Latino (any race) voters appear to have backed Jimmy Gomez"
+        )
+    else:
+        assert text.startswith("Unclear: the estimate for Hispanic or Latino (any race) voters")
+        assert "did not converge" in text
     assert "individual ballots" in text and "different period than the election" in text
     assert list(table["group"].unique()) == ["hispanic"]
     text, _ = ei.answer_group_support(general, "Korean Americans", "Gomez", result=runoff_result)
-    assert text.startswith("No:") and "only has Asian Americans as a whole" in text
+    assert text.startswith("No:" if converged else "Unclear:")
+    assert "only has Asian Americans as a whole" in text
     assert "Korean Americans cannot be separated" in text
 
 
