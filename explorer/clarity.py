@@ -41,26 +41,18 @@ def _parser(path: Path):
 
 
 def _choose_contest(contests, path: Path, contest: str | None):
+    chosen, what, hint = contests, f"the file holds {len(contests)} contests", "choose one"
     if contest is not None:
         wanted = contest.strip().casefold()
         chosen = [c for c in contests if c.text.strip().casefold() == wanted]
         chosen = chosen or [c for c in contests if wanted in c.text.casefold()]
-        if len(chosen) != 1:
-            names = ", ".join(c.text for c in contests[:8])
-            raise ExplorerError(
-                f"{len(chosen)} contests match {contest!r} (contests: {names})",
-                source=path,
-                hint="name one contest with --office",
-            )
-        return chosen[0]
-    if len(contests) != 1:
+        what, hint = f"{len(chosen)} contests match {contest!r}", "name one contest"
+    if len(chosen) != 1:
         names = ", ".join(c.text for c in contests[:8])
         raise ExplorerError(
-            f"the file holds {len(contests)} contests ({names})",
-            source=path,
-            hint="choose one with --office",
+            f"{what} (contests: {names})", source=path, hint=f"{hint} with --office"
         )
-    return contests[0]
+    return chosen[0]
 
 
 def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFrame:

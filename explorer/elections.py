@@ -528,26 +528,19 @@ class Election:
         if key not in cache:
             mapped = self.precincts[self.precincts["match"] != "none"]
             if by in ("precinct", "precincts"):
-                found = demographics.area_demographics(
-                    self.block_groups,
-                    mapped,
-                    "precinct",
-                    when=self.spec.date,
-                    cvap_year=cvap_year,
-                    within=self.outline,
-                )
-            else:
-                areas = self.areas(by)
-                zone = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
-                found = demographics.area_demographics(
-                    self.block_groups,
-                    areas,
-                    "name",
-                    when=self.spec.date,
-                    cvap_year=cvap_year,
-                    within=zone,
-                    only_within=True,
-                )
+                targets, label, within, only = mapped, "precinct", self.outline, False
+            else:  # areas: only the block groups under mapped precincts count
+                targets, label, only = self.areas(by), "name", True
+                within = gpd.GeoDataFrame(geometry=[mapped.union_all()], crs=mapped.crs)
+            found = demographics.area_demographics(
+                self.block_groups,
+                targets,
+                label,
+                when=self.spec.date,
+                cvap_year=cvap_year,
+                within=within,
+                only_within=only,
+            )
             if found["cvap_total"].sum() <= 0:
                 raise ExplorerError(
                     f"no census block group of the demographic table lies in {self.name}'s "

@@ -251,6 +251,19 @@ def clarity_xml(general):
     return catalog.local_path(CLARITY)
 
 
+def test_clarity_contest_must_be_named_when_several_match(clarity_xml):
+    from explorer.clarity import load_clarity
+    from explorer.errors import ExplorerError
+
+    with pytest.raises(ExplorerError) as refused:
+        load_clarity(clarity_xml, contest="no such contest anywhere")
+    message = str(refused.value)
+    assert "0 contests match 'no such contest anywhere'" in message
+    assert "US Senator - REPUBLICAN" in message and "--office" in message
+    chosen = load_clarity(clarity_xml, contest="us senator - republican")
+    assert chosen["votes"].sum() > 0
+
+
 def test_clarity_sample_reads_into_the_returns_model(clarity_xml):
     from explorer.clarity import load_clarity, precinct_names
 
