@@ -17,6 +17,8 @@ import shapely
 SHARED_EDGE_METRES = 1.0
 #: two polygons closer than this count as touching (slivers and digitising gaps)
 TOUCH_METRES = 10.0
+#: a unit farther than this from its numeric neighbours' polygons says so in its reason
+FAR_METRES = 2000.0
 
 
 def _numeric(precinct_id: str) -> float:
@@ -278,7 +280,42 @@ def infer_units(
     seeded = np.zeros(len(owner), dtype=bool)
     seeded[[i for i in taken if not isinstance(i, str)]] = True
     absorbed = (owner != None) & ~before & eligible & ~seeded  # noqa: E711
+    _say_when_far(owner, unit, result_match, reason, geoms, held, located, numbers)
     return Assignment(owner, unit, result_match, reason, absorbed)
+
+
+def _say_when_far(owner, unit, match, reason, geoms, held, located, numbers) -> None:
+    """Add to the reason of every ``base``, ``pooled`` or ``inferred`` result precinct whose
+    unit lies more than ``FAR_METRES`` from the polygons of its numeric neighbours (the
+    result precincts of its prefix numbered just below and just above it that hold polygons
+    by ID), so that no
+    unit is placed far from where its neighbours are without saying so."""
+    placed = [p for p, k in match.items() if k in ("base", "pooled", "inferred")]
+    if not placed:
+        return
+    shapes = {}
+    for key in {unit[p] for p in placed}:
+        mine = np.flatnonzero(owner == key)
+        shapes[key] = shapely.union_all(geoms[mine]) if len(mine) else None
+    for p in placed:
+        shape = shapes[unit[p]]
+        k = bisect.bisect_left(located, (prefix(p), numbers[p], p))
+        above = k + 1 if k < len(located) and located[k][2] == p else k
+        near = [
+            located[i][2]
+            for i in (k - 1, above)
+            if 0 <= i < len(located) and located[i][0] == prefix(p)
+        ]
+        if shape is None or not near:
+            continue
+        gap = min(float(shapely.distance(shape, shapely.union_all(geoms[held[n]]))) for n in near)
+        if gap > FAR_METRES:
+            reason[p] += (
+                f"; placed {gap / 1000:.1f} km from the polygons of its numeric neighbours "
+                f"{' and '.join(near)} (more than {FAR_METRES / 1000:g} km"
+                + ("" if match[p] == "base" else ": a guess to treat with care")
+                + ")"
+            )
 
 
 def _matched_reason(precinct: str, klass: str, polygons: list) -> str:
@@ -365,7 +402,7 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
             why = f"pooled unit of {len(members)} result precincts ({names}): " + "; ".join(
                 f"{m}: {assignment.reason[m]}"
                 for m in members
-                if assignment.match.get(m) == "pooled"
+                if assignment.match.get(m) in ("pooled", "base", "inferred")
             )
         else:
             why = assignment.reason.get(members[0], "no geometry")
