@@ -446,6 +446,80 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     return features
 
 
+def precinct_membership(
+    eligible: np.ndarray,
+    held: np.ndarray,
+    geoms: np.ndarray,
+    boundary: np.ndarray,
+    tolerance: float = 0.1,
+) -> tuple[np.ndarray, list[str]]:
+    """In-district polygons decided at precinct resolution when the layer nests in the
+    district: (mask, notes).
+
+    ``eligible`` is the published-boundary rule (:func:`explorer.join.in_district`),
+    ``held`` the polygons the election's own result precincts hold by ID (they are in the
+    district whatever the line says), ``geoms`` the layer and ``boundary`` the published
+    outline's geometries, both equal-area. The layer nests when the in-district polygons
+    cover the boundary to within ``tolerance`` of its area (symmetric difference). Then, at
+    the edges:
+
+    * a free polygon the boundary puts in is kept only if it is connected to the held
+      polygons through shared edges of in-district polygons (an island past the
+      precincts' edge is out);
+    * a free polygon the boundary puts out (it overlaps the boundary but less than
+      ``min_inside``) is in when more than half of its perimeter is shared with held
+      polygons (a notch the generalised line cut off).
+
+    When the layer does not nest, ``eligible`` is returned unchanged.
+    """
+    eligible = np.asarray(eligible, dtype=bool)
+    held = np.asarray(held, dtype=bool)
+    if not held.any():
+        return eligible, []
+    outline = shapely.union_all(boundary)
+    shape = shapely.union_all(geoms[held | eligible])
+    difference = shapely.area(shapely.symmetric_difference(shape, outline)) / max(
+        shapely.area(outline), 1.0
+    )
+    if difference > tolerance:
+        return eligible, []
+    touching = shapely.intersects(geoms, outline)
+    edges = shared_edges(geoms, among=touching | eligible | held)
+    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
+    a, b = both["a"].to_numpy(), both["b"].to_numpy()
+    # notches: outside by the line, mostly surrounded by held polygons
+    perimeter = shapely.length(shapely.boundary(geoms))
+    with_held = np.zeros(len(geoms))
+    np.add.at(with_held, a[held[b]], both["length"].to_numpy()[held[b]])
+    notch = touching & ~eligible & ~held & (with_held > 0.5 * perimeter)
+    member = eligible | held | notch
+    # islands: in by the line but not connected to the held polygons
+    reached = held.copy()
+    frontier = np.flatnonzero(held)
+    inside = member[a] & member[b]
+    while len(frontier):
+        step = np.zeros(len(geoms), dtype=bool)
+        step[frontier] = True
+        nxt = b[inside & step[a] & ~reached[b]]
+        nxt = np.unique(nxt)
+        reached[nxt] = True
+        frontier = nxt
+    island = member & ~reached
+    member &= ~island
+    notes = []
+    if notch.any():
+        notes.append(
+            f"{int(notch.sum())} polygon(s) outside the published district line but "
+            "mostly surrounded by the election's own precincts count as in the district"
+        )
+    if island.any():
+        notes.append(
+            f"{int(island.sum())} polygon(s) inside the published district line but cut "
+            "off from the election's own precincts count as outside it"
+        )
+    return member, notes
+
+
 def precinct_outline(
     features: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame, tolerance: float = 0.1
 ) -> gpd.GeoDataFrame | None:

@@ -183,3 +183,44 @@ def test_no_unit_far_from_its_numeric_neighbours_without_saying_so(general):
         assert says or gap <= 2000 + 1, (p, gap)
         told += says
     assert checked > 50 and 0 < told < checked / 4  # measured: 5 of 58 say so
+
+
+def test_membership_at_the_edges_follows_the_precincts(general):
+    """#13: the runoff's layer nests in CA-34, so the precincts, not the generalised line,
+    decide the edge polygons; the ledger still balances, every class is shown."""
+    notes = general.precincts.attrs["notes"]
+    assert any("outside the published district line" in n for n in notes)
+    ledger = general.ledger
+    assert ledger.loc["Jimmy Gomez", "returns"] == 25569
+    assert ledger.loc["Robert Lee Ahn", "returns"] == 17610
+    classes = ["exact", "base", "pooled", "inferred", "unmapped"]
+    assert (ledger.loc["total", classes] > 0).all()
+    assert (ledger[classes].sum(axis=1) == ledger["returns"]).all()
+    assert general.precincts.attrs["unassigned"] == []
+
+
+def test_precinct_membership_notches_and_islands():
+    """A 5 x 1 row of unit squares (km): the line covers the first three and half of the
+    fourth; squares 0 and 2 are held by the election's precincts, square 1 is free between
+    them and square 3 is mostly outside. A separate square far away is inside the line but
+    cut off: an island."""
+    import numpy as np
+    import shapely
+
+    from explorer.infer import precinct_membership
+
+    squares = [shapely.box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)]
+    island = shapely.box(0, 5000, 1000, 6000)
+    geoms = np.array([*squares, island])
+    line = np.array([shapely.union_all([shapely.box(0, 0, 3400, 1000), island])])
+    eligible = np.array([True, True, True, False, False, True])
+    held = np.array([True, False, True, False, False, False])
+    member, notes = precinct_membership(eligible, held, geoms, line, tolerance=0.5)
+    assert member.tolist() == [True, True, True, False, False, False]
+    assert any("cut off" in n for n in notes)
+    above = shapely.box(3000, 1000, 4000, 2000)  # square 3 now held on three sides of four
+    geoms = np.array([*squares, island, above])
+    held = np.array([True, False, True, False, True, False, True])
+    eligible = np.array([True, True, True, False, True, True, True])
+    member, notes = precinct_membership(eligible, held, geoms, line, tolerance=1.0)
+    assert member[3] and any("mostly surrounded" in n for n in notes)
