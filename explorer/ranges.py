@@ -15,7 +15,7 @@ on the two real 2018 layers; ``python -m bench.backtest`` re-checks it):
   13-26% at 36-45%), and those misses were short (75th percentile 0.3-0.9 km): it moves
   with probability ``EXACT_MOVE_PER_NON_EXACT`` x that share, within 1 km;
 * ``pooled``, ``inferred`` and ``base`` precincts missed at the worst region's rates (pooled
-  66-90% around CA-34, inferred 43-66%, base under 20%), by 75th percentiles of 2.5-7.8
+  47-90% around CA-34, inferred 43-66%, base under 20%), by 75th percentiles of 1.5-7.8
   km: they move with those probabilities within 6, 5 and 1.5 km.
 
 A misplacement pulls an area's figure towards its surroundings, and the ensemble, drawn
