@@ -19,6 +19,8 @@ SHARED_EDGE_METRES = 1.0
 TOUCH_METRES = 10.0
 #: a unit farther than this from its numeric neighbours' polygons says so in its reason
 FAR_METRES = 2000.0
+#: a polygon the published line puts out counts as a notch only if the line cuts it
+MIN_CUT = 0.1
 
 
 def _numeric(precinct_id: str) -> float:
@@ -452,6 +454,7 @@ def precinct_membership(
     geoms: np.ndarray,
     boundary: np.ndarray,
     tolerance: float = 0.1,
+    min_cut: float = MIN_CUT,
 ) -> tuple[np.ndarray, list[str]]:
     """In-district polygons decided at precinct resolution when the layer nests in the
     district: (mask, notes).
@@ -466,9 +469,10 @@ def precinct_membership(
     * a free polygon the boundary puts in is kept only if it is connected to the held
       polygons through shared edges of in-district polygons (an island past the
       precincts' edge is out);
-    * a free polygon the boundary puts out (it overlaps the boundary but less than
-      ``min_inside``) is in when more than half of its perimeter is shared with held
-      polygons (a notch the generalised line cut off).
+    * a free polygon the boundary puts out but cuts (``min_cut`` to ``min_inside`` of its
+      area inside) is in when more than half of its perimeter is shared with held polygons
+      (a notch the generalised line cut off). A polygon wholly outside the line stays out
+      even when mostly surrounded: the line goes round it, so the district likely does.
 
     When the layer does not nest, ``eligible`` is returned unchanged.
     """
@@ -491,7 +495,11 @@ def precinct_membership(
     perimeter = shapely.length(shapely.boundary(geoms))
     with_held = np.zeros(len(geoms))
     np.add.at(with_held, a[held[b]], both["length"].to_numpy()[held[b]])
-    notch = touching & ~eligible & ~held & (with_held > 0.5 * perimeter)
+    cut = np.zeros(len(geoms))
+    cut[touching] = shapely.area(shapely.intersection(geoms[touching], outline)) / np.maximum(
+        shapely.area(geoms[touching]), 1.0
+    )
+    notch = (cut >= min_cut) & (cut > 0) & ~eligible & ~held & (with_held > 0.5 * perimeter)
     member = eligible | held | notch
     # islands: in by the line but not connected to the held polygons
     reached = held.copy()

@@ -187,9 +187,29 @@ def test_no_unit_far_from_its_numeric_neighbours_without_saying_so(general):
 
 def test_membership_at_the_edges_follows_the_precincts(general):
     """#13: the runoff's layer nests in CA-34, so the precincts, not the generalised line,
-    decide the edge polygons; the ledger still balances, every class is shown."""
-    notes = general.precincts.attrs["notes"]
-    assert any("outside the published district line" in n for n in notes)
+    decide the edge polygons. Measured: no polygon the line cuts is mostly surrounded by
+    the runoff's precincts and none is cut off, so membership is unchanged (two polygons
+    wholly outside the line but mostly surrounded stay out); the ledger still balances and
+    every class is shown."""
+    from explorer.crs import to_equal_area
+    from explorer.infer import precinct_membership
+    from explorer.join import base_number, in_district
+
+    layer = to_equal_area(general.layer)
+    line = to_equal_area(general.boundary, layer.crs)
+    by_line = in_district(layer, line, 0.5)
+    results = general.precincts.attrs["result_votes"]
+    bases = {base_number(r) for r in results.index[results["klass"] == "base"]}
+    by_id = (
+        layer["precinct"].isin(results.index[results["klass"] == "exact"])
+        | layer["precinct"].map(base_number).isin(bases)
+    ).to_numpy()
+    member, notes = precinct_membership(by_line, by_id, layer.geometry.values, line.geometry.values)
+    assert (member == by_line).all() and notes == []
+    wholly_out = precinct_membership(
+        by_line, by_id, layer.geometry.values, line.geometry.values, min_cut=0.0
+    )[0]
+    assert (wholly_out & ~by_line).sum() >= 1  # the rule would bite without MIN_CUT
     ledger = general.ledger
     assert ledger.loc["Jimmy Gomez", "returns"] == 25569
     assert ledger.loc["Robert Lee Ahn", "returns"] == 17610
