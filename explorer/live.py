@@ -113,8 +113,10 @@ def load_snapshot(
     pseudo-candidate rows such as Total or Registered Voters kept out of the candidates,
     county totals dropped, county-wide and blank precincts kept unmapped, vote-method
     rows folded, ...), each noted in ``attrs["notes"]``; a precinct's status is read from
-    its candidate rows only. Raises :class:`ExplorerError` for a bad count, flag or
-    percentage, naming the line.
+    its candidate rows only. With vote-method columns, ``attrs["method_votes"]`` holds the
+    repaired rows' votes by method (``precinct, candidate`` and one column per method, NaN
+    where the method is not counted yet), read by :mod:`explorer.projection`. Raises
+    :class:`ExplorerError` for a bad count, flag or percentage, naming the line.
     """
     path = Path(path)
     table = loaders.read_csv_text(path)
@@ -153,6 +155,7 @@ def load_snapshot(
     ).copy()  # own, writable arrays (as loaders.load_returns)
     for method in methods:
         long[f"_counted_{method}"] = filled[method].to_numpy()
+        long[f"_votes_{method}"] = counts[method].to_numpy()
     if flag_column:
         long["_flag"] = _flag(table[flag_column], flag_column, path, lines).to_numpy()
     if percent_column:
@@ -197,10 +200,18 @@ def load_snapshot(
         if methods
         else np.where(any_votes, "votes", "")
     )
+    by_method = None
+    if methods:  # the repaired rows' votes by method: NaN where a method is not counted
+        by_method = long[["precinct", "candidate"]].copy()
+        for method in methods:
+            counted = long[f"_counted_{method}"].astype(bool)
+            by_method[method] = long[f"_votes_{method}"].astype(float).where(counted)
     long = long.drop(columns=marks)
     long, state = add_expected(long, state, expected)
     long.attrs["reporting"] = state
     long.attrs["methods"] = methods
+    if by_method is not None:
+        long.attrs["method_votes"] = by_method
     return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
 
 
@@ -294,6 +305,20 @@ def read_precinct_list(path: str | Path) -> list[str]:
 # --------------------------------------------------------------------------- state
 
 
+def joined_ids(ids: Iterable[str], renamed: dict[str, str] | None) -> pd.Index:
+    """Result precinct IDs as the join renamed them (``attrs["renamed"]`` of
+    :func:`explorer.join.join_returns`: leading zeros restored or the layer's spelling of
+    the same number, then a sub-precinct's parent polygon); other IDs unchanged."""
+    renamed = renamed or {}
+
+    def joined(precinct: str) -> str:
+        for _ in range(3):  # a spelling repaired, then its parent
+            precinct = renamed.get(precinct, precinct)
+        return precinct
+
+    return pd.Index([joined(str(p)) for p in ids], name="precinct")
+
+
 def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd.DataFrame:
     """Add ``status`` and ``methods`` columns to joined precincts (in place) and
     ``attrs["reporting"]`` (a :func:`reporting_summary`). Without reporting information
@@ -301,6 +326,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     if reporting is None:
         return features
     key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
+    # the result IDs as the join matched them to the layer ('101' -> 'PCT 0101')
+    reporting = reporting.set_axis(joined_ids(reporting.index, features.attrs.get("renamed")))
     status = pd.Series(reporting["status"].to_numpy(), index=key(reporting.index))
     outside = (
         set(key(reporting.index[~reporting["listed"].to_numpy(bool)]))
@@ -308,8 +335,15 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         else set()
     )  # precincts not in the expected list: drawn, counted, outside the denominator
     methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
-    status = status[~status.index.duplicated()]
-    methods = methods[~methods.index.duplicated()]
+    # a polygon carrying several result precincts (sub-precincts): one status if they
+    # agree, else partial; the methods counted in any of them
+    if status.index.duplicated().any():
+        status = status.groupby(level=0, sort=False).agg(
+            lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
+        )
+        methods = methods.groupby(level=0, sort=False).agg(
+            lambda m: ",".join(dict.fromkeys(x for t in m for x in str(t).split(",") if x))
+        )
     if "results" not in features:
         ids = key(features["precinct"])
         features["status"] = status.reindex(ids).fillna("reported").to_numpy()

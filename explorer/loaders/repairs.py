@@ -236,8 +236,13 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"(e.g. {example!r} into {folds[example]!r})",
     )
     # other columns (a snapshot's reporting marks) take their largest value: a precinct
-    # has reported, or counted a method, when any of its rows says so
-    extra = {c: (c, "max") for c in long.columns if c not in _RETURNS_ROW_COLUMNS}
+    # has reported, or counted a method, when any of its rows says so; a snapshot's votes
+    # by method (``_votes_<method>``) add up like the votes
+    extra = {
+        c: (c, "sum" if c.startswith("_votes_") else "max")
+        for c in long.columns
+        if c not in _RETURNS_ROW_COLUMNS
+    }
     long = long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
         party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
     )
