@@ -350,7 +350,9 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         features["methods"] = methods.reindex(ids).fillna("").to_numpy()
         if outside:
             features["listed"] = ~ids.isin(outside)
-        features.attrs["reporting"] = reporting_summary(features)
+        features.attrs["reporting"] = reporting_summary(
+            features, features.attrs.get("county_wide", [])
+        )
         return features
     # pooled units (explorer.infer) hold several result precincts: report each precinct,
     # and give a unit "reported" / "none" only when all its members agree, else "partial"
@@ -371,24 +373,28 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         .fillna("")
         .to_numpy()
     )
-    summary = reporting_summary(each)
+    summary = reporting_summary(each, features.attrs.get("county_wide", []))
     summary["votes_counted"] = int(features["total"].sum()) if "total" in features else None
     features.attrs["reporting"] = summary
     features.attrs["reported_members"] = each.loc[each["status"] == "reported", "precinct"].tolist()
     return features
 
 
-def reporting_summary(features: pd.DataFrame) -> dict:
+def reporting_summary(features: pd.DataFrame, county_wide: Iterable[str] = ()) -> dict:
     """Plain numbers of the reporting state of joined (or wide) precincts with a
     ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
-    the votes counted so far, and per vote method the precincts where it is counted."""
+    the votes counted so far, and per vote method the precincts where it is counted.
+    ``county_wide`` rows (PROVISIONAL, Clarity's absentee ``AB``...) are no precincts:
+    their votes are counted, they are not in the N of M (``county_wide_rows``)."""
+    wide = features["precinct"].isin(set(county_wide)).to_numpy(bool)
     listed = features.get("listed", pd.Series(True, index=features.index)).to_numpy(bool)
-    status = features["status"].where(listed, "outside")
+    listed = listed | wide  # a county-wide row is never "not in the expected list"
+    status = features["status"].where(listed & ~wide, "outside")
     outside = int((~listed).sum())  # not in the expected precinct list: not in the count
-    expected = len(features) - outside
+    expected = len(features) - outside - int(wide.sum())
     counts = {s: int((status == s).sum()) for s in STATUSES}
     methods: dict[str, int] = {}
-    for text in features.get("methods", pd.Series("", index=features.index)):
+    for text in features.get("methods", pd.Series("", index=features.index))[~wide]:
         for method in filter(None, str(text).split(",")):
             methods[method] = methods.get(method, 0) + 1
     unreported = features.loc[(status == "none").to_numpy(), "precinct"].tolist()
@@ -404,6 +410,7 @@ def reporting_summary(features: pd.DataFrame) -> dict:
         "complete": counts["reported"] == expected,
         "outside_expected": outside,
         "outside_precincts": features.loc[~listed, "precinct"].tolist(),
+        "county_wide_rows": features.loc[wide, "precinct"].tolist(),
     }
 
 
@@ -431,6 +438,13 @@ def describe_reporting(summary: dict | None) -> str:
         text += (
             f"; {n_out:,} precinct{'s' if n_out != 1 else ''} not in the expected list "
             f"({shown}{', ...' if n_out > 5 else ''}: counted, not in the {m:,})"
+        )
+    if summary.get("county_wide_rows"):
+        rows = summary["county_wide_rows"]
+        text += (
+            f"; votes of {len(rows)} county-wide row group{'s' if len(rows) != 1 else ''} "
+            f"({', '.join(map(str, rows[:4]))}{', ...' if len(rows) > 4 else ''}) counted, "
+            "not precincts"
         )
     if summary["complete"]:
         text += "; the count is complete in every precinct"
@@ -772,15 +786,18 @@ GRID_NOTE = "TEST GRID: not real geography (one square per precinct name, for tr
 
 def grid_layer(returns: str | Path, target: str | Path, *, office: str | None = None) -> int:
     """Write a GeoJSON precinct layer of made-up geometry for a returns file that has no
-    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name, in rows of
-    ten, with ``name`` and a ``note`` saying it is not real geography. For trying the
-    pipeline only; the squares say nothing about where anyone lives. Returns the count."""
+    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name (none for
+    county-wide rows such as absentee or provisional), in rows of ten, with ``name`` and a
+    ``note`` saying it is not real geography. For trying the pipeline only; the squares say
+    nothing about where anyone lives. Returns the count."""
     import geopandas as gpd
     import shapely
 
     from explorer import outputs
 
-    names = list(dict.fromkeys(read_returns(returns, office=office)["precinct"].astype(str)))
+    long = read_returns(returns, office=office)
+    wide = set(long.attrs.get("county_wide", []))  # absentee, provisional: no place
+    names = [p for p in dict.fromkeys(long["precinct"].astype(str)) if p not in wide]
     squares = [shapely.box((i % 10) * 1000, (i // 10) * 1000, (i % 10 + 1) * 1000,
                            (i // 10 + 1) * 1000) for i in range(len(names))]  # fmt: skip
     layer = gpd.GeoDataFrame(
