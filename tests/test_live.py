@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -223,6 +224,107 @@ def test_summary_json_is_plain(general, snapshots, tmp_path):
     assert (tmp_path / "live-map.html").stat().st_size > 10_000
 
 
+# --------------------------------------------------------------------------- real-world rows
+
+CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "real-world"
+
+
+@pytest.mark.parametrize(
+    "case, file, encoding",
+    [
+        ("01-ny-total-candidate-rows", "returns.csv", "utf-8"),
+        ("03-nc-pseudo-precincts-base-match", "returns.csv", "utf-8"),
+        ("06-tx-precinct-id-number-styles", "returns-padded.csv", "utf-8"),
+        ("09-cp1252-csv-smart-quotes", "returns.csv", "cp1252"),
+        ("17-pa-delco-vote-method-rows", "returns.csv", "utf-8"),
+        ("r20-candidate-named-like-a-column", "winner.csv", "utf-8"),
+    ],
+)
+def test_a_complete_snapshot_reads_like_the_final_file(case, file, encoding, tmp_path):
+    """The files from the wild with a reporting column added (every precinct in): the same
+    rows, pseudo rows, county-wide rows and notes as the final file gives."""
+    source = CASES / case / file
+    final = loaders.load_returns(source)
+    table = pd.read_csv(source, dtype=str, keep_default_na=False, encoding=encoding)
+    path = tmp_path / file
+    table.assign(reporting="1").to_csv(path, index=False, encoding=encoding)
+    night = live.load_snapshot(path)
+
+    def rows(long):
+        return long.sort_values(["precinct", "candidate"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows(night), rows(final))
+    for key in ("pseudo", "county_wide", "office", "district"):
+        assert night.attrs.get(key) == final.attrs.get(key), key
+    notes = [n.replace(str(path), "FILE") for n in night.attrs["notes"]]
+    assert notes == [n.replace(str(source), "FILE") for n in final.attrs["notes"]]
+    state = night.attrs["reporting"]
+    assert (state["status"] == "reported").all()
+    assert set(state.index) == set(night["precinct"])
+
+
+COUNTY_NIGHT = """county,precinct,office,district,party,candidate,votes,reporting
+Chenango,0101,State Senate,51,REP,Mara Kell,412,1
+Chenango,0101,State Senate,51,DEM,Siobhán O’Dwyer,198,1
+Chenango,0101,State Senate,51,,Total Votes,610,1
+Chenango,0101,State Senate,51,,Over Votes,2,1
+Chenango,0101,State Senate,51,,Under Votes,11,1
+Chenango,0101,State Senate,51,,Registered Voters,1500,1
+Chenango,0102,State Senate,51,REP,Mara Kell,,0
+Chenango,0102,State Senate,51,DEM,Siobhán O’Dwyer,,0
+Chenango,0102,State Senate,51,,Registered Voters,1320,0
+Chenango,0103,State Senate,51,REP,Mara Kell,100,0
+Chenango,0103,State Senate,51,DEM,Siobhán O’Dwyer,90,0
+Chenango,0103,State Senate,51,,Registered Voters,900,0
+Chenango,PROVISIONAL,State Senate,51,REP,Mara Kell,5,1
+Chenango,PROVISIONAL,State Senate,51,DEM,Siobhán O’Dwyer,3,1
+Chenango,County Total,State Senate,51,REP,Mara Kell,517,1
+Chenango,County Total,State Senate,51,DEM,Siobhán O’Dwyer,291,1
+"""
+
+
+def test_a_county_night_snapshot_goes_through_the_returns_repairs(tmp_path, capsys):
+    """A county election-night file as they come: Windows-1252, zero-padded numeric IDs,
+    Total / Over / Under / Registered rows, a provisional row and a county total line."""
+    path = tmp_path / "night.csv"
+    path.write_bytes(COUNTY_NIGHT.encode("cp1252"))
+    long = live.load_snapshot(path)
+    assert set(long["candidate"]) == {"Mara Kell", "Siobhán O’Dwyer"}
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Mara Kell": 517,
+        "Siobhán O’Dwyer": 291,
+    }
+    assert set(long["precinct"]) == {"0101", "0102", "0103", "PROVISIONAL"}
+    assert long.attrs["county_wide"] == ["PROVISIONAL"]
+    kinds = {(p, kind): v for p, kind, v in long.attrs["pseudo"]}
+    assert kinds[("0101", "total")] == 610 and kinds[("0102", "registered voters")] == 1320
+    assert kinds[("0101", "over votes")] == 2 and kinds[("0101", "under votes")] == 11
+    # a Registered Voters line filled before the count says nothing about the count
+    status = long.attrs["reporting"]["status"].to_dict()
+    assert status == {
+        "0101": "reported",
+        "0102": "none",
+        "0103": "partial",
+        "PROVISIONAL": "reported",
+    }
+    notes = " | ".join(long.attrs["notes"])
+    assert "read as Windows-1252" in notes
+    assert (
+        "'Over Votes', 'Registered Voters', 'Total Votes', 'Under Votes' are not candidates"
+        in notes
+    )
+    assert "dropped the row(s) of 'COUNTY TOTAL'" in notes
+    # the CLI prints them as notes
+    layer = grid_layer(["0101", "0102", "0103"], tmp_path / "grid.geojson")
+    assert (
+        main(["info", "--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "note: " in err and "are not candidates; kept out of the results" in err
+    assert "read as Windows-1252" in err
+
+
 # --------------------------------------------------------------------------- Clarity ENR
 
 CLARITY = "openelections/clarify/tests/data/precinct.xml"
@@ -279,6 +381,12 @@ def test_clarity_sample_reads_into_the_returns_model(clarity_xml):
     assert len(state) == len(precinct_names(clarity_xml)) == 33
     assert (state["status"] == "reported").all()
     assert "says 32 of 32 precincts reported" in long.attrs["notes"][0]
+    # 'AB' (absentee) is Clarity's county-wide batch, not a place: its votes are kept
+    assert long.attrs["county_wide"] == ["AB"]
+    assert long.loc[long["precinct"] == "AB", "votes"].sum() == 67
+    assert "1 county-wide row group(s) are not places and stay unmapped (AB)" in " ".join(
+        long.attrs["notes"]
+    )
 
 
 def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
@@ -289,17 +397,42 @@ def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
     args = ["--returns", str(clarity_xml), "--precincts", str(layer), "--precinct-id", "name"]
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     out = capsys.readouterr().out
-    assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
-    assert "33 of 33 precincts reporting (100.0%)" in out  # the terminal says it too
+    # the absentee batch 'AB' is no precinct (even with a square of its name in the
+    # layer): its 67 votes are in the ledger as county-wide, not in "N of M"; the contest
+    # itself says 32 of 32
+    assert "32 areas" in out and "1,993 of 2,060 votes (96.7%) are mapped" in out
+    assert "67 in 1 county-wide row group(s) (AB) belong to no place" in out
+    assert "32 of 32 precincts reporting (100.0%)" in out  # the terminal says it too
+    assert "votes of 1 county-wide row group (AB) counted, not precincts" in out
     html = target.read_text()
     assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
-    assert "33 of 33 precincts reporting (100.0%)" in html
+    assert "32 of 32 precincts reporting (100.0%)" in html
     assert main(["info", *args]) == 0
     out = capsys.readouterr().out
     assert "Mitch McCONNELL" in out
     # the contest, election and snapshot time of the XML are kept
     assert "[2014 Primary Election], 2014-05-20, snapshot 2014-05-20 20:19:21" in out
     assert "Office: US Senator - REPUBLICAN" in out
+
+
+@pytest.mark.parametrize("name", ["ABSENTEE", "Provisional", "ABS", "Early Voting"])
+def test_clarity_pseudo_precincts_are_county_wide(clarity_xml, tmp_path, name):
+    """The real file with its absentee batch 'AB' written as other counties write their
+    non-geographic batches: each is county-wide, its votes kept, not a reporting precinct."""
+    from explorer.clarity import load_clarity
+
+    renamed = tmp_path / "renamed.xml"
+    renamed.write_text(clarity_xml.read_text().replace('name="AB"', f'name="{name}"'))
+    long = load_clarity(renamed)
+    assert long.attrs["county_wide"] == [name.upper()]
+    assert long["votes"].sum() == 2_060
+    layer = grid_layer([f"{c}{n}" for c in "ABC" for n in range(101, 112)], tmp_path / "g.json")
+    from explorer import Election
+
+    night = Election.from_files(returns=renamed, precincts=layer, precinct_id="name")
+    summary = night.ledger_summary
+    assert summary["reporting"]["expected"] == 32
+    assert summary["county_wide"] == [name.upper()] and summary["county_wide_votes"] == 67
 
 
 def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
@@ -320,7 +453,7 @@ def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys
     args = ["--returns", str(snapshot), "--precincts", str(layer), "--precinct-id", "name"]
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     html = target.read_text()
-    assert "30 of 33 precincts reporting (90.9%)" in html
+    assert "29 of 32 precincts reporting (90.6%)" in html
     assert html.count('"fillColor":"url(#xl-hatch)"') == 3
 
 
@@ -496,9 +629,10 @@ def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys
 
     grid = tmp_path / "grid.geojson"
     assert main(["grid-layer", str(clarity_xml), "-o", str(grid)]) == 0
-    assert "33 squares" in capsys.readouterr().out
+    assert "32 squares" in capsys.readouterr().out  # none for the absentee batch 'AB'
     layer = gpd.read_file(grid)
-    assert len(layer) == 33 and layer["note"].str.startswith("TEST GRID").all()
+    assert len(layer) == 32 and layer["note"].str.startswith("TEST GRID").all()
+    assert "AB" not in set(layer["name"])
     args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
     assert main(["info", *args]) == 0
-    assert "33 of 33 precincts reporting" in capsys.readouterr().out
+    assert "32 of 32 precincts reporting" in capsys.readouterr().out

@@ -51,6 +51,8 @@ from explorer.loaders.repairs import (
     _write_in_totals,
     county_wide,
     pseudo_candidate,
+    repair_returns,
+    vote_method_name,
 )
 from explorer.loaders.returns import (
     _GROUPED,
@@ -151,6 +153,8 @@ __all__ = [
     "read_csv_text",
     "read_layer",
     "repair_polygons",
+    "repair_returns",
     "route_label",
+    "vote_method_name",
     "wide_returns",
 ]
