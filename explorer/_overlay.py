@@ -3,16 +3,24 @@
 GEOS computes each intersection as a full overlay (about 50 microseconds a pair, whatever
 the size), which dominates apportionment. Only the *area* is needed, and that has a short
 exact formula. With both polygons oriented (exteriors counter-clockwise, holes clockwise)
-their winding numbers are 1 inside and 0 outside, and
+their winding numbers w are 1 inside and 0 outside. Below a baseline, each edge e spans a
+trapezoid T(e) down to it, and w_S = sum over edges e of S of sign(e) * 1[T(e)] (an edge
+running left counts +1, right -1: a vertical ray upwards). So
 
-    area(S ∩ C) = sum over edges (a, b) of S:  sign(O, a, b) * area(C ∩ triangle(O, a, b))
+    area(S ∩ C) = ∫ w_S w_C = sum over e of S, f of C: sign(e) sign(f) area(T(e) ∩ T(f))
 
-for any point O (a fan decomposition of S). ``area(C ∩ triangle)`` is the signed area of
-C's rings clipped to the triangle by Sutherland-Hodgman, which is exact for any polygon
-against a convex window (it preserves the winding number inside the window). Both
-polygons are first clipped to the intersection of their bounding boxes the same way, and
-coordinates are taken relative to that box's centre to keep the arithmetic well scaled.
-Results agree with GEOS to about 1e-12 relative (tested on the real layers).
+and area(T(e) ∩ T(f)) is the integral of min(h_e, h_f) over the x range the two edges share
+(h: the edge's height above the baseline, linear in x). Only pairs sharing an x range count,
+found by a sweep in x; nothing is decided inside or outside, so coincident and collinear
+edges need no special care.
+
+Per pair, the two polygons are first clipped to the intersection of their bounding boxes
+(Sutherland-Hodgman, which preserves the winding number inside a convex window), with
+coordinates relative to that box's centre to keep the arithmetic well scaled; far chunks of
+long rings are replaced by chords before clipping. Where one boundary misses that box, the
+answer is 0 or the other polygon's area (a winding number, no clipping). Boxes with much
+boundary are split in four. Results agree with GEOS to about 1e-10 relative (tested on the
+real layers and in property tests).
 """
 
 from __future__ import annotations
@@ -398,115 +406,129 @@ def _rings_area(x, y, off, n_rings):
     return total
 
 
-FAN_CHUNK = 8  # C's edges per chunk when its rings are reduced to one triangle
+@njit(cache=True)
+def _edges_above(x, y, off, n_rings, ybase):
+    """Non-vertical edges of oriented rings, one column each, in order of x left: x left,
+    x right, the height above ``ybase`` at each end, and a sign (an edge running left
+    counts +1, right -1: the signed trapezoids between the edges and the baseline add up to
+    the winding number)."""
+    n = off[n_rings]
+    edges = np.empty((5, n))
+    m = 0
+    for r in range(n_rings):
+        a0 = off[r]
+        count = off[r + 1] - a0
+        for i in range(count):
+            k = a0 + i + 1 if i + 1 < count else a0
+            x0 = x[a0 + i]
+            x1 = x[k]
+            if x0 == x1:
+                continue
+            if x0 < x1:
+                edges[0, m] = x0
+                edges[1, m] = x1
+                edges[2, m] = y[a0 + i] - ybase
+                edges[3, m] = y[k] - ybase
+                edges[4, m] = -1.0
+            else:
+                edges[0, m] = x1
+                edges[1, m] = x0
+                edges[2, m] = y[k] - ybase
+                edges[3, m] = y[a0 + i] - ybase
+                edges[4, m] = 1.0
+            m += 1
+    order = np.argsort(edges[0, :m], kind="mergesort")
+    ordered = np.empty((m, 5))
+    for q in range(m):
+        for d in range(5):
+            ordered[q, d] = edges[d, order[q]]
+    return ordered
+
+
+@njit(cache=True, inline="always")
+def _height(xl, xr, hl, hr, x):
+    if x <= xl:
+        return hl
+    if x >= xr:
+        return hr
+    return hl + (hr - hl) * ((x - xl) / (xr - xl))
+
+
+@njit(cache=True, inline="always")
+def _pair_integral(a, i, b, j):
+    """sign * the integral of min(h_a(x), h_b(x)) over the common x range of edge rows
+    a[i] and b[j] (both heights are linear there: one split at most, where they cross)."""
+    lo = max(a[i, 0], b[j, 0])
+    hi = min(a[i, 1], b[j, 1])
+    if hi <= lo:
+        return 0.0
+    a_lo = _height(a[i, 0], a[i, 1], a[i, 2], a[i, 3], lo)
+    a_hi = _height(a[i, 0], a[i, 1], a[i, 2], a[i, 3], hi)
+    b_lo = _height(b[j, 0], b[j, 1], b[j, 2], b[j, 3], lo)
+    b_hi = _height(b[j, 0], b[j, 1], b[j, 2], b[j, 3], hi)
+    d_lo = a_lo - b_lo
+    d_hi = a_hi - b_hi
+    m_lo = min(a_lo, b_lo)
+    m_hi = min(a_hi, b_hi)
+    if d_lo * d_hi >= 0.0:
+        area = 0.5 * (hi - lo) * (m_lo + m_hi)
+    else:
+        t = d_lo / (d_lo - d_hi)
+        xc = lo + t * (hi - lo)
+        hc = a_lo + t * (a_hi - a_lo)
+        area = 0.5 * ((xc - lo) * (m_lo + hc) + (hi - xc) * (hc + m_hi))
+    return a[i, 4] * b[j, 4] * area
 
 
 @njit(cache=True)
-def _fan_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, fx, fy):
-    """Sum over edges (a, b) of S of sign * area(C within triangle(F, a, b)).
+def _trapezoid_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, ybase):
+    """area(S ∩ C) as the sum over edge pairs (e of S, f of C) of sign(e) * sign(f) * the
+    area common to their trapezoids down to ``ybase`` (below both polygons).
 
-    C's rings are cut into chunks of ``FAN_CHUNK`` edges; for each triangle a chunk whose
-    box misses the triangle's box is replaced by its chord (which changes no winding
-    number inside the triangle, see :func:`_local_rings_near`), so a thin triangle clips
-    a few chords instead of all of C."""
-    n_vertices = c_off[n_c]
-    size = 2 * n_vertices + 64
-    t1x = np.empty(8 * size)
-    t1y = np.empty(8 * size)
-    t2x = np.empty(8 * size)
-    t2y = np.empty(8 * size)
-    lx = np.empty(n_vertices)
-    ly = np.empty(n_vertices)
-    for k in range(n_vertices):
-        lx[k] = cx[k] - fx
-        ly[k] = cy[k] - fy
-    n_chunks = 0
-    for rc in range(n_c):
-        n_chunks += (c_off[rc + 1] - c_off[rc] + FAN_CHUNK - 1) // FAN_CHUNK
-    ch_first = np.empty(n_chunks, np.int64)
-    ch_stop = np.empty(n_chunks, np.int64)
-    ch_box = np.empty((n_chunks, 4))
-    ring_chunks = np.empty(n_c + 1, np.int64)
-    q = 0
-    for rc in range(n_c):
-        ring_chunks[rc] = q
-        c0 = c_off[rc]
-        c1 = c_off[rc + 1]
-        k = c0
-        while k < c1:
-            stop = min(k + FAN_CHUNK, c1)
-            last = stop if stop < c1 else c0  # the chunk's last edge ends here
-            x0 = min(lx[k], lx[last])
-            x1 = max(lx[k], lx[last])
-            y0 = min(ly[k], ly[last])
-            y1 = max(ly[k], ly[last])
-            for v in range(k + 1, stop):
-                x0 = min(x0, lx[v])
-                x1 = max(x1, lx[v])
-                y0 = min(y0, ly[v])
-                y1 = max(y1, ly[v])
-            ch_first[q] = k
-            ch_stop[q] = stop
-            ch_box[q, 0] = x0
-            ch_box[q, 1] = y0
-            ch_box[q, 2] = x1
-            ch_box[q, 3] = y1
-            q += 1
-            k = stop
-    ring_chunks[n_c] = q
+    Only pairs sharing an x range count: a sweep in x over both edge lists (by left end)
+    keeps the edges of each polygon that span the sweep position, and pairs each new edge
+    with the other polygon's edges still spanning it."""
+    se = _edges_above(sx, sy, s_off, n_s, ybase)
+    ce = _edges_above(cx, cy, c_off, n_c, ybase)
+    ns = se.shape[0]
+    nc = ce.shape[0]
+    active_s = np.empty(ns, np.int64)
+    active_c = np.empty(nc, np.int64)
+    n_as = 0
+    n_ac = 0
+    i = 0
+    j = 0
     total = 0.0
-    for rs in range(n_s):
-        a0 = s_off[rs]
-        n = s_off[rs + 1] - a0
-        for i in range(n):
-            ax = sx[a0 + i] - fx
-            ay = sy[a0 + i] - fy
-            k = a0 + i + 1 if i + 1 < n else a0
-            bx = sx[k] - fx
-            by = sy[k] - fy
-            cross = ax * by - bx * ay
-            if cross == 0.0:
-                continue
-            sign = 1.0
-            if cross < 0.0:  # make the triangle (F, a, b) counter-clockwise
-                ax, bx = bx, ax
-                ay, by = by, ay
-                sign = -1.0
-            txmin = min(0.0, ax, bx)
-            txmax = max(0.0, ax, bx)
-            tymin = min(0.0, ay, by)
-            tymax = max(0.0, ay, by)
-            for rc in range(n_c):
-                m = 0
-                for q in range(ring_chunks[rc], ring_chunks[rc + 1]):
-                    first = ch_first[q]
-                    if (
-                        ch_box[q, 0] > txmax
-                        or ch_box[q, 2] < txmin
-                        or ch_box[q, 1] > tymax
-                        or ch_box[q, 3] < tymin
-                    ):
-                        t2x[m] = lx[first]
-                        t2y[m] = ly[first]
-                        m += 1
-                    else:
-                        for v in range(first, ch_stop[q]):
-                            t2x[m] = lx[v]
-                            t2y[m] = ly[v]
-                            m += 1
-                if m < 3:
-                    continue
-                m = _clip_half_plane(t2x, t2y, m, t1x, t1y, ay, -ax, 0.0)
-                m = _clip_half_plane(
-                    t1x, t1y, m, t2x, t2y, by - ay, ax - bx, (by - ay) * ax + (ax - bx) * ay
-                )
-                m = _clip_half_plane(t2x, t2y, m, t1x, t1y, -by, bx, 0.0)
-                if m >= 3:
-                    total += sign * _signed_area(t1x, t1y, m)
+    while i < ns or j < nc:
+        if j >= nc or (i < ns and se[i, 0] <= ce[j, 0]):  # the next edge to start is S's
+            kept = 0
+            for q in range(n_ac):
+                f = active_c[q]
+                if ce[f, 1] > se[i, 0]:  # still spans the sweep position
+                    active_c[kept] = f
+                    kept += 1
+                    total += _pair_integral(se, i, ce, f)
+            n_ac = kept
+            active_s[n_as] = i
+            n_as += 1
+            i += 1
+        else:
+            kept = 0
+            for q in range(n_as):
+                e = active_s[q]
+                if se[e, 1] > ce[j, 0]:
+                    active_s[kept] = e
+                    kept += 1
+                    total += _pair_integral(se, e, ce, j)
+            n_as = kept
+            active_c[n_ac] = j
+            n_ac += 1
+            j += 1
     return total
 
 
-FAN_WORK = 4096  # below this many vertex pairs a box is solved directly
+#: above this many vertex pairs a box is split in four (smaller boxes, smaller rounding)
+FAN_WORK = 65536
 MAX_DEPTH = 8
 
 
@@ -530,7 +552,7 @@ def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
     if s_off[n_s] * c_off[n_c] <= FAN_WORK:  # small: no stack
         mx = 0.5 * (box[0] + box[2])
         my = 0.5 * (box[1] + box[3])
-        return _fan_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, mx, my)
+        return _trapezoid_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box[1])
     total = 0.0
     stack = [(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box, 0)]
     while len(stack) > 0:
@@ -551,7 +573,7 @@ def _area_in_box(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box):
         mx = 0.5 * (box[0] + box[2])
         my = 0.5 * (box[1] + box[3])
         if ns * nc <= FAN_WORK or depth >= MAX_DEPTH:
-            total += _fan_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, mx, my)
+            total += _trapezoid_area(sx, sy, s_off, n_s, cx, cy, c_off, n_c, box[1])
             continue
         size_s = 4 * ns + 64
         size_c = 4 * nc + 64
