@@ -408,12 +408,12 @@ def _rings_area(x, y, off, n_rings):
 
 @njit(cache=True)
 def _edges_above(x, y, off, n_rings, ybase):
-    """Non-vertical edges of oriented rings, one column each, in order of x left: x left,
-    x right, the height above ``ybase`` at each end, and a sign (an edge running left
-    counts +1, right -1: the signed trapezoids between the edges and the baseline add up to
-    the winding number)."""
+    """Non-vertical edges of oriented rings, one row each, in order of x left: x left,
+    x right, the height above ``ybase`` at each end, a sign (an edge running left counts
+    +1, right -1: the signed trapezoids between the edges and the baseline add up to the
+    winding number) and the slope."""
     n = off[n_rings]
-    edges = np.empty((5, n))
+    edges = np.empty((6, n))
     m = 0
     for r in range(n_rings):
         a0 = off[r]
@@ -430,28 +430,31 @@ def _edges_above(x, y, off, n_rings, ybase):
                 edges[2, m] = y[a0 + i] - ybase
                 edges[3, m] = y[k] - ybase
                 edges[4, m] = -1.0
+                edges[5, m] = (edges[3, m] - edges[2, m]) / (x1 - x0)
             else:
                 edges[0, m] = x1
                 edges[1, m] = x0
                 edges[2, m] = y[k] - ybase
                 edges[3, m] = y[a0 + i] - ybase
                 edges[4, m] = 1.0
+                edges[5, m] = (edges[3, m] - edges[2, m]) / (x0 - x1)
             m += 1
-    order = np.argsort(edges[0, :m], kind="mergesort")
-    ordered = np.empty((m, 5))
+    order = np.argsort(edges[0, :m])
+    ordered = np.empty((m, 6))
     for q in range(m):
-        for d in range(5):
+        for d in range(6):
             ordered[q, d] = edges[d, order[q]]
     return ordered
 
 
 @njit(cache=True, inline="always")
-def _height(xl, xr, hl, hr, x):
-    if x <= xl:
-        return hl
-    if x >= xr:
-        return hr
-    return hl + (hr - hl) * ((x - xl) / (xr - xl))
+def _height(edges, i, x):
+    """Height of edge row i at x (its own end heights at its ends)."""
+    if x <= edges[i, 0]:
+        return edges[i, 2]
+    if x >= edges[i, 1]:
+        return edges[i, 3]
+    return edges[i, 2] + edges[i, 5] * (x - edges[i, 0])
 
 
 @njit(cache=True, inline="always")
@@ -462,10 +465,10 @@ def _pair_integral(a, i, b, j):
     hi = min(a[i, 1], b[j, 1])
     if hi <= lo:
         return 0.0
-    a_lo = _height(a[i, 0], a[i, 1], a[i, 2], a[i, 3], lo)
-    a_hi = _height(a[i, 0], a[i, 1], a[i, 2], a[i, 3], hi)
-    b_lo = _height(b[j, 0], b[j, 1], b[j, 2], b[j, 3], lo)
-    b_hi = _height(b[j, 0], b[j, 1], b[j, 2], b[j, 3], hi)
+    a_lo = _height(a, i, lo)
+    a_hi = _height(a, i, hi)
+    b_lo = _height(b, j, lo)
+    b_hi = _height(b, j, hi)
     d_lo = a_lo - b_lo
     d_hi = a_hi - b_hi
     m_lo = min(a_lo, b_lo)
