@@ -95,13 +95,13 @@ def main() -> int:
     ledger = election.ledger
     print(
         f"API: {len(precincts):,} VTDs in {len(per_state)} jurisdictions; ledger total "
-        f"{int(ledger.loc['total', 'total']):,} votes, mapped "
+        f"{int(ledger.loc['total', 'returns']):,} votes, mapped "
         f"{int(ledger.loc['total', 'mapped']):,}; summary total row "
         f"{int(states.loc['total', 'total']):,}"
     )
-    if int(ledger.loc["total", "total"]) != dra["total"].sum():
+    if int(ledger.loc["total", "returns"]) != dra["total"].sum():
         problems.append(
-            f"ledger total {int(ledger.loc['total', 'total']):,} v DRA {dra['total'].sum():,}"
+            f"ledger total {int(ledger.loc['total', 'returns']):,} v DRA {dra['total'].sum():,}"
         )
 
     out = Path(tempfile.mkdtemp())
