@@ -192,7 +192,10 @@ def apportion(
 
     ``backend="dask"`` computes the pieces on a dask cluster (``scheduler`` address, or the
     active client, or local threads; see :mod:`explorer.distributed`); the numbers are
-    identical to the local backend.
+    identical to the local backend. ``sources`` may then be a dask-geopandas frame (for
+    example ``dask_geopandas.read_parquet(...)``): its partitions are read on the workers
+    and only pairs, areas and counts come back (area weights only; ``engine="auto"`` is
+    the compiled kernel). With the local backend a dask frame is computed first.
 
     ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
     tract centres of population) or polygons (a count spread evenly over each polygon).
@@ -290,7 +293,7 @@ def _apportion_partitions(sources, targets, columns, target_id, weights, crs, en
         area_crs = equal_area_crs_for(sources, crs)
     tgt = reproject(targets, area_crs).reset_index(drop=True)
     # a partitioned layer counts as large: "auto" is the compiled kernel when installed
-    engine = resolve_engine(engine, max(NUMBA_MIN_SOURCES, 1))
+    engine = resolve_engine(engine, NUMBA_MIN_SOURCES)
     got = pieces_from_partitions(sources, tgt, area_crs, columns, engine, scheduler=scheduler)
     source_index, target_index, piece_area = got["source"], got["target"], got["area"]
     return _move_counts(
@@ -341,7 +344,7 @@ def _move_counts(
     with np.errstate(invalid="ignore", divide="ignore"):
         if match is not None:
             for name in ("exact", "inferred", "pooled"):
-                is_class = match == name
+                is_class = pd.Series(match).eq(name).fillna(False).to_numpy(dtype=bool)
                 share = (matrix.T @ (values.sum(axis=1) * is_class)) / total_moved
                 result[f"{name}_share"] = share
         partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
