@@ -635,7 +635,8 @@ def map_command(
 ) -> None:
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
     (``-print`` added with ``--tiles none``: a white background for print)."""
-    from explorer import render, views
+    from explorer import render
+    from explorer.render import views
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")

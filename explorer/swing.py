@@ -228,7 +228,7 @@ def swing_map(
         f"{join.describe_ledger(swing.after.ledger_summary)}"
     )
     if by.startswith("neigh"):
-        from explorer.views import clip_to_district
+        from explorer.render.views import clip_to_district
 
         features = clip_to_district(features, swing.after.outline)
     layers = render.MapLayers(

@@ -1,0 +1,291 @@
+"""What the colours mean: classes, palettes and legends for margins, shares, winners and
+swing (:class:`Styled`), and the honesty marks laid over them (grey, faded, hatched)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from explorer.errors import ExplorerError
+from explorer.outputs import bidi_closed
+
+#: Okabe-Ito, a colour-blind-safe categorical palette (black left out).
+CATEGORICAL = [
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#999999",
+]
+NO_DATA = "#d9d9d9"
+
+
+@dataclass
+class Styled:
+    """Fill colour and legend for a set of features."""
+
+    fills: list[str]
+    legend_title: str
+    legend: list[tuple[str, str]]  # (colour, label)
+    opacity: list[float] = field(default_factory=list)
+
+
+def grey_out(styled: Styled, mask: pd.Series, label: str) -> Styled:
+    """Draw the masked features in the no-data grey, with a legend entry saying why."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    fills = [NO_DATA if m else f for f, m in zip(styled.fills, mask)]
+    return Styled(fills, styled.legend_title, [*styled.legend, (NO_DATA, label)], styled.opacity)
+
+
+HATCH = "url(#xl-hatch)"
+HATCH_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(45)'><rect width='6' height='6' fill='#fff'/>"
+    "<line x1='0' y1='0' x2='0' y2='6' stroke='#777' stroke-width='2'/></pattern></defs></svg>"
+)
+HATCH_SWATCH = "repeating-linear-gradient(45deg,#777 0 2px,#fff 2px 5px)"
+#: inferred geometry: thin dark lines the other way (-45 degrees) over the colour; no other
+#: layer uses this pattern (unreported precincts are hatched +45 degrees on white)
+INFERRED_HATCH = "url(#xl-inferred)"
+INFERRED_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-inferred' width='5' height='5' patternUnits='userSpaceOnUse' "
+    "patternTransform='rotate(-45)'><line x1='0' y1='0' x2='0' y2='5' stroke='#222' "
+    "stroke-width='1.1' stroke-opacity='0.75'/></pattern></defs></svg>"
+)
+INFERRED_SWATCH = "repeating-linear-gradient(-45deg,#222 0 1px,transparent 1px 4px)"
+
+
+def inferred_mask(features: pd.DataFrame) -> pd.Series:
+    """Features whose geometry is wholly or partly inferred: inferred or pooled units, and
+    exact/base precincts that absorbed inferred polygons."""
+    mask = features.get("match", pd.Series("", index=features.index)).isin(["inferred", "pooled"])
+    if "absorbed" in features:
+        mask |= features["absorbed"].fillna(False).astype(bool)
+    if "inferred_members" in features:
+        mask |= features["inferred_members"].fillna("").astype(str).str.len() > 0
+    return mask
+
+
+def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
+    """Draw the masked features (precincts with nothing counted yet) hatched, with a
+    legend key, so that no unreported precinct reads as a zero or as a result."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    fills = [HATCH if m else f for f, m in zip(styled.fills, mask)]
+    opacity = list(styled.opacity) or [0.75] * len(fills)
+    opacity = [1.0 if m else a for a, m in zip(opacity, mask)]
+    return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
+
+
+def fade(styled: Styled, mask: pd.Series, factor: float = 0.5, label: str | None = None) -> Styled:
+    """Paler fills for the masked features (precincts only partly counted); with ``label``
+    a legend key too (a grey swatch at the paler opacity)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return styled
+    opacity = list(styled.opacity) or [0.75] * len(styled.fills)
+    opacity = [round(a * factor, 2) if m else a for a, m in zip(opacity, mask)]
+    legend = styled.legend
+    if label:
+        alpha = max(0, min(255, round(255 * 0.75 * factor)))
+        legend = [*legend, (f"#555555{alpha:02x}", label)]
+    return Styled(styled.fills, styled.legend_title, legend, opacity)
+
+
+def _palette(name: str, count: int) -> list[str]:
+    cmap = matplotlib.colormaps[name].resampled(count)
+    return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
+
+
+def style_diverging(
+    values: pd.Series,
+    edges: list[float],
+    negative: str | Callable[[str], str],
+    positive: str | Callable[[str], str],
+    title: str,
+    palette: str = "PuOr",
+) -> Styled:
+    """Diverging colours centred on zero (PuOr by default, colour-blind safe). ``edges`` are the positive
+    class edges in percentage points, e.g. [10, 20, 40, 100]; ``negative`` and ``positive``
+    make the class labels from a range such as "10-20": functions, e.g.
+    ``lambda r: f"{name} ahead by {r} pts"``, or strings in which ``{range}`` is replaced.
+    Names are never put into a format string, so braces in them stay as they are."""
+    upper = np.array(edges, dtype=float) / 100
+    bins = np.concatenate([-upper[::-1], [0.0], upper])
+    count = len(bins) - 1
+    colours = _palette(palette, count)[::-1]  # index 0 = most negative
+    clipped = np.clip(values.fillna(0).to_numpy(), bins[0], bins[-1])
+    index = np.clip(np.searchsorted(bins, clipped, side="right") - 1, 0, count - 1)
+    fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
+    legend = []
+    for i in range(count):
+        low, high = abs(bins[i]) * 100, abs(bins[i + 1]) * 100
+        template = negative if bins[i + 1] <= 0 else positive
+        span = f"{min(low, high):.0f}-{max(low, high):.0f}"
+        label = template(span) if callable(template) else template.replace("{range}", span)
+        legend.append((colours[i], label))
+    return _with_no_votes(Styled(fills, title, legend[::-1]), values)
+
+
+FIXED_MARGIN_EDGES = [10, 20, 40, 100]
+
+
+def margin_edges(values: pd.Series) -> list[float]:
+    """Class edges (percentage points, symmetric about zero) chosen from the data: the
+    quartiles of the absolute margin rounded to readable steps (5 points, 10 above 50), or
+    the fixed 10/20/40 edges when those spread the areas better (a smaller largest class) or
+    there are under 8 areas. Runoff precincts: 30/45/60, largest class 47 of 161 (29%)."""
+    points = np.abs(pd.to_numeric(values, errors="coerce").dropna().to_numpy()) * 100
+    if len(points) < 8:
+        return FIXED_MARGIN_EDGES
+
+    def nice(x: float) -> float:
+        step = 10 if x > 50 else 5
+        return float(max(step, round(x / step) * step))
+
+    def worst(edges: list[float]) -> float:
+        bins = np.concatenate([-np.array(edges[::-1]), [0], edges])
+        signed = np.clip(pd.to_numeric(values, errors="coerce").dropna() * 100, -100, 100)
+        counts = np.histogram(signed, bins=bins)[0]
+        return counts.max() / max(counts.sum(), 1)
+
+    edges = sorted({nice(q) for q in np.quantile(points, [0.25, 0.5, 0.75])} - {100.0})
+    edges = [*edges, 100.0]
+    best = min((FIXED_MARGIN_EDGES, edges), key=worst)  # the flatter of the two
+    return [float(e) for e in best]
+
+
+def style_margin(values: pd.Series, first: str, second: str) -> Styled:
+    """Two-way margin: orange where the first candidate leads, purple where the second does;
+    class edges from the data (:func:`margin_edges`)."""
+    first, second = bidi_closed(first), bidi_closed(second)  # names cannot flip the figures
+    return style_diverging(
+        values,
+        margin_edges(values),
+        lambda span: f"{second} ahead by {span} pts",
+        lambda span: f"{first} ahead by {span} pts",
+        f"Two-way margin, percentage points ({first} v {second})",
+    )
+
+
+def style_swing(values: pd.Series, candidate: str, title: str | None = None) -> Styled:
+    """Change in a candidate's share between two elections, in percentage points, in its
+    own palette (pink-green: never read as a margin's purple-orange)."""
+    candidate = bidi_closed(candidate)
+    return style_diverging(
+        values,
+        [5, 10, 20, 40, 100],
+        lambda span: f"{candidate} lost {span} pts",
+        lambda span: f"{candidate} gained {span} pts",
+        title or f"Change in {candidate}'s share of the vote, percentage points",
+        palette="PiYG",
+    )
+
+
+NO_VOTES = "no votes cast"
+#: the colour schemes ``--scheme`` takes
+SCHEMES = ("fixed", "quantiles", "fisherjenks", "naturalbreaks", "equalinterval")
+
+#: steps (shares) for the fixed scheme: the finest that keeps at most 8 classes
+_SHARE_STEPS = (0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2)
+
+
+def _share_labels(lower: np.ndarray, upper: np.ndarray) -> list[str]:
+    """'a-b%' labels with as few decimals as keep every label distinct and every class
+    with a width its own two ends ('0.0-0.5%', not '0-0%'); the fixed bins come out
+    exact ('0.5-1.0%'). A class of one value is labelled by it ('0.0%')."""
+    edges = np.concatenate([lower, upper]) * 100
+    formats = [f".{d}f" for d in range(12)]  # shares are counts over counts: 12 suffice
+    for form in formats:
+
+        def text(value: float, form: str = form) -> str:
+            return format(value * 100, form)
+
+        labels = [
+            f"{text(lo)}%" if lo == hi else f"{text(lo)}-{text(hi)}%"
+            for lo, hi in zip(lower, upper)
+        ]
+        apart = all(lo == hi or text(lo) != text(hi) for lo, hi in zip(lower, upper))
+        exact = np.allclose(np.round(edges, int(form[1:-1])), edges, atol=1e-9)
+        if len(set(labels)) == len(labels) and apart and (exact or form != ".0f"):
+            return labels
+    return labels
+
+
+def _with_no_votes(styled: Styled, values: pd.Series) -> Styled:
+    """Add a key entry for the grey features that have no value (no votes cast)."""
+    if values.isna().any() and (NO_DATA, NO_VOTES) not in styled.legend:
+        styled.legend.append((NO_DATA, NO_VOTES))
+    return styled
+
+
+def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int = 6) -> Styled:
+    """Sequential colours for one candidate's share: fixed bins (10 points, finer for a
+    candidate who polls little) or a mapclassify scheme (quantiles, fisherjenks,
+    naturalbreaks, equalinterval). Class labels stay distinct; features with no votes are
+    grey, with their own key entry."""
+    clean = values.dropna().to_numpy()
+    if scheme == "fixed" or len(np.unique(clean)) <= k:
+        peak = float(clean.max()) if len(clean) else 1.0
+        step = next((s for s in _SHARE_STEPS if peak <= 8 * s), 0.1)
+        top = max(step, float(np.ceil(round(peak / step, 9)) * step)) if len(clean) else 1.0
+        edges = np.round(np.linspace(0, top, round(top / step) + 1), 4)
+        if len(edges) > 9:
+            edges = np.round(np.linspace(0, top, 7), 4)
+        upper = edges[1:]
+    else:
+        classifiers = ("quantiles", "fisherjenks", "naturalbreaks", "equalinterval")
+        if scheme not in classifiers:
+            raise ExplorerError(
+                f"unknown scheme {scheme!r}", hint="use fixed, " + ", ".join(classifiers)
+            )
+        import mapclassify  # slow to import: only when its scheme is used
+
+        classifier = {
+            "quantiles": mapclassify.Quantiles,
+            "fisherjenks": mapclassify.FisherJenks,
+            "naturalbreaks": mapclassify.NaturalBreaks,
+            "equalinterval": mapclassify.EqualInterval,
+        }[scheme]
+        # tied values give repeated (or float-near) bins: one class each
+        upper = np.unique(np.round(np.asarray(classifier(clean, k=k).bins, float), 12))
+    colours = _palette("YlGnBu", len(upper) + 1)[1:]
+    index = np.clip(
+        np.searchsorted(upper, values.fillna(0).to_numpy(), side="left"), 0, len(upper) - 1
+    )
+    fills = [NO_DATA if pd.isna(v) else colours[i] for v, i in zip(values, index)]
+    lower = np.concatenate([[0.0], upper[:-1]])
+    labels = _share_labels(lower, upper)
+    legend = [(colours[i], labels[i]) for i in range(len(upper))][::-1]
+    return _with_no_votes(
+        Styled(fills, f"{bidi_closed(candidate)}: share of all votes, %", legend), values
+    )
+
+
+def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
+    """Categorical winner colours, shaded by the winner's share (darker = bigger win)."""
+    present = [c for c in order if c in set(winners)]
+    colour_of = {c: CATEGORICAL[i % len(CATEGORICAL)] for i, c in enumerate(present)}
+    colour_of["tie"] = "#000000"
+    fills = [colour_of.get(w, NO_DATA) for w in winners]
+    share = winner_share.fillna(0).to_numpy()
+    opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
+    counts = winners.value_counts()
+    legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
+    if "tie" in counts and "tie" not in present:
+        legend.append((colour_of["tie"], f"tie ({counts['tie']})"))
+    if (winners.fillna("") == "").any():
+        legend.append((NO_DATA, NO_VOTES))
+    return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
