@@ -47,6 +47,7 @@ from explorer.render.page import (
     choropleth,
     save_html,
     short_credits,
+    title_box,
 )
 from explorer.render.static import save_static
 from explorer.render.style import (
@@ -56,6 +57,8 @@ from explorer.render.style import (
     INFERRED_HATCH,
     NO_DATA,
     NO_VOTES,
+    OUTSIDE,
+    PATTERNS,
     SCHEMES,
     Styled,
     fade,
@@ -63,6 +66,7 @@ from explorer.render.style import (
     hatch_unreported,
     inferred_mask,
     margin_edges,
+    plain_patterns,
     style_diverging,
     style_margin,
     style_share,
@@ -91,7 +95,9 @@ __all__ = [
     "METRES_PER_DEGREE",
     "NO_DATA",
     "NO_VOTES",
+    "OUTSIDE",
     "PAGE_CSS",
+    "PATTERNS",
     "SCHEMES",
     "TILES",
     "TILE_NAMES",
@@ -117,6 +123,7 @@ __all__ = [
     "inferred_mask",
     "label_point",
     "margin_edges",
+    "plain_patterns",
     "precinct_tooltips",
     "save_html",
     "save_static",
@@ -127,6 +134,7 @@ __all__ = [
     "style_share",
     "style_swing",
     "style_winner",
+    "title_box",
     "two_way_margin",
     "votes_in",
 ]

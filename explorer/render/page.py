@@ -27,13 +27,12 @@ from explorer.render.layers import (
 )
 from explorer.render.literal import Literal, LiteralMacro, esc
 from explorer.render.style import (
-    HATCH,
-    HATCH_DEFS,
-    HATCH_SWATCH,
     INFERRED_DEFS,
     INFERRED_SWATCH,
+    PATTERNS,
     Styled,
     inferred_mask,
+    plain_patterns,
 )
 from explorer.render.tooltips import _intern_labels
 
@@ -224,6 +223,18 @@ class PageFrame(LiteralMacro):
         )
 
 
+def title_box(title: str, dek: str) -> str:
+    """The title box: title and dek as escaped text, with empty places for the headline,
+    the credit line and the "Sources and method" text, which :class:`PageFrame` fills
+    from JSON as ``textContent``."""
+    return (
+        f"<div class='xl-title'>{esc(title)}<small>{esc(dek)}</small>"
+        "<strong class='xl-h'></strong><span class='xl-credit'></span>"
+        "<details><summary>Sources and method</summary><div class='xl-more'></div>"
+        "</details></div>"
+    )
+
+
 def short_credits(credits: list[str]) -> str:
     """One short credit line: each source's name without its licence and notes."""
     names = []
@@ -246,10 +257,21 @@ def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
 
 
 def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = True) -> str:
+    """The key: one swatch per class (patterns as their CSS look-alike), the shading scale
+    when there is one, the inferred-shape hatch, then notes. Labels are escaped; colours
+    come from this package, never from data."""
+    swatch = {fill: look for fill, (_, look, _) in PATTERNS.items()}
     swatches = "".join(
-        f"<div><i style='background:{HATCH_SWATCH if c == HATCH else c}'></i>{esc(label)}</div>"
+        f"<div><i style='background:{swatch.get(c, c)}'></i>{esc(label)}</div>"
         for c, label in styled.legend
     )
+    if styled.steps and styled.legend:
+        colour = styled.legend[0][0]
+        ramp = "".join(
+            f"<span><i style='background:{colour};opacity:{alpha:g}'></i>{esc(label)}</span>"
+            for alpha, label in styled.steps
+        )
+        swatches += f"<div class='xl-steps'><div>{esc(styled.steps_title)}</div>{ramp}</div>"
     notes = "".join(f"<div class='x'>{esc(e)}</div>" for e in extra)
     dashed = (
         f"<div><i style='background:{INFERRED_SWATCH};border:1px solid #999'></i>"
@@ -260,6 +282,7 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
     return f"<div class='xl-legend'><b>{esc(title)}</b>{swatches}{dashed}{notes}</div>"
 
 
+PLAIN_BACKGROUND = "<style>.leaflet-container{background:#fff}</style>"
 PAGE_CSS = """<style>
 .xl-title{position:absolute;top:8px;left:54px;z-index:1000;background:#fffe;padding:6px 10px;
 border-radius:4px;box-shadow:0 1px 4px #0004;font:12px/1.3 system-ui,sans-serif;max-width:min(520px,
@@ -275,6 +298,8 @@ padding:4px 8px;font:13px system-ui,sans-serif;color:#222;text-decoration:none}
 border-radius:4px;font:12px/1.4 system-ui,sans-serif;box-shadow:0 1px 4px #0004;max-width:340px}
 .xl-legend i{display:inline-block;width:14px;height:12px;margin-right:6px;vertical-align:middle}
 .xl-legend .x{color:#444;font-size:11px;margin-top:4px}
+.xl-legend i{box-shadow:inset 0 0 0 1px #0002}.xl-steps{margin-top:3px;font-size:11px;color:#333}
+.xl-steps span{display:inline-block;margin-right:6px;white-space:nowrap}.xl-steps i{width:12px}
 .leaflet-tooltip{white-space:normal;width:max-content;max-width:min(320px,46vw)}
 .leaflet-tooltip table{border-collapse:collapse}.leaflet-tooltip th{text-align:left;padding-right:8px;
 font-weight:normal;color:#555}.leaflet-tooltip .n{color:#a00;max-width:260px;white-space:normal}
@@ -410,17 +435,14 @@ def choropleth(
             tiles=tiles,
             tolerance=tolerance,
             notes=notes,
+            headline=headline,
+            dek=dek,
+            credit=credit,
         )
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
-    if len(features) > CANVAS_ABOVE and HATCH in styled.fills:  # a canvas draws no patterns
-        plain = "#ffffff"
-        styled = Styled(
-            [plain if f == HATCH else f for f in styled.fills],
-            styled.legend_title,
-            [(plain if c == HATCH else c, label) for c, label in styled.legend],
-            styled.opacity,
-        )
+    if len(features) > CANVAS_ABOVE:  # a canvas draws no patterns
+        styled = plain_patterns(styled)
     geoms, coverage_ok = simplify_coverage(features, tolerance)
     inferred = inferred_mask(features)
     canvas = len(features) > CANVAS_ABOVE  # thousands of SVG paths make a page crawl
@@ -449,6 +471,8 @@ def choropleth(
     if TILES[tiles]:
         folium.TileLayer(TILES[tiles], name=TILE_NAMES[tiles]).add_to(fmap)
     _inline_leaflet(fmap)
+    if not TILES[tiles]:  # print-ready: white, not Leaflet's grey
+        fmap.get_root().header.add_child(Literal(PLAIN_BACKGROUND), name="xl_plain")
     fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
     fmap.fit_bounds(fit)  # replaced at load by PageFrame's exact, padded fit
     # Leaflet's layer control shows layer names as HTML, and folium renders them through a
@@ -462,20 +486,14 @@ def choropleth(
     root = fmap.get_root()
     root.title = esc(title)  # branca writes it as a value into <title>, unescaped
     # the headline, credit line and method text are filled from JSON as textContent
-    root.html.add_child(
-        Literal(
-            f"<div class='xl-title'>{esc(title)}<small>{esc(dek)}</small>"
-            "<strong class='xl-h'></strong><span class='xl-credit'></span>"
-            "<details><summary>Sources and method</summary><div class='xl-more'></div>"
-            "</details></div>"
-        )
-    )
+    root.html.add_child(Literal(title_box(title, dek)))
     more = [subtitle, *(notes or [])]
     PageFrame(fmap, control, headline=headline, credit=credit, more=more, bounds=fit).add_to(fmap)
     legend = _legend_html(styled.legend_title, styled, (notes or [])[1:], bool(inferred.any()))
     root.html.add_child(Literal(legend))
-    if HATCH in styled.fills:
-        root.html.add_child(Literal(HATCH_DEFS))
+    for fill, (defs, _, _) in PATTERNS.items():
+        if fill in styled.fills:
+            root.html.add_child(Literal(defs))
     if inferred.any():
         root.html.add_child(Literal(INFERRED_DEFS))
     facts = {

@@ -14,12 +14,16 @@ from explorer.crs import equal_area_crs_for
 from explorer.errors import ExplorerError
 from explorer.outputs import atomic_path, terminal
 from explorer.render.layers import MapLayers, label_point, votes_in
-from explorer.render.style import HATCH, Styled, inferred_mask
+from explorer.render.style import HATCH, OUTSIDE, Styled, inferred_mask, plain_patterns
 
 
 def _print_text(value) -> str:
     """Text for a static map: control and bidi-override characters shown as escapes."""
     return terminal(value).replace("\t", " ").replace("\n", " ")
+
+
+#: how a print draws each page pattern: (line colour, matplotlib hatch) over its plain colour
+PRINT_PATTERNS = {HATCH: ("#777", "///"), OUTSIDE: ("#888", "..")}
 
 
 def save_static(
@@ -62,16 +66,18 @@ def save_static(
     bottom = 0.7 / (width * aspect + 1.7)
     ax = fig.add_axes((0, bottom, 1, top - bottom))
     frame = features.to_crs(area_crs)
-    hatched = np.array([f == HATCH for f in styled.fills], dtype=bool)
+    plain = plain_patterns(styled)
     frame.plot(
         ax=ax,
-        color=["#ffffff" if h else f for f, h in zip(styled.fills, hatched)],
+        color=plain.fills,
         edgecolor="white",
         linewidth=0.3,
         alpha=np.asarray(styled.opacity) if styled.opacity else 0.85,
     )
-    if hatched.any():
-        frame[hatched].plot(ax=ax, facecolor="none", edgecolor="#777", hatch="///", linewidth=0)
+    for fill, (edge, hatch) in PRINT_PATTERNS.items():
+        marked = np.array([f == fill for f in styled.fills], dtype=bool)
+        if marked.any():
+            frame[marked].plot(ax=ax, facecolor="none", edgecolor=edge, hatch=hatch, linewidth=0)
     inferred = frame[inferred_mask(frame).to_numpy()]
     if len(inferred):
         inferred.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="\\\\\\", linewidth=0)
@@ -136,12 +142,16 @@ def save_static(
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_axis_off()
     handles = [
-        Patch(facecolor="white", edgecolor="#777", hatch="///")
-        if c == HATCH
+        Patch(facecolor=p, edgecolor=PRINT_PATTERNS[c][0], hatch=PRINT_PATTERNS[c][1])
+        if c in PRINT_PATTERNS
         else Patch(facecolor=c)
-        for c, _ in styled.legend
+        for (c, _), (p, _) in zip(styled.legend, plain.legend)
     ]
     labels = [_print_text(label) for _, label in styled.legend]
+    if styled.steps and styled.legend:  # the shading scale, in the first key's colour
+        for alpha, label in styled.steps:
+            handles.append(Patch(facecolor=styled.legend[0][0], alpha=alpha))
+            labels.append(_print_text(f"{styled.steps_title}: {label}"))
     if len(inferred):
         handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\\\"))
         labels.append("shape wholly or partly inferred (hatched)")

@@ -4,9 +4,9 @@ swing (:class:`Styled`), and the honesty marks laid over them (grey, faded, hatc
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
-import matplotlib
 import numpy as np
 import pandas as pd
 
@@ -35,15 +35,20 @@ class Styled:
     legend_title: str
     legend: list[tuple[str, str]]  # (colour, label)
     opacity: list[float] = field(default_factory=list)
+    #: a shading scale under the key: ``(opacity, label)`` steps of the fill opacity (the
+    #: winner map shades each winner's colour by the lead), titled ``steps_title``
+    steps: list[tuple[float, str]] = field(default_factory=list)
+    steps_title: str = ""
 
 
-def grey_out(styled: Styled, mask: pd.Series, label: str) -> Styled:
-    """Draw the masked features in the no-data grey, with a legend entry saying why."""
+def grey_out(styled: Styled, mask: pd.Series, label: str, colour: str = NO_DATA) -> Styled:
+    """Draw the masked features in the no-data grey (or ``colour``, e.g. :data:`OUTSIDE`),
+    with a legend entry saying why."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return styled
-    fills = [NO_DATA if m else f for f, m in zip(styled.fills, mask)]
-    return Styled(fills, styled.legend_title, [*styled.legend, (NO_DATA, label)], styled.opacity)
+    fills = [colour if m else f for f, m in zip(styled.fills, mask)]
+    return replace(styled, fills=fills, legend=[*styled.legend, (colour, label)])
 
 
 HATCH = "url(#xl-hatch)"
@@ -64,6 +69,33 @@ INFERRED_DEFS = (
     "stroke-width='1.1' stroke-opacity='0.75'/></pattern></defs></svg>"
 )
 INFERRED_SWATCH = "repeating-linear-gradient(-45deg,#222 0 1px,transparent 1px 4px)"
+#: areas mostly outside the district: grey dots on pale grey, a key of their own (the
+#: grey of "too few votes" and "no votes" means something else; near-white is a close race)
+OUTSIDE = "url(#xl-outside)"
+OUTSIDE_DEFS = (
+    "<svg width='0' height='0' style='position:absolute' aria-hidden='true'><defs>"
+    "<pattern id='xl-outside' width='6' height='6' patternUnits='userSpaceOnUse'>"
+    "<rect width='6' height='6' fill='#ececec'/><circle cx='3' cy='3' r='1.1' fill='#888'/>"
+    "</pattern></defs></svg>"
+)
+OUTSIDE_SWATCH = "radial-gradient(circle,#888 1.1px,#ececec 1.4px) 0 0/5px 5px"
+#: the SVG patterns a page may use: fill -> (definition, legend swatch, plain colour where
+#: a canvas draws no patterns)
+PATTERNS = {
+    HATCH: (HATCH_DEFS, HATCH_SWATCH, "#ffffff"),
+    OUTSIDE: (OUTSIDE_DEFS, OUTSIDE_SWATCH, "#ececec"),
+}
+
+
+def plain_patterns(styled: Styled) -> Styled:
+    """The same styling with each pattern fill (:data:`PATTERNS`) as its plain colour, for
+    a canvas, which draws no patterns."""
+    plain = {fill: colour for fill, (_, _, colour) in PATTERNS.items()}
+    return replace(
+        styled,
+        fills=[plain.get(f, f) for f in styled.fills],
+        legend=[(plain.get(c, c), label) for c, label in styled.legend],
+    )
 
 
 def inferred_mask(features: pd.DataFrame) -> pd.Series:
@@ -86,7 +118,7 @@ def hatch_unreported(styled: Styled, mask: pd.Series, label: str) -> Styled:
     fills = [HATCH if m else f for f, m in zip(styled.fills, mask)]
     opacity = list(styled.opacity) or [0.75] * len(fills)
     opacity = [1.0 if m else a for a, m in zip(opacity, mask)]
-    return Styled(fills, styled.legend_title, [*styled.legend, (HATCH, label)], opacity)
+    return replace(styled, fills=fills, legend=[*styled.legend, (HATCH, label)], opacity=opacity)
 
 
 def fade(styled: Styled, mask: pd.Series, factor: float = 0.5, label: str | None = None) -> Styled:
@@ -101,12 +133,28 @@ def fade(styled: Styled, mask: pd.Series, factor: float = 0.5, label: str | None
     if label:
         alpha = max(0, min(255, round(255 * 0.75 * factor)))
         legend = [*legend, (f"#555555{alpha:02x}", label)]
-    return Styled(styled.fills, styled.legend_title, legend, opacity)
+    return replace(styled, legend=legend, opacity=opacity)
+
+
+#: ColorBrewer schemes (Cynthia Brewer, colorbrewer2.org) as matplotlib defines them: the
+#: anchors of its colour maps, so that a page needs no matplotlib (slow to import)
+BREWER = {
+    "PuOr": "7f3b08 b35806 e08214 fdb863 fee0b6 f7f7f7 d8daeb b2abd2 8073ac 542788 2d004b",
+    "PiYG": "8e0152 c51b7d de77ae f1b6da fde0ef f7f7f7 e6f5d0 b8e186 7fbc41 4d9221 276419",
+    "YlGnBu": "ffffd9 edf8b1 c7e9b4 7fcdbb 41b6c4 1d91c0 225ea8 253494 081d58",
+}
 
 
 def _palette(name: str, count: int) -> list[str]:
-    cmap = matplotlib.colormaps[name].resampled(count)
-    return [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
+    """``count`` colours evenly along a ColorBrewer scheme, linearly interpolated between
+    its anchors: the same hex colours as ``matplotlib.colormaps[name].resampled(count)``."""
+    anchors = np.array(
+        [[int(c[i : i + 2], 16) / 255 for i in (0, 2, 4)] for c in BREWER[name].split()]
+    )
+    where = np.linspace(0, 1, len(anchors))
+    at = np.linspace(0, 1, count) if count > 1 else np.ones(1)
+    rgb = np.column_stack([np.interp(at, where, anchors[:, k]) for k in range(3)])
+    return ["#" + "".join(format(round(v * 255), "02x") for v in row) for row in rgb]
 
 
 def style_diverging(
@@ -274,18 +322,39 @@ def style_share(values: pd.Series, candidate: str, scheme: str = "fixed", k: int
     )
 
 
-def style_winner(winners: pd.Series, winner_share: pd.Series, order: list[str]) -> Styled:
-    """Categorical winner colours, shaded by the winner's share (darker = bigger win)."""
+#: the winner map's shading: the lead over the runner-up (share points of all votes)
+#: at these edges, drawn at these fill opacities (paler = narrower win)
+LEAD_EDGES = (0.10, 0.20, 0.40)
+LEAD_OPACITY = (0.3, 0.5, 0.7, 0.9)
+
+
+def style_winner(
+    winners: pd.Series,
+    winner_share: pd.Series,
+    order: list[str],
+    lead: pd.Series | None = None,
+) -> Styled:
+    """Categorical winner colours, shaded by the winner's lead over the runner-up in
+    share points of all votes (``lead``, 0-1): under 10, 10-20, 20-40 and 40 or more
+    points, paler = narrower; the legend carries that scale. Without ``lead`` the shade
+    follows the winner's share (a lead in a two-way race is 2 x share - 1)."""
     present = [c for c in order if c in set(winners)]
     colour_of = {c: CATEGORICAL[i % len(CATEGORICAL)] for i, c in enumerate(present)}
     colour_of["tie"] = "#000000"
     fills = [colour_of.get(w, NO_DATA) for w in winners]
-    share = winner_share.fillna(0).to_numpy()
-    opacity = list(np.round(0.35 + 0.55 * np.clip((share - 0.2) / 0.5, 0, 1), 2))
+    if lead is None:
+        lead = 2 * winner_share - 1
+    step = np.searchsorted(LEAD_EDGES, np.asarray(lead.fillna(0), float), side="right")
+    opacity = [LEAD_OPACITY[i] for i in step]
     counts = winners.value_counts()
     legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
     if "tie" in counts and "tie" not in present:
         legend.append((colour_of["tie"], f"tie ({counts['tie']})"))
     if (winners.fillna("") == "").any():
         legend.append((NO_DATA, NO_VOTES))
-    return Styled(fills, "Winner (paler = narrower win)", legend, opacity)
+    edges = [round(e * 100) for e in LEAD_EDGES]
+    names = [f"under {edges[0]}"]
+    names += [f"{a}-{b}" for a, b in pairwise(edges)] + [f"{edges[-1]}+"]
+    steps = list(zip(LEAD_OPACITY, names))
+    title = "Shade: lead over the runner-up, pts"
+    return Styled(fills, "Winner (paler = narrower win)", legend, opacity, steps, title)
