@@ -364,9 +364,11 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     echo(f"{spec.title} ({spec.name}){named}, {date}{snapshot}")
     office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
     district = spec.district or chosen.returns.attrs.get("district") or "(none)"
-    reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
+    # only a snapshot with a reporting state needs the join (pooled units count as one)
+    live = chosen.wide.attrs.get("reporting") is not None
+    reporting = chosen.ledger_summary.get("reporting") if live else None
+    reported = (reporting or {}).get("reported", len(chosen.wide))
     echo(f"Office: {office}  District: {district}  Precincts reporting: {reported}")
-    reporting = chosen.ledger_summary.get("reporting")
     if reporting:  # election night: say how much of the count is in
         from explorer.live import describe_reporting
 
