@@ -3,6 +3,7 @@ colour shows it, top candidates, votes; compact JSON rows with shared labels."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from explorer.render.literal import esc
@@ -58,9 +59,12 @@ def two_way_margin(row, first: str, second: str) -> str:
 def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
     """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
     tips = []
-    for _, row in frame.iterrows():
+    matrix = frame[candidates].to_numpy(float)
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :top]  # most votes first
+    records = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_dict("records")
+    for row, counts, best in zip(records, matrix, order):
         total = row["total"]
-        votes = row[candidates].astype(float).sort_values(ascending=False).head(top)
+        votes = {candidates[i]: counts[i] for i in best}
         if row.get("status") == "none":  # election night: nothing counted, not a zero
             rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
             tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
@@ -80,6 +84,8 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
         rows += [(c, f"{v:,.0f} ({v / total:.1%})" if total else "0") for c, v in votes.items()]
         rows.append(("Total", f"{total:,.0f}"))
         note = ""
+        if isinstance(row.get("reason"), float):  # a blank (NaN) reason
+            row["reason"] = ""
         if row.get("reason"):
             note = f"Why this geometry: {row['reason']}"
         elif row["match"] == "inferred":
