@@ -151,7 +151,7 @@ def save_static(
     if styled.steps and styled.legend:  # the shading scale, in the first key's colour
         for alpha, label in styled.steps:
             handles.append(Patch(facecolor=styled.legend[0][0], alpha=alpha))
-            labels.append(_print_text(f"{styled.steps_title}: {label}"))
+            labels.append(_print_text(f"{styled.steps_title}, {label}"))
     if len(inferred):
         handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\\\"))
         labels.append("shape wholly or partly inferred (hatched)")
@@ -201,7 +201,7 @@ def save_static(
     fig.text(
         0.02, 0.01, _print_text(credits), fontsize=7, wrap=True, color="#444", parse_math=False
     )
-    with atomic_path(target) as temporary:
-        fig.savefig(temporary, format=suffix, dpi=150)
+    with atomic_path(target) as temporary, plt.rc_context({"hatch.linewidth": 0.6}):
+        fig.savefig(temporary, format=suffix, dpi=150)  # hatches thin enough to read under
     plt.close(fig)
     return Path(target)

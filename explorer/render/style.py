@@ -353,8 +353,8 @@ def style_winner(
     if (winners.fillna("") == "").any():
         legend.append((NO_DATA, NO_VOTES))
     edges = [round(e * 100) for e in LEAD_EDGES]
-    names = [f"under {edges[0]}"]
-    names += [f"{a}-{b}" for a, b in pairwise(edges)] + [f"{edges[-1]}+"]
+    names = [f"under {edges[0]} pts"]
+    names += [f"{a}-{b}" for a, b in pairwise(edges)] + [f"{edges[-1]}+ pts"]
     steps = list(zip(LEAD_OPACITY, names))
-    title = "Shade: lead over the runner-up, pts"
+    title = "Shade: lead over the runner-up"
     return Styled(fills, "Winner (paler = narrower win)", legend, opacity, steps, title)
