@@ -333,11 +333,14 @@ def style_winner(
     winner_share: pd.Series,
     order: list[str],
     lead: pd.Series | None = None,
+    counted: pd.Series | None = None,
 ) -> Styled:
     """Categorical winner colours, shaded by the winner's lead over the runner-up in
     share points of all votes (``lead``, 0-1): under 10, 10-20, 20-40 and 40 or more
     points, paler = narrower; the legend carries that scale. Without ``lead`` the shade
-    follows the winner's share (a lead in a two-way race is 2 x share - 1)."""
+    follows the winner's share (a lead in a two-way race is 2 x share - 1). The key counts
+    the features each candidate won among ``counted`` (default all; areas drawn grey as
+    too few to call are left out)."""
     present = [c for c in order if c in set(winners)]
     colour_of = {c: CATEGORICAL[i % len(CATEGORICAL)] for i, c in enumerate(present)}
     colour_of["tie"] = "#000000"
@@ -346,7 +349,7 @@ def style_winner(
         lead = 2 * winner_share - 1
     step = np.searchsorted(LEAD_EDGES, np.asarray(lead.fillna(0), float), side="right")
     opacity = [LEAD_OPACITY[i] for i in step]
-    counts = winners.value_counts()
+    counts = winners[counted].value_counts() if counted is not None else winners.value_counts()
     legend = [(colour_of[c], f"{bidi_closed(c)} ({counts.get(c, 0)} won)") for c in present]
     if "tie" in counts and "tie" not in present:
         legend.append((colour_of["tie"], f"tie ({counts['tie']})"))

@@ -203,11 +203,17 @@ def map_parts(
             raise ExplorerError("a margin needs two candidates", hint="use --candidate")
         styled = render.style_margin(features["margin"], candidates[0], candidates[1])
     elif view == "winner":
+        called = pd.Series(True, index=features.index)
+        if by not in ("precinct", "precincts"):  # areas drawn grey below are not counted as won
+            called = features["total"] >= min_votes
+            if "in_district" in features:
+                called &= features["in_district"] >= OUTSIDE_SHARE
         styled = render.style_winner(
             features["winner"],
             features["winner_share"],
             candidates,
             winner_lead(features, candidates),
+            counted=called,
         )
     elif view == "demographic":
         pass
