@@ -3,10 +3,10 @@ and credits, every text drawn literally."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import shapely
 
@@ -41,6 +41,8 @@ def save_static(
 
     Every text is drawn literally: matplotlib's mathtext is off for each (``$x^2$`` in a
     name stays dollars and a caret) and control characters are shown as escapes."""
+    import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -155,21 +157,39 @@ def save_static(
     if len(inferred):
         handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\\\"))
         labels.append("shape wholly or partly inferred (hatched)")
-    # the legend goes in the corner where it hides least of the district
-    w, h = 0.42 * (xmax - xmin + 2 * pad), 0.4 * (ymax - ymin + 2 * pad)
-    x0, y0, x1, y1 = xmin - pad, ymin - pad, xmax + pad, ymax + pad
-    corners = {
-        "lower left": shapely.box(x0, y0, x0 + w, y0 + h),
-        "lower right": shapely.box(x1 - w, y0, x1, y0 + h),
-        "upper left": shapely.box(x0, y1 - h, x0 + w, y1),
-        "upper right": shapely.box(x1 - w, y1 - h, x1, y1),
-    }
-    corner = min(corners, key=lambda c: shapely.area(shapely.intersection(corners[c], shape)))
+    # the legend goes in the corner where it hides least of the district, measured with
+    # its drawn size (a long title is wrapped so the box stays narrow)
+    renderer = fig.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+
+    def hidden(legend) -> float:
+        (a, b), (c, d) = to_data.transform(legend.get_window_extent(renderer).get_points())
+        return shapely.area(shapely.intersection(shapely.box(a, b, c, d), shape))
+
+    legend_title = textwrap.fill(_print_text(styled.legend_title), 48)
+    corners = ("upper left", "upper right", "lower left", "lower right")
+    cover = {}
+    for corner in corners:
+        legend = ax.legend(
+            handles,
+            labels,
+            title=legend_title,
+            loc=corner,
+            fontsize=8,
+            title_fontsize=8.5,
+            frameon=True,
+            framealpha=0.92,
+            edgecolor="#ccc",
+        )
+        for text in [legend.get_title(), *legend.get_texts()]:
+            text.set_parse_math(False)
+        cover[corner] = hidden(legend)
+        legend.remove()
     legend = ax.legend(
         handles,
         labels,
-        title=_print_text(styled.legend_title),
-        loc=corner,
+        title=legend_title,
+        loc=min(corners, key=cover.get),
         fontsize=8,
         title_fontsize=8.5,
         frameon=True,
