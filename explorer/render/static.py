@@ -82,7 +82,7 @@ def save_static(
             frame[marked].plot(ax=ax, facecolor="none", edgecolor=edge, hatch=hatch, linewidth=0)
     inferred = frame[inferred_mask(frame).to_numpy()]
     if len(inferred):
-        inferred.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="\\\\\\", linewidth=0)
+        inferred.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="\\\\", linewidth=0)
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     if layers.neighbourhoods is not None:
         hoods = layers.neighbourhoods.to_crs(area_crs)
@@ -155,7 +155,7 @@ def save_static(
             handles.append(Patch(facecolor=styled.legend[0][0], alpha=alpha))
             labels.append(_print_text(f"{styled.steps_title}, {label}"))
     if len(inferred):
-        handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\\\"))
+        handles.append(Patch(facecolor="white", edgecolor="#222", hatch="\\\\"))
         labels.append("shape wholly or partly inferred (hatched)")
     # the legend goes in the corner where it hides least of the district, measured with
     # its drawn size (a long title is wrapped so the box stays narrow)
