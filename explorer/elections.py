@@ -312,7 +312,13 @@ class Election:
         if spec is None:
             return None
         numbers = self._path(spec.route_numbers) if spec.route_numbers else None
-        return loaders.load_freeways(self._path(spec.file), numbers, crs=spec.crs)
+        # only the roads near the district (5 km round it): maps draw nothing further out
+        from explorer.crs import area_bounds
+
+        shape = self.boundary if self.boundary is not None else self.outline
+        return loaders.load_freeways(
+            self._path(spec.file), numbers, crs=spec.crs, bbox=area_bounds(shape, 5_000)
+        )
 
     @property
     def candidates(self) -> list[str]:
