@@ -179,7 +179,7 @@ class PageFrame(LiteralMacro):
     }
     var legend = document.querySelector('.xl-legend'), left = 10, bottom = 24;
     if (legend && !small) { left = legend.getBoundingClientRect().width + 16; }
-    if (legend && small) { bottom = legend.getBoundingClientRect().height + 56; }
+    if (legend && small) { bottom = legend.getBoundingClientRect().height + 74; }
     map.fitBounds(text.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, bottom],
       animate: false});
   }
@@ -310,10 +310,10 @@ border:1px solid #c00;color:#c00;border-radius:3px;padding:0 2px;white-space:now
 transform:translate(-50%,-50%);visibility:hidden}
 @media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
 .xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;line-height:1.25;left:6px;right:6px;
-max-width:none;bottom:44px;column-count:2;column-gap:8px;padding:4px 6px}
+max-width:none;bottom:62px;column-count:2;column-gap:8px;padding:4px 6px}
 .xl-legend b{column-span:all;display:block}.xl-legend div{break-inside:avoid}
-.xl-legend i{width:10px;height:9px;margin-right:3px}
-.leaflet-control-scale{margin-bottom:2px!important}}
+.xl-legend i{width:10px;height:9px;margin-right:3px}.xl-legend .x{display:none}
+.leaflet-control-scale{margin-bottom:20px!important}}
 </style>"""
 
 
