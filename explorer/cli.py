@@ -513,8 +513,8 @@ def rank_command(
 ) -> None:
     """Rank neighbourhoods (or precincts) by a candidate's share, with the votes behind it
     and how sure we are (exact/inferred share, partial precincts, coverage)."""
-    from explorer.ask import find_candidate, rank, rounded
-    from explorer.ask.ranking import apart_lines
+    from explorer.ask import find_candidate, rank
+    from explorer.ask.ranking import rank_text
 
     if out is not None:
         outputs.check_target(out, given=True)
@@ -529,34 +529,17 @@ def rank_command(
     ranked, too_few = rank(areas, name, min_votes=min_votes, min_coverage=min_coverage)
     _print_area_notes(chosen)
     methods = chosen.methods_note(areas, by)
-    if fmt == "json":
-        text = outputs.format_frame(
-            ranked,
-            "json",
-            election=chosen.name,
-            candidate=name,
-            by=by,
-            margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
-            too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
-            ledger=chosen.ledger_summary,
-            methods=methods,
-        )
-    elif fmt in ("csv",):
-        text = outputs.format_frame(outputs.whole_numbers(ranked), "csv")
-    else:
-        prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
-        text = "\n".join(
-            [
-                prose(
-                    f"{chosen.spec.title}: {by}s ranked by {name}'s share; margin = {name}'s "
-                    "share minus the strongest other candidate's (rival), in points"
-                ),
-                outputs.format_frame(rounded(ranked), fmt),
-                *(prose("\n" + line) for line in apart_lines(too_few)),
-                "",
-                prose(methods),
-            ]
-        )
+    text = rank_text(
+        ranked,
+        too_few,
+        fmt,
+        title=chosen.spec.title,
+        election=chosen.name,
+        candidate=name,
+        by=by,
+        methods=methods,
+        ledger=chosen.ledger_summary,
+    )
     if out is not None:
         outputs.write_text(out, text if text.endswith("\n") else text + "\n")
         echo(f"wrote {out}")  # the table is in the file, not repeated here
@@ -949,14 +932,7 @@ def _projector(baseline: str | None, data_dir, table=None):
     earlier = load_election(baseline, data_dir=data_dir) if baseline else None
 
     def estimate(current: Election) -> str:
-        candidates = current.candidates[:2]
-        base = projection.baseline_table(earlier, candidates) if earlier else None
-        returns = current._path(current.spec.returns)
-        early = projection.early_votes(returns, current.spec.office, candidates)
-        count = projection.partial_count(current.precincts, candidates, early)
-        fraction = float(count["complete"].mean())
-        result = projection.project(count, base) if fraction < 1.0 else None
-        return projection.gate(result, table, fraction, *candidates)
+        return projection.estimate_line(current, table, earlier)
 
     return estimate
 

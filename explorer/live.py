@@ -108,8 +108,13 @@ def load_snapshot(
     party, votes``: votes counted so far, blanks as 0) with ``attrs["reporting"]``, a frame
     indexed by precinct with ``status`` (see the module doc), ``methods`` (the vote methods
     counted there, comma-separated) and ``percent``. Precincts of ``expected`` that the file
-    does not name are added with status ``none`` and zero votes. Raises
-    :class:`ExplorerError` for a bad count, flag or percentage, naming the line.
+    does not name are added with status ``none`` and zero votes. The rows go through the
+    same real-world repairs as a final file (:func:`explorer.loaders.repair_returns`:
+    pseudo-candidate rows such as Total or Registered Voters kept out of the candidates,
+    county totals dropped, county-wide and blank precincts kept unmapped, vote-method
+    rows folded, ...), each noted in ``attrs["notes"]``; a precinct's status is read from
+    its candidate rows only. Raises :class:`ExplorerError` for a bad count, flag or
+    percentage, naming the line.
     """
     path = Path(path)
     table = loaders.read_csv_text(path)
@@ -134,19 +139,36 @@ def load_snapshot(
     else:
         votes = sum(counts.values())
         votes_filled = pd.concat(filled, axis=1).any(axis=1)
-    precincts = loaders.normalise_ids(table["precinct"])
-    empty = precincts == ""
-    if empty.any():
-        raise ExplorerError(f"line {lines[empty].iloc[0]}: empty precinct ID", source=path)
-    rows = pd.DataFrame({"precinct": precincts, "any": votes_filled, "votes": votes})
-    for method in methods:
-        rows[method] = filled[method]
     flag_column = next((c for c in FLAG_COLUMNS if c in table.columns), None)
     percent_column = next((c for c in PERCENT_COLUMNS if c in table.columns), None)
+    long = pd.DataFrame(
+        {
+            "precinct": loaders.normalise_ids(table["precinct"]).to_numpy(),
+            "candidate": table["candidate"].to_numpy(),
+            "party": table["party"].str.strip().to_numpy() if "party" in table else "",
+            "votes": votes.to_numpy(),
+            "_line": lines.to_numpy(),
+            "_any": votes_filled.to_numpy(),
+        }
+    ).copy()  # own, writable arrays (as loaders.load_returns)
+    for method in methods:
+        long[f"_counted_{method}"] = filled[method].to_numpy()
     if flag_column:
-        rows["flag"] = _flag(table[flag_column], flag_column, path, lines)
+        long["_flag"] = _flag(table[flag_column], flag_column, path, lines).to_numpy()
     if percent_column:
-        rows["percent"] = _percent(table[percent_column], percent_column, path, lines)
+        long["_percent"] = _percent(table[percent_column], percent_column, path, lines).to_numpy()
+    # the same real-world repairs as a final file (pseudo-candidate rows, county totals and
+    # county-wide rows, vote-method rows, ID styles, reserved names), notes included; the
+    # reporting marks travel with the rows, so the state is that of the repaired precincts
+    long = loaders.repair_returns(long, table, path)
+    marks = [c for c in long.columns if c not in ("precinct", "candidate", "party", "votes")]
+    rows = pd.DataFrame({"precinct": long["precinct"], "any": long["_any"], "votes": long["votes"]})
+    for method in methods:
+        rows[method] = long[f"_counted_{method}"]
+    if flag_column:
+        rows["flag"] = long["_flag"]
+    if percent_column:
+        rows["percent"] = long["_percent"]
     per = rows.groupby("precinct", sort=False)
     state = pd.DataFrame(index=pd.Index(per.size().index, name="precinct"))
     any_votes = per["any"].any() & (per["votes"].sum() >= 0)
@@ -175,22 +197,7 @@ def load_snapshot(
         if methods
         else np.where(any_votes, "votes", "")
     )
-    long = pd.DataFrame(
-        {
-            "precinct": precincts.to_numpy(),
-            "candidate": table["candidate"].to_numpy(),
-            "party": table["party"].str.strip().to_numpy() if "party" in table else "",
-            "votes": votes.to_numpy(),
-            "_line": lines.to_numpy(),
-        }
-    )
-    long.attrs["notes"] = list(table.attrs.get("notes", []))
-    for column in ("office", "district"):  # as loaders.load_returns: kept for info and titles
-        if column in table.columns:
-            values = table[column].str.split().str.join(" ").unique()
-            long.attrs[column] = values[0] if len(values) == 1 else None
-    long["candidate"] = loaders._unify_candidates(long["candidate"], long, path)
-    long = loaders._drop_duplicate_rows(long, path).drop(columns="_line")
+    long = long.drop(columns=marks)
     long, state = add_expected(long, state, expected)
     long.attrs["reporting"] = state
     long.attrs["methods"] = methods

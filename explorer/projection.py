@@ -546,6 +546,22 @@ def early_votes(path, office: str | None, candidates: list[str], method: str = "
     return wide[[pick(wide.columns, c) for c in candidates]].set_axis(candidates, axis=1)
 
 
+def estimate_line(current, table: pd.DataFrame, earlier=None) -> str:
+    """One line for an election-night snapshot (an :class:`explorer.Election` whose returns
+    carry the reporting state): the labelled projection of the final margin between its two
+    leading candidates, or why there is none (too few precincts complete; the backtest
+    ``table``, :func:`reference_backtest`, does not support it). ``earlier`` is the same
+    race's earlier round, whose precinct results make the baseline."""
+    candidates = current.candidates[:2]
+    base = baseline_table(earlier, candidates) if earlier else None
+    returns = current._path(current.spec.returns)
+    early = early_votes(returns, current.spec.office, candidates)
+    count = partial_count(current.precincts, candidates, early)
+    fraction = float(count["complete"].mean())
+    result = project(count, base) if fraction < 1.0 else None
+    return gate(result, table, fraction, *candidates)
+
+
 def baseline_table(earlier, candidates: list[str]) -> pd.DataFrame:
     """The earlier round by precinct: the two candidates' votes and all ballots."""
     wide = earlier.wide

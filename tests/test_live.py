@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -221,6 +222,107 @@ def test_summary_json_is_plain(general, snapshots, tmp_path):
     record = json.loads((tmp_path / "live-summary.json").read_text())
     assert record["reporting"]["reported"] == state["reporting"]["reported"] == 60
     assert (tmp_path / "live-map.html").stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- real-world rows
+
+CASES = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "real-world"
+
+
+@pytest.mark.parametrize(
+    "case, file, encoding",
+    [
+        ("01-ny-total-candidate-rows", "returns.csv", "utf-8"),
+        ("03-nc-pseudo-precincts-base-match", "returns.csv", "utf-8"),
+        ("06-tx-precinct-id-number-styles", "returns-padded.csv", "utf-8"),
+        ("09-cp1252-csv-smart-quotes", "returns.csv", "cp1252"),
+        ("17-pa-delco-vote-method-rows", "returns.csv", "utf-8"),
+        ("r20-candidate-named-like-a-column", "winner.csv", "utf-8"),
+    ],
+)
+def test_a_complete_snapshot_reads_like_the_final_file(case, file, encoding, tmp_path):
+    """The files from the wild with a reporting column added (every precinct in): the same
+    rows, pseudo rows, county-wide rows and notes as the final file gives."""
+    source = CASES / case / file
+    final = loaders.load_returns(source)
+    table = pd.read_csv(source, dtype=str, keep_default_na=False, encoding=encoding)
+    path = tmp_path / file
+    table.assign(reporting="1").to_csv(path, index=False, encoding=encoding)
+    night = live.load_snapshot(path)
+
+    def rows(long):
+        return long.sort_values(["precinct", "candidate"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows(night), rows(final))
+    for key in ("pseudo", "county_wide", "office", "district"):
+        assert night.attrs.get(key) == final.attrs.get(key), key
+    notes = [n.replace(str(path), "FILE") for n in night.attrs["notes"]]
+    assert notes == [n.replace(str(source), "FILE") for n in final.attrs["notes"]]
+    state = night.attrs["reporting"]
+    assert (state["status"] == "reported").all()
+    assert set(state.index) == set(night["precinct"])
+
+
+COUNTY_NIGHT = """county,precinct,office,district,party,candidate,votes,reporting
+Chenango,0101,State Senate,51,REP,Mara Kell,412,1
+Chenango,0101,State Senate,51,DEM,Siobhán O’Dwyer,198,1
+Chenango,0101,State Senate,51,,Total Votes,610,1
+Chenango,0101,State Senate,51,,Over Votes,2,1
+Chenango,0101,State Senate,51,,Under Votes,11,1
+Chenango,0101,State Senate,51,,Registered Voters,1500,1
+Chenango,0102,State Senate,51,REP,Mara Kell,,0
+Chenango,0102,State Senate,51,DEM,Siobhán O’Dwyer,,0
+Chenango,0102,State Senate,51,,Registered Voters,1320,0
+Chenango,0103,State Senate,51,REP,Mara Kell,100,0
+Chenango,0103,State Senate,51,DEM,Siobhán O’Dwyer,90,0
+Chenango,0103,State Senate,51,,Registered Voters,900,0
+Chenango,PROVISIONAL,State Senate,51,REP,Mara Kell,5,1
+Chenango,PROVISIONAL,State Senate,51,DEM,Siobhán O’Dwyer,3,1
+Chenango,County Total,State Senate,51,REP,Mara Kell,517,1
+Chenango,County Total,State Senate,51,DEM,Siobhán O’Dwyer,291,1
+"""
+
+
+def test_a_county_night_snapshot_goes_through_the_returns_repairs(tmp_path, capsys):
+    """A county election-night file as they come: Windows-1252, zero-padded numeric IDs,
+    Total / Over / Under / Registered rows, a provisional row and a county total line."""
+    path = tmp_path / "night.csv"
+    path.write_bytes(COUNTY_NIGHT.encode("cp1252"))
+    long = live.load_snapshot(path)
+    assert set(long["candidate"]) == {"Mara Kell", "Siobhán O’Dwyer"}
+    assert long.groupby("candidate")["votes"].sum().to_dict() == {
+        "Mara Kell": 517,
+        "Siobhán O’Dwyer": 291,
+    }
+    assert set(long["precinct"]) == {"0101", "0102", "0103", "PROVISIONAL"}
+    assert long.attrs["county_wide"] == ["PROVISIONAL"]
+    kinds = {(p, kind): v for p, kind, v in long.attrs["pseudo"]}
+    assert kinds[("0101", "total")] == 610 and kinds[("0102", "registered voters")] == 1320
+    assert kinds[("0101", "over votes")] == 2 and kinds[("0101", "under votes")] == 11
+    # a Registered Voters line filled before the count says nothing about the count
+    status = long.attrs["reporting"]["status"].to_dict()
+    assert status == {
+        "0101": "reported",
+        "0102": "none",
+        "0103": "partial",
+        "PROVISIONAL": "reported",
+    }
+    notes = " | ".join(long.attrs["notes"])
+    assert "read as Windows-1252" in notes
+    assert (
+        "'Over Votes', 'Registered Voters', 'Total Votes', 'Under Votes' are not candidates"
+        in notes
+    )
+    assert "dropped the row(s) of 'COUNTY TOTAL'" in notes
+    # the CLI prints them as notes
+    layer = grid_layer(["0101", "0102", "0103"], tmp_path / "grid.geojson")
+    assert (
+        main(["info", "--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "note: " in err and "are not candidates; kept out of the results" in err
+    assert "read as Windows-1252" in err
 
 
 # --------------------------------------------------------------------------- Clarity ENR

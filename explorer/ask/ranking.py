@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from explorer import outputs
+
 MIN_VOTES = 100
 #: areas whose mapped share of their area (``coverage``) is below this are not ranked: their
 #: figure describes a sliver of the area (e.g. the edge of a district), not the area
@@ -152,3 +154,49 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     names = {c: f"{c} %" for c in percent if c in shown}
     names.update({"margin": "margin pts v rival", "change": "change pts"})
     return shown.rename(columns=names)
+
+
+def rank_text(
+    ranked: pd.DataFrame,
+    too_few: pd.DataFrame,
+    fmt: str = "table",
+    *,
+    title: str,
+    election: str,
+    candidate: str,
+    by: str,
+    methods: str,
+    ledger: dict,
+) -> str:
+    """:func:`rank`'s two tables as text in ``fmt``: ``json`` (the ranked rows with the
+    areas set apart, the ledger summary and the methods note), ``csv`` (the ranked rows,
+    whole votes), or ``table`` / ``markdown`` (a title line, the :func:`rounded` table, the
+    :func:`apart_lines` and the methods note; names in the prose escaped for markdown)."""
+    name = candidate
+    if fmt == "json":
+        return outputs.format_frame(
+            ranked,
+            "json",
+            election=election,
+            candidate=name,
+            by=by,
+            margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
+            too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
+            ledger=ledger,
+            methods=methods,
+        )
+    if fmt in ("csv",):
+        return outputs.format_frame(outputs.whole_numbers(ranked), "csv")
+    prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
+    return "\n".join(
+        [
+            prose(
+                f"{title}: {by}s ranked by {name}'s share; margin = {name}'s "
+                "share minus the strongest other candidate's (rival), in points"
+            ),
+            outputs.format_frame(rounded(ranked), fmt),
+            *(prose("\n" + line) for line in apart_lines(too_few)),
+            "",
+            prose(methods),
+        ]
+    )

@@ -51,6 +51,7 @@ from explorer.loaders.repairs import (
     _write_in_totals,
     county_wide,
     pseudo_candidate,
+    repair_returns,
 )
 from explorer.loaders.returns import (
     _GROUPED,
@@ -151,6 +152,7 @@ __all__ = [
     "read_csv_text",
     "read_layer",
     "repair_polygons",
+    "repair_returns",
     "route_label",
     "wide_returns",
 ]

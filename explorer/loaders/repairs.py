@@ -207,6 +207,9 @@ _METHOD_SUFFIX = re.compile(
 )
 
 
+_RETURNS_ROW_COLUMNS = ("precinct", "candidate", "party", "votes", "_line")
+
+
 def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Rows whose precinct is another precinct plus a vote method ('ALDAN EASTERN - MAIL')
     are that precinct's votes cast by that method: fold them into it (noted)."""
@@ -232,8 +235,11 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"{path}: folded {len(folds)} vote-method row group(s) into their precincts "
         f"(e.g. {example!r} into {folds[example]!r})",
     )
+    # other columns (a snapshot's reporting marks) take their largest value: a precinct
+    # has reported, or counted a method, when any of its rows says so
+    extra = {c: (c, "max") for c in long.columns if c not in _RETURNS_ROW_COLUMNS}
     long = long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
-        party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min")
+        party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
     )
     return long
 
@@ -485,3 +491,48 @@ def _drop_duplicate_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     deduplicated = long.drop_duplicates(keys)
     _note(deduplicated, f"{path}: dropped {len(long) - len(deduplicated)} exact duplicate row(s)")
     return deduplicated
+
+
+def repair_returns(long: pd.DataFrame, table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The real-world repairs every returns file goes through, a final file
+    (:func:`~explorer.loaders.load_returns`) or an election-night snapshot
+    (:func:`explorer.live.load_snapshot`) alike.
+
+    ``long`` holds the rows of one contest (``precinct`` normalised, ``candidate``,
+    ``party``, ``votes``, ``_line``) read from ``table`` (as :func:`read_csv_text` gives
+    it, for its notes and its ``office``, ``district`` and ``county`` columns). Empty
+    candidate names are refused; spellings differing in case or spacing are merged; a
+    precinct ID shared by two counties is refused; exact duplicate rows are dropped
+    and conflicting ones refused; one precinct number written two ways is one precinct;
+    a blank precinct becomes ``BLANK_PRECINCT``; vote-method rows ('X - Mail') are folded
+    into their precinct; pseudo-candidate rows go to ``attrs["pseudo"]``; county-wide rows
+    are listed in ``attrs["county_wide"]`` and county totals dropped; candidates named like
+    the program's columns are renamed. Other columns of ``long`` travel with their rows.
+    Every repair appends a note to ``attrs["notes"]``. Returns the rows without ``_line``.
+    """
+    long.attrs["notes"] = list(table.attrs.get("notes", []))
+    for column in ("office", "district"):
+        if column in table.columns:
+            values = table[column].str.split().str.join(" ").unique()
+            long.attrs[column] = values[0] if len(values) == 1 else None
+    names = long["candidate"].astype(str).str.translate(_INVISIBLE).str.split().str.join(" ")
+    if (names == "").any():
+        raise ExplorerError(
+            f"line {long.loc[names == '', '_line'].iloc[0]}: empty candidate name",
+            source=path,
+            hint="fill in or remove the row",
+        )
+    long["candidate"] = _unify_candidates(names, long, path)
+    if "county" in table.columns:
+        _refuse_ids_across_counties(long, table["county"].to_numpy(), path)
+    long = _drop_duplicate_rows(long, path)
+    long = _same_numbers(long, path)
+    long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
+    long = _fold_method_rows(long, path)
+    long = _split_pseudo_candidates(long, path)
+    pseudo = long.attrs["pseudo"]
+    long = _county_wide_rows(long, path)
+    dropped_totals = set(long.attrs.pop("dropped_totals", []))
+    long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
+    long = _rename_reserved(long, path)
+    return long.drop(columns="_line").reset_index(drop=True)

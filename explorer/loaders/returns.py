@@ -11,16 +11,9 @@ import pandas as pd
 
 from explorer.errors import ExplorerError
 from explorer.loaders.repairs import (
-    BLANK_PRECINCT,
-    _county_wide_rows,
-    _drop_duplicate_rows,
-    _fold_method_rows,
-    _refuse_ids_across_counties,
-    _rename_reserved,
-    _same_numbers,
-    _split_pseudo_candidates,
     _unify_candidates,
     pseudo_candidate,
+    repair_returns,
 )
 from explorer.loaders.text import _INVISIBLE, _note, normalise_ids, read_csv_text
 
@@ -249,32 +242,7 @@ def load_returns(
             "_line": table["_line"].to_numpy(),
         }
     ).copy()  # own, writable arrays: pandas 3 without pyarrow hands out read-only views
-    long.attrs["notes"] = list(table.attrs.get("notes", []))
-    for column in ("office", "district"):
-        if column in table.columns:
-            values = table[column].str.split().str.join(" ").unique()
-            long.attrs[column] = values[0] if len(values) == 1 else None
-    names = long["candidate"].astype(str).str.translate(_INVISIBLE).str.split().str.join(" ")
-    if (names == "").any():
-        raise ExplorerError(
-            f"line {long.loc[names == '', '_line'].iloc[0]}: empty candidate name",
-            source=path,
-            hint="fill in or remove the row",
-        )
-    long["candidate"] = _unify_candidates(names, long, path)
-    if "county" in table.columns:
-        _refuse_ids_across_counties(long, table["county"].to_numpy(), path)
-    long = _drop_duplicate_rows(long, path)
-    long = _same_numbers(long, path)
-    long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
-    long = _fold_method_rows(long, path)
-    long = _split_pseudo_candidates(long, path)
-    pseudo = long.attrs["pseudo"]
-    long = _county_wide_rows(long, path)
-    dropped_totals = set(long.attrs.pop("dropped_totals", []))
-    long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
-    long = _rename_reserved(long, path)
-    return long.drop(columns="_line").reset_index(drop=True)
+    return repair_returns(long, table, path)
 
 
 def load_totals(
