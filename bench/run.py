@@ -62,12 +62,19 @@ def county_inputs():
 
 
 def bench_apportion(layer: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame) -> None:
+    import numba
     from tobler.area_weighted import area_interpolate
 
     from explorer.apportion import apportion
 
     columns = ["A", "B"]
+    threads = numba.get_num_threads()
     ours_time, ours_cpu, ours = timed(lambda: apportion(layer, hoods, columns))
+    numba.set_num_threads(1)
+    try:
+        one_time, one_cpu, _ = timed(lambda: apportion(layer, hoods, columns))
+    finally:
+        numba.set_num_threads(threads)
     tobler_time, tobler_cpu, theirs = timed(
         lambda: area_interpolate(layer, hoods, extensive_variables=columns, allocate_total=False)
     )
@@ -107,10 +114,24 @@ def bench_apportion(layer: gpd.GeoDataFrame, hoods: gpd.GeoDataFrame) -> None:
         / np.maximum(np.abs(same_table[columns].to_numpy()), 1.0)
     )
     print(f"\nApportion {len(layer):,} LA County precincts onto {len(hoods)} neighbourhoods")
-    print(f"  explorer.apportion        {ours_time * 1000:8.1f} ms, CPU {ours_cpu * 1000:8.1f} ms")
+    print(f"  load average before: {os.getloadavg()[0]:.2f} (2-core machine shared)")
     print(
-        f"  tobler CPU {tobler_cpu * 1000:8.1f} ms: explorer is {tobler_cpu / ours_cpu:5.1f}x "
-        f"faster in CPU time (wall {tobler_time / ours_time:5.1f}x)"
+        f"  explorer.apportion, numba {threads} threads: wall {ours_time * 1000:7.1f} ms, "
+        f"CPU {ours_cpu * 1000:7.1f} ms"
+    )
+    print(
+        f"  explorer.apportion, numba 1 thread:   wall {one_time * 1000:7.1f} ms, "
+        f"CPU {one_cpu * 1000:7.1f} ms"
+    )
+    print(
+        f"  tobler (one thread):                  wall {tobler_time * 1000:7.1f} ms, "
+        f"CPU {tobler_cpu * 1000:7.1f} ms"
+    )
+    print(
+        f"  per core: explorer uses {tobler_cpu / ours_cpu:4.1f}x less CPU than tobler "
+        f"({threads} threads), {tobler_cpu / one_cpu:4.1f}x with 1 thread; wall "
+        f"{tobler_time / ours_time:4.1f}x ({threads} threads), {tobler_time / one_time:4.1f}x "
+        "(1 thread v 1 thread)"
     )
     for name, seconds in rows:
         ratio = seconds / ours_time if np.isfinite(seconds) else float("nan")
@@ -243,6 +264,24 @@ def bench_curves(full: bool) -> None:
             + f" {point['peak_mb']:>8.0f}{growth}"
         )
         previous = (point["seconds"], k, n)
+    print("\nThe dask backend, partitions read on 2 local workers (one thread each) from parquet")
+    for n, k in [(100_000, 1_000)] + ([(1_000_000, 10_000)] if full else []):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.partitions", str(n), str(k)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        p = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"  {p['sources']:>9,} sources, {p['partitions']} partitions: dask "
+            f"{p['dask_seconds']:.2f} s (workers' CPU {p['dask_worker_cpu_seconds']:.2f} s, "
+            f"reading alone {p['dask_read_only_seconds']:.2f} s) v local "
+            f"{p['local_seconds']:.2f} s (CPU {p['local_cpu_seconds']:.2f} s; read "
+            f"{p['local_read_seconds']:.2f} s apart): {p['dask_over_local']:.2f}x the local "
+            f"time, {p['dask_seconds'] / (p['local_seconds'] + p['local_read_seconds']):.2f}x "
+            f"local with its read; {'identical' if p['identical'] else 'DIFFERENT'}"
+        )
 
 
 def bench_maps(election, layer: gpd.GeoDataFrame) -> None:

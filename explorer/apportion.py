@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from explorer.crs import equal_area_crs_for
+from explorer.crs import equal_area_crs_for, reproject
 from explorer.errors import ExplorerError
 from explorer.join import add_result_columns
 
@@ -192,7 +192,10 @@ def apportion(
 
     ``backend="dask"`` computes the pieces on a dask cluster (``scheduler`` address, or the
     active client, or local threads; see :mod:`explorer.distributed`); the numbers are
-    identical to the local backend.
+    identical to the local backend. ``sources`` may then be a dask-geopandas frame (for
+    example ``dask_geopandas.read_parquet(...)``): its partitions are read on the workers
+    and only pairs, areas and counts come back (area weights only; ``engine="auto"`` is
+    the compiled kernel). With the local backend a dask frame is computed first.
 
     ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
     tract centres of population) or polygons (a count spread evenly over each polygon).
@@ -208,14 +211,22 @@ def apportion(
     target because targets overlap (so targets + outside - overlap = sources),
     ``attrs["method"]`` says how pieces were weighted.
     """
+    if backend not in BACKENDS:
+        raise ExplorerError(f"unknown backend {backend!r}", hint="use local or dask")
+    from explorer.distributed import is_dask_frame
+
+    if is_dask_frame(sources) and backend == "dask":
+        return _apportion_partitions(
+            sources, targets, columns, target_id, weights, crs, engine, scheduler
+        )
+    if is_dask_frame(sources):
+        sources = sources.compute()
     area_crs = equal_area_crs_for(sources, crs)
     has_geometry = ~(sources.geometry.is_empty | sources.geometry.isna())
     mapped = sources[has_geometry]
     unmapped = sources.loc[~has_geometry, columns].sum()
-    src = mapped.to_crs(area_crs).reset_index(drop=True)
-    tgt = targets.to_crs(area_crs).reset_index(drop=True)
-    if backend not in BACKENDS:
-        raise ExplorerError(f"unknown backend {backend!r}", hint="use local or dask")
+    src = reproject(mapped, area_crs).reset_index(drop=True)
+    tgt = reproject(targets, area_crs).reset_index(drop=True)
     engine = resolve_engine(engine, len(src))
     if backend == "dask":
         from explorer.distributed import piece_areas_dask
@@ -246,14 +257,83 @@ def apportion(
         )
     else:
         piece_weight = area_weight
-        method = "areal weighting (share of each precinct's area, equal-area CRS)"
-    matrix = sparse.csr_matrix(
-        (piece_weight, (source_index, target_index)), shape=(len(src), len(tgt))
+        method = AREAL
+    return _move_counts(
+        targets,
+        tgt,
+        columns,
+        source_index,
+        target_index,
+        piece_area,
+        piece_weight,
+        src[columns].to_numpy(dtype=float),
+        src["match"].to_numpy() if "match" in src.columns else None,
+        lambda rows: src.geometry.values[rows],
+        unmapped.astype(float),
+        {"method": method, "crs": str(area_crs), "target_id": target_id},
     )
-    values = src[columns].to_numpy(dtype=float)
+
+
+AREAL = "areal weighting (share of each precinct's area, equal-area CRS)"
+
+
+def _apportion_partitions(sources, targets, columns, target_id, weights, crs, engine, scheduler):
+    """:func:`apportion` of a dask-geopandas frame, its partitions read on the workers."""
+    from explorer.distributed import frame_bounds, geometries_of, pieces_from_partitions
+
+    if weights is not None and len(weights):
+        raise ExplorerError(
+            "weights need the source layer in memory",
+            hint="call .compute() on the dask frame, or apportion by area",
+        )
+    if crs is None:
+        outline = gpd.GeoDataFrame(geometry=[shapely.box(*frame_bounds(sources))], crs=sources.crs)
+        area_crs = equal_area_crs_for(outline)
+    else:
+        area_crs = equal_area_crs_for(sources, crs)
+    tgt = reproject(targets, area_crs).reset_index(drop=True)
+    # a partitioned layer counts as large: "auto" is the compiled kernel when installed
+    engine = resolve_engine(engine, NUMBA_MIN_SOURCES)
+    got = pieces_from_partitions(sources, tgt, area_crs, columns, engine, scheduler=scheduler)
+    source_index, target_index, piece_area = got["source"], got["target"], got["area"]
+    return _move_counts(
+        targets,
+        tgt,
+        columns,
+        source_index,
+        target_index,
+        piece_area,
+        piece_area / got["source_area"][source_index],
+        got["values"],
+        got["match"],
+        lambda rows: geometries_of(sources, rows, got["partition_rows"], area_crs),
+        pd.Series(got["unmapped"], index=columns, dtype=float),
+        {"method": AREAL, "crs": str(area_crs), "target_id": target_id},
+    )
+
+
+def _move_counts(
+    targets,
+    tgt,
+    columns,
+    source_index,
+    target_index,
+    piece_area,
+    piece_weight,
+    values,
+    match,
+    geometries_of,
+    unmapped,
+    attrs,
+) -> gpd.GeoDataFrame:
+    """The weight table moves the counts; honesty fields and the vote accounting."""
+    n_src = len(values)
+    matrix = sparse.csr_matrix(
+        (piece_weight, (source_index, target_index)), shape=(n_src, len(tgt))
+    )
     moved = matrix.T @ values
     inside_share = np.asarray(matrix.sum(axis=1)).ravel()
-    covered_share = _covered_share(src, tgt, inside_share)
+    covered_share = _covered_share(geometries_of, tgt, inside_share)
     outside = values * (1.0 - covered_share)[:, None]
     overlap = values * (inside_share - covered_share)[:, None]
 
@@ -262,13 +342,13 @@ def apportion(
         result[column] = moved[:, i]
     total_moved = matrix.T @ values.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if "match" in src.columns:
+        if match is not None:
             for name in ("exact", "inferred", "pooled"):
-                is_class = (src["match"] == name).to_numpy()
+                is_class = pd.Series(match).eq(name).fillna(False).to_numpy(dtype=bool)
                 share = (matrix.T @ (values.sum(axis=1) * is_class)) / total_moved
                 result[f"{name}_share"] = share
         partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
-            np.bincount(source_index, minlength=len(src)) > 1
+            np.bincount(source_index, minlength=n_src) > 1
         )
         partial_votes = matrix.T @ (values.sum(axis=1) * partial)
         result["partial_share"] = partial_votes / total_moved
@@ -279,10 +359,8 @@ def apportion(
         **result.attrs,
         "outside": pd.Series(outside.sum(axis=0), index=columns),
         "overlap": pd.Series(overlap.sum(axis=0), index=columns),
-        "unmapped": unmapped.astype(float),
-        "method": method,
-        "crs": str(area_crs),
-        "target_id": target_id,
+        "unmapped": unmapped,
+        **attrs,
     }
     return result
 
@@ -292,7 +370,7 @@ def apportion(
 OVERLAP_TOLERANCE = 1e-6
 
 
-def _covered_share(src, tgt, inside_share) -> np.ndarray:
+def _covered_share(geometries_of, tgt, inside_share) -> np.ndarray:
     """Share of each source inside the union of the targets.
 
     Where the targets do not overlap this is the sum of the source's piece weights. Where a
@@ -304,7 +382,7 @@ def _covered_share(src, tgt, inside_share) -> np.ndarray:
     if not len(over):
         return inside_share
     union = shapely.union_all(tgt.geometry.values)
-    geoms = src.geometry.values[over]
+    geoms = np.asarray(geometries_of(over))
     area_covered = shapely.area(shapely.intersection(geoms, union)) / shapely.area(geoms)
     covered = inside_share.copy()
     covered[over] = np.minimum(area_covered, 1.0)

@@ -32,7 +32,7 @@ import shapely
 from explorer.apportion import piece_areas
 from explorer.crs import to_equal_area
 from explorer.errors import ExplorerError
-from explorer.ranges import LEVEL, coverage, ensemble
+from explorer.ranges import LEVEL, coverage, ensemble, interval
 
 CANDIDATES = ("Candidate A", "Candidate B")
 #: voters per synthetic precinct
@@ -266,9 +266,7 @@ def score(
         drawn = (join_a[keep] + changes[:, keep, 0]) / (
             join_total[keep] + changes[:, keep, :].sum(axis=2)
         )
-    tail = (1 - LEVEL) / 2 * 100
-    low = np.minimum(np.nanpercentile(drawn, tail, axis=0), join_share)
-    high = np.maximum(np.nanpercentile(drawn, 100 - tail, axis=0), join_share)
+    low, high = interval(drawn, join_share)
     affected = error > 0.01
     from scipy.stats import spearmanr
 

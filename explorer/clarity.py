@@ -18,6 +18,7 @@ import pandas as pd
 
 from explorer.errors import ExplorerError
 from explorer.live import add_expected
+from explorer.loaders import repair_returns, vote_method_name
 
 NOT_CANDIDATES = ("undervotes", "overvotes")
 
@@ -91,6 +92,17 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     long = table.groupby(["precinct", "candidate", "party"], as_index=False, sort=False)[
         "votes"
     ].sum()
+    # the same real-world repairs as any returns file (pseudo-candidates, county totals,
+    # county-wide rows...); Clarity's absentee / provisional pseudo-precincts ('AB') are
+    # county-wide rows: their votes count, no polygon carries them, and they are not
+    # precincts in "N of M precincts reporting"
+    long["_line"] = range(1, len(long) + 1)  # Clarity has no lines; never shown
+    listed = [str(j.name).strip().upper() for j in precincts]
+    wide_ids = [p for p in dict.fromkeys([*listed, *long["precinct"]]) if vote_method_name(p)]
+    before = set(long["precinct"])
+    long = repair_returns(long, pd.DataFrame(), path, county_wide_ids=wide_ids)
+    repaired = long.attrs
+    gone = before - set(long["precinct"])  # a county total dropped, a method row folded
     vote_types = table.groupby("precinct")["vote_type"].agg(
         lambda s: ",".join(dict.fromkeys(t.lower().replace(" ", "_") for t in s))
     )
@@ -100,7 +112,7 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         index=pd.Index(index, name="precinct"),
         dtype=float,
     )
-    percent = percent[~percent.index.duplicated()]
+    percent = percent[~percent.index.duplicated() & ~percent.index.isin(gone)]
     state = pd.DataFrame(index=percent.index)
     state["percent"] = percent
     state["status"] = [
@@ -120,7 +132,9 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             "not votes for a candidate"
         )
     long.attrs = {
-        "notes": notes,
+        "notes": notes + list(repaired.get("notes", [])),
+        "pseudo": list(repaired.get("pseudo", [])),
+        "county_wide": list(repaired.get("county_wide", [])),
         "reporting": state,
         "methods": sorted(set(table.vote_type)),
         "office": " ".join(str(chosen.text).split()),  # the contest, e.g. "U.S. Senate"

@@ -167,3 +167,12 @@ def check_extent(
             source=source,
             hint=f"if they are, give {option} EPSG:4326 (it overrides the .prj)",
         )
+
+
+def reproject(gdf: gpd.GeoDataFrame, crs: str | CRS) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs``; untouched (no transform pass) when its CRS already equals it, as a
+    layer read back from a file often does under another spelling of the same CRS."""
+    target = CRS.from_user_input(crs)
+    if gdf.crs is not None and CRS.from_user_input(gdf.crs).equals(target):
+        return gdf.set_crs(target, allow_override=True)
+    return gdf.to_crs(target)

@@ -1,13 +1,21 @@
 """Apportionment pairs on a dask cluster (dask-geopandas), for inputs too big for one machine.
 
-Sources are sorted along a Hilbert curve on the client and cut into spatially compact
-partitions (no shuffle on the cluster); targets are cut into Hilbert-ordered chunks too.
-On a worker process numba runs one thread (the workers are the parallelism). Each task
-joins one source partition with the target chunks whose bounds meet the partition's
-bounding box (partition-pair join) and computes
-the exact intersection areas with the same function as the local backend
+Sources as a dask-geopandas frame (``dask_geopandas.read_parquet(...)``): each partition is
+read on a worker and stays there. The targets (small) go to every worker once; a task
+reprojects its partition, pairs it with the targets whose boxes meet the partition's box and
+computes the exact piece areas with the same function as the local backend; it returns the
+pairs, the sources' areas and counts (not their geometry). Nothing is shuffled: a spatially
+partitioned input (Hilbert-sorted files, or ``spatial_shuffle`` once, before writing) keeps
+each task's targets few, and any other partitioning still gives the same numbers.
+
+Sources as an in-memory frame: they are sorted along a Hilbert curve on the client and cut
+into spatially compact partitions (no shuffle on the cluster), which then travel inside the
+task graph; targets are cut into Hilbert-ordered chunks too. Each task joins one source
+partition with the target chunks whose bounds meet the partition's bounding box and
+computes the exact intersection areas with the same function as the local backend
 (:func:`explorer.apportion.piece_areas`). Pairs come back with global row numbers and are
-sorted, so the weight table, and every number after it, is identical to a local run.
+sorted, so the weight table, and every number after it, is identical to a local run. On a
+worker process numba runs one thread (the workers are the parallelism).
 
 Needs the ``dask`` extra (dask-geopandas, distributed). ``scheduler`` is the address of a
 running ``dask.distributed`` scheduler (``tcp://host:8786``); without one, an active
@@ -20,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from explorer.crs import reproject
 from explorer.errors import ExplorerError
 
 ROWS_PER_PARTITION = 50_000
@@ -133,3 +142,117 @@ def piece_areas_dask(
     target_index = np.concatenate([r[1] for r in results]).astype(np.int64)
     areas = np.concatenate([r[2] for r in results])
     return source_index, target_index, areas
+
+
+def is_dask_frame(frame) -> bool:
+    """Whether ``frame`` is a dask(-geopandas) frame (partitions read where they are used)."""
+    return hasattr(frame, "to_delayed") and hasattr(frame, "npartitions")
+
+
+def _partition_pieces(
+    part: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, area_crs, columns: list[str], engine: str
+) -> dict:
+    """Everything :func:`explorer.apportion.apportion` needs from one source partition:
+    pairs (partition rows of the mapped sources, target rows), piece areas, the mapped
+    sources' areas, counts and match class, and the counts of sources without geometry."""
+    from explorer.apportion import piece_areas
+
+    _one_thread_on_a_worker()
+    has_geometry = ~(part.geometry.is_empty | part.geometry.isna()).to_numpy()
+    unmapped = part.loc[~has_geometry, columns].to_numpy(dtype=float).sum(axis=0)
+    mapped = reproject(part[has_geometry], area_crs).reset_index(drop=True)
+    out = {
+        "n": len(mapped),
+        "unmapped": unmapped,
+        "values": mapped[columns].to_numpy(dtype=float),
+        "source_area": shapely.area(mapped.geometry.values),
+        "match": mapped["match"].to_numpy() if "match" in mapped.columns else None,
+    }
+    near = np.zeros(0, dtype=np.int64)
+    if len(mapped):
+        box = shapely.box(*mapped.total_bounds)
+        near = np.sort(shapely.STRtree(targets.geometry.values).query(box))
+    if not len(near):
+        empty = np.zeros(0, dtype=np.int64)
+        return {**out, "source": empty, "target": empty, "area": np.zeros(0)}
+    chunk = targets.iloc[near].reset_index(drop=True)
+    source_index, target_index, areas = piece_areas(mapped, chunk, engine)
+    return {**out, "source": source_index, "target": near[target_index], "area": areas}
+
+
+def frame_bounds(sources) -> np.ndarray:
+    """Total bounds of a dask-geopandas frame: from its spatial partitions when it has them
+    (no read), else computed on the cluster."""
+    spatial = getattr(sources, "spatial_partitions", None)
+    if spatial is not None and len(spatial):
+        return np.asarray(spatial.total_bounds)
+    return np.asarray(sources.total_bounds.compute())
+
+
+def pieces_from_partitions(
+    sources,
+    targets: gpd.GeoDataFrame,
+    area_crs,
+    columns: list[str],
+    engine: str,
+    *,
+    scheduler: str | None = None,
+) -> dict:
+    """Pairs and per-source arrays of a dask-geopandas ``sources`` frame, computed where
+    its partitions are read (see the module notes). ``targets`` are already in
+    ``area_crs``. Returns global rows (mapped sources in partition order, as the local
+    backend numbers them) sorted by source then target, so every number after is
+    identical to a local run on the same rows."""
+    _require_dask()
+    import dask
+
+    missing = [c for c in columns if c not in sources.columns]
+    if missing:
+        raise ExplorerError(f"the source layer has no column {missing[0]!r}")
+    targets = gpd.GeoDataFrame(geometry=targets.geometry.values, crs=targets.crs)
+    client = _client(scheduler)
+    try:
+        if client is not None:
+            shared = client.scatter(targets, broadcast=True, hash=False)
+        else:
+            shared = dask.delayed(targets)
+        tasks = [
+            dask.delayed(_partition_pieces)(part, shared, area_crs, list(columns), engine)
+            for part in sources.to_delayed()
+        ]
+        results = client.compute(tasks, sync=True) if client else dask.compute(*tasks)
+    finally:
+        if client is not None:
+            client.close()
+    offsets = np.concatenate([[0], np.cumsum([r["n"] for r in results])])
+    source_index = np.concatenate(
+        [r["source"] + offset for r, offset in zip(results, offsets)]
+    ).astype(np.int64)
+    target_index = np.concatenate([r["target"] for r in results]).astype(np.int64)
+    areas = np.concatenate([r["area"] for r in results])
+    order = np.lexsort((target_index, source_index))
+    matches = [r["match"] for r in results]
+    return {
+        "source": source_index[order],
+        "target": target_index[order],
+        "area": areas[order],
+        "source_area": np.concatenate([r["source_area"] for r in results]),
+        "values": np.concatenate([r["values"] for r in results]).reshape(-1, len(columns)),
+        "match": None if any(m is None for m in matches) else np.concatenate(matches),
+        "unmapped": np.sum([r["unmapped"] for r in results], axis=0),
+        "partition_rows": offsets,
+    }
+
+
+def geometries_of(sources, rows: np.ndarray, partition_rows: np.ndarray, area_crs) -> np.ndarray:
+    """Geometries (in ``area_crs``) of global mapped-source ``rows`` of a dask frame, read
+    from the partitions that hold them (used only where targets overlap)."""
+    which = np.searchsorted(partition_rows, rows, side="right") - 1
+    out = np.empty(len(rows), dtype=object)
+    for k in np.unique(which):
+        part = sources.get_partition(int(k)).compute()
+        mapped = part[~(part.geometry.is_empty | part.geometry.isna()).to_numpy()]
+        geoms = reproject(mapped, area_crs).geometry.values
+        local = rows[which == k] - partition_rows[k]
+        out[which == k] = np.asarray(geoms)[local]
+    return out

@@ -17,6 +17,10 @@ import shapely
 SHARED_EDGE_METRES = 1.0
 #: two polygons closer than this count as touching (slivers and digitising gaps)
 TOUCH_METRES = 10.0
+#: a unit farther than this from its numeric neighbours' polygons says so in its reason
+FAR_METRES = 2000.0
+#: a polygon the published line puts out counts as a notch only if the line cuts it
+MIN_CUT = 0.1
 
 
 def _numeric(precinct_id: str) -> float:
@@ -278,7 +282,42 @@ def infer_units(
     seeded = np.zeros(len(owner), dtype=bool)
     seeded[[i for i in taken if not isinstance(i, str)]] = True
     absorbed = (owner != None) & ~before & eligible & ~seeded  # noqa: E711
+    _say_when_far(owner, unit, result_match, reason, geoms, held, located, numbers)
     return Assignment(owner, unit, result_match, reason, absorbed)
+
+
+def _say_when_far(owner, unit, match, reason, geoms, held, located, numbers) -> None:
+    """Add to the reason of every ``base``, ``pooled`` or ``inferred`` result precinct whose
+    unit lies more than ``FAR_METRES`` from the polygons of its numeric neighbours (the
+    result precincts of its prefix numbered just below and just above it that hold polygons
+    by ID), so that no
+    unit is placed far from where its neighbours are without saying so."""
+    placed = [p for p, k in match.items() if k in ("base", "pooled", "inferred")]
+    if not placed:
+        return
+    shapes = {}
+    for key in {unit[p] for p in placed}:
+        mine = np.flatnonzero(owner == key)
+        shapes[key] = shapely.union_all(geoms[mine]) if len(mine) else None
+    for p in placed:
+        shape = shapes[unit[p]]
+        k = bisect.bisect_left(located, (prefix(p), numbers[p], p))
+        above = k + 1 if k < len(located) and located[k][2] == p else k
+        near = [
+            located[i][2]
+            for i in (k - 1, above)
+            if 0 <= i < len(located) and located[i][0] == prefix(p)
+        ]
+        if shape is None or not near:
+            continue
+        gap = min(float(shapely.distance(shape, shapely.union_all(geoms[held[n]]))) for n in near)
+        if gap > FAR_METRES:
+            reason[p] += (
+                f"; placed {gap / 1000:.1f} km from the polygons of its numeric neighbours "
+                f"{' and '.join(near)} (more than {FAR_METRES / 1000:g} km"
+                + ("" if match[p] == "base" else ": a guess to treat with care")
+                + ")"
+            )
 
 
 def _matched_reason(precinct: str, klass: str, polygons: list) -> str:
@@ -365,7 +404,7 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
             why = f"pooled unit of {len(members)} result precincts ({names}): " + "; ".join(
                 f"{m}: {assignment.reason[m]}"
                 for m in members
-                if assignment.match.get(m) == "pooled"
+                if assignment.match.get(m) in ("pooled", "base", "inferred")
             )
         else:
             why = assignment.reason.get(members[0], "no geometry")
@@ -407,6 +446,86 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     result_votes.insert(1, "klass", klass.to_numpy())
     features.attrs["result_votes"] = result_votes
     return features
+
+
+def precinct_membership(
+    eligible: np.ndarray,
+    held: np.ndarray,
+    geoms: np.ndarray,
+    boundary: np.ndarray,
+    tolerance: float = 0.1,
+    min_cut: float = MIN_CUT,
+) -> tuple[np.ndarray, list[str]]:
+    """In-district polygons decided at precinct resolution when the layer nests in the
+    district: (mask, notes).
+
+    ``eligible`` is the published-boundary rule (:func:`explorer.join.in_district`),
+    ``held`` the polygons the election's own result precincts hold by ID (they are in the
+    district whatever the line says), ``geoms`` the layer and ``boundary`` the published
+    outline's geometries, both equal-area. The layer nests when the in-district polygons
+    cover the boundary to within ``tolerance`` of its area (symmetric difference). Then, at
+    the edges:
+
+    * a free polygon the boundary puts in is kept only if it is connected to the held
+      polygons through shared edges of in-district polygons (an island past the
+      precincts' edge is out);
+    * a free polygon the boundary puts out but cuts (``min_cut`` to ``min_inside`` of its
+      area inside) is in when more than half of its perimeter is shared with held polygons
+      (a notch the generalised line cut off). A polygon wholly outside the line stays out
+      even when mostly surrounded: the line goes round it, so the district likely does.
+
+    When the layer does not nest, ``eligible`` is returned unchanged.
+    """
+    eligible = np.asarray(eligible, dtype=bool)
+    held = np.asarray(held, dtype=bool)
+    if not held.any():
+        return eligible, []
+    outline = shapely.union_all(boundary)
+    shape = shapely.union_all(geoms[held | eligible])
+    difference = shapely.area(shapely.symmetric_difference(shape, outline)) / max(
+        shapely.area(outline), 1.0
+    )
+    if difference > tolerance:
+        return eligible, []
+    touching = shapely.intersects(geoms, outline)
+    edges = shared_edges(geoms, among=touching | eligible | held)
+    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
+    a, b = both["a"].to_numpy(), both["b"].to_numpy()
+    # notches: outside by the line, mostly surrounded by held polygons
+    perimeter = shapely.length(shapely.boundary(geoms))
+    with_held = np.zeros(len(geoms))
+    np.add.at(with_held, a[held[b]], both["length"].to_numpy()[held[b]])
+    cut = np.zeros(len(geoms))
+    cut[touching] = shapely.area(shapely.intersection(geoms[touching], outline)) / np.maximum(
+        shapely.area(geoms[touching]), 1.0
+    )
+    notch = (cut >= min_cut) & (cut > 0) & ~eligible & ~held & (with_held > 0.5 * perimeter)
+    member = eligible | held | notch
+    # islands: in by the line but not connected to the held polygons
+    reached = held.copy()
+    frontier = np.flatnonzero(held)
+    inside = member[a] & member[b]
+    while len(frontier):
+        step = np.zeros(len(geoms), dtype=bool)
+        step[frontier] = True
+        nxt = b[inside & step[a] & ~reached[b]]
+        nxt = np.unique(nxt)
+        reached[nxt] = True
+        frontier = nxt
+    island = member & ~reached
+    member &= ~island
+    notes = []
+    if notch.any():
+        notes.append(
+            f"{int(notch.sum())} polygon(s) outside the published district line but "
+            "mostly surrounded by the election's own precincts count as in the district"
+        )
+    if island.any():
+        notes.append(
+            f"{int(island.sum())} polygon(s) inside the published district line but cut "
+            "off from the election's own precincts count as outside it"
+        )
+    return member, notes
 
 
 def precinct_outline(

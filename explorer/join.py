@@ -295,7 +295,13 @@ def join_returns(
     unassigned: list[str] = []
     eligible = np.zeros(len(ids), dtype=bool)
     if boundary is not None:
-        eligible = in_district(area_layer, to_equal_area(boundary, area_layer.crs), min_inside)
+        boundary_area = to_equal_area(boundary, area_layer.crs)
+        eligible = in_district(area_layer, boundary_area, min_inside)
+        if infer and crosswalk is None:  # precinct resolution at the edges (#13)
+            eligible, edge_notes = inference.precinct_membership(
+                eligible, claimed, area_layer.geometry.values, boundary_area.geometry.values
+            )
+            notes += edge_notes
     if boundary is not None and infer and crosswalk is None and method == "nearest-number":
         unmatched = np.array(sorted(match.index[(match == "none") & is_place]), dtype=object)
         owner, seeded = inference.legacy_seed(owner, eligible, ids, unmatched, max_number_gap)

@@ -184,11 +184,8 @@ def read_results_file(
     if frame.empty:
         raise ExplorerError("layer has no features", source=path)
     frame = declare_crs(frame, crs, str(path))
-    out = gpd.GeoDataFrame(
-        {"precinct": normalise_ids(frame[columns[precinct_id]].astype("string").fillna(""))},
-        geometry=frame.geometry.values,
-        crs=frame.crs,
-    )
+    ids, kept_apart = case_distinct_ids(frame[columns[precinct_id]].astype("string").fillna(""))
+    out = gpd.GeoDataFrame({"precinct": ids}, geometry=frame.geometry.values, crs=frame.crs)
     state = state_of(path)
     if not state and columns.get(STATE_FIELD) in frame:  # from the layer's own field
         state = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
@@ -200,10 +197,34 @@ def read_results_file(
         else:
             out[name] = read_counts(frame[columns[name]], out["precinct"], name, path)
     out.attrs["missing"] = missing
+    out.attrs["case_distinct"] = kept_apart
     out.attrs["state_field"] = (
         columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
     )
     return out
+
+
+def case_distinct_ids(raw: pd.Series) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """Feature IDs normalised as everywhere (:func:`explorer.loaders.normalise_ids`: trimmed,
+    upper case), except that IDs written in the same file with another letter case are
+    different precincts (``28059505-1B`` Grace Baptist B and ``28059505-1b`` Ocean Springs
+    Civic Center B in DRA's Mississippi file: other names, other votes). There is no
+    returns file to match here, so the case is the file's own distinction: the second
+    spelling becomes ``<ID> #2`` (then ``#3``...). Returns the IDs and the (original,
+    renamed) pairs, for a note."""
+    ids = normalise_ids(raw)
+    spelled = raw.astype(str).str.split().str.join(" ")
+    pairs = pd.DataFrame({"id": ids.to_numpy(), "raw": spelled.to_numpy()}).drop_duplicates()
+    rank = pairs.groupby("id").cumcount()
+    clash = pairs[rank.to_numpy() > 0]
+    if clash.empty:
+        return ids, []
+    renamed = clash["id"] + " #" + (rank[rank > 0] + 1).astype(str)
+    mapping = dict(zip(zip(clash["id"], clash["raw"]), renamed))
+    new = [mapping.get(key, key[0]) for key in zip(ids.to_numpy(), spelled.to_numpy())]
+    return pd.Series(new, index=raw.index, dtype=object), sorted(
+        (raw_id, mapping[(i, raw_id)]) for i, raw_id in mapping
+    )
 
 
 def read_counts(values: pd.Series, ids: pd.Series, field: str, source) -> np.ndarray:
@@ -272,6 +293,13 @@ def read_results_layers(
                     if part.attrs.get("state_field")
                     else "left empty (neither the file name nor a state field names it)"
                 )
+            )
+        if part.attrs.get("case_distinct"):
+            shown = ", ".join(f"{a} as {b}" for a, b in part.attrs["case_distinct"][:5])
+            notes.append(
+                f"{state_of(path) or path.name}: {len(part.attrs['case_distinct'])} ID(s) "
+                f"differ from another only in letter case and are different precincts, kept "
+                f"apart ({shown})"
             )
         if part.attrs["missing"]:
             notes.append(

@@ -113,8 +113,10 @@ def load_snapshot(
     pseudo-candidate rows such as Total or Registered Voters kept out of the candidates,
     county totals dropped, county-wide and blank precincts kept unmapped, vote-method
     rows folded, ...), each noted in ``attrs["notes"]``; a precinct's status is read from
-    its candidate rows only. Raises :class:`ExplorerError` for a bad count, flag or
-    percentage, naming the line.
+    its candidate rows only. With vote-method columns, ``attrs["method_votes"]`` holds the
+    repaired rows' votes by method (``precinct, candidate`` and one column per method, NaN
+    where the method is not counted yet), read by :mod:`explorer.projection`. Raises
+    :class:`ExplorerError` for a bad count, flag or percentage, naming the line.
     """
     path = Path(path)
     table = loaders.read_csv_text(path)
@@ -153,6 +155,7 @@ def load_snapshot(
     ).copy()  # own, writable arrays (as loaders.load_returns)
     for method in methods:
         long[f"_counted_{method}"] = filled[method].to_numpy()
+        long[f"_votes_{method}"] = counts[method].to_numpy()
     if flag_column:
         long["_flag"] = _flag(table[flag_column], flag_column, path, lines).to_numpy()
     if percent_column:
@@ -197,10 +200,18 @@ def load_snapshot(
         if methods
         else np.where(any_votes, "votes", "")
     )
+    by_method = None
+    if methods:  # the repaired rows' votes by method: NaN where a method is not counted
+        by_method = long[["precinct", "candidate"]].copy()
+        for method in methods:
+            counted = long[f"_counted_{method}"].astype(bool)
+            by_method[method] = long[f"_votes_{method}"].astype(float).where(counted)
     long = long.drop(columns=marks)
     long, state = add_expected(long, state, expected)
     long.attrs["reporting"] = state
     long.attrs["methods"] = methods
+    if by_method is not None:
+        long.attrs["method_votes"] = by_method
     return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
 
 
@@ -294,6 +305,20 @@ def read_precinct_list(path: str | Path) -> list[str]:
 # --------------------------------------------------------------------------- state
 
 
+def joined_ids(ids: Iterable[str], renamed: dict[str, str] | None) -> pd.Index:
+    """Result precinct IDs as the join renamed them (``attrs["renamed"]`` of
+    :func:`explorer.join.join_returns`: leading zeros restored or the layer's spelling of
+    the same number, then a sub-precinct's parent polygon); other IDs unchanged."""
+    renamed = renamed or {}
+
+    def joined(precinct: str) -> str:
+        for _ in range(3):  # a spelling repaired, then its parent
+            precinct = renamed.get(precinct, precinct)
+        return precinct
+
+    return pd.Index([joined(str(p)) for p in ids], name="precinct")
+
+
 def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd.DataFrame:
     """Add ``status`` and ``methods`` columns to joined precincts (in place) and
     ``attrs["reporting"]`` (a :func:`reporting_summary`). Without reporting information
@@ -301,6 +326,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     if reporting is None:
         return features
     key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
+    # the result IDs as the join matched them to the layer ('101' -> 'PCT 0101')
+    reporting = reporting.set_axis(joined_ids(reporting.index, features.attrs.get("renamed")))
     status = pd.Series(reporting["status"].to_numpy(), index=key(reporting.index))
     outside = (
         set(key(reporting.index[~reporting["listed"].to_numpy(bool)]))
@@ -308,15 +335,24 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         else set()
     )  # precincts not in the expected list: drawn, counted, outside the denominator
     methods = pd.Series(reporting["methods"].to_numpy(), index=key(reporting.index))
-    status = status[~status.index.duplicated()]
-    methods = methods[~methods.index.duplicated()]
+    # a polygon carrying several result precincts (sub-precincts): one status if they
+    # agree, else partial; the methods counted in any of them
+    if status.index.duplicated().any():
+        status = status.groupby(level=0, sort=False).agg(
+            lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
+        )
+        methods = methods.groupby(level=0, sort=False).agg(
+            lambda m: ",".join(dict.fromkeys(x for t in m for x in str(t).split(",") if x))
+        )
     if "results" not in features:
         ids = key(features["precinct"])
         features["status"] = status.reindex(ids).fillna("reported").to_numpy()
         features["methods"] = methods.reindex(ids).fillna("").to_numpy()
         if outside:
             features["listed"] = ~ids.isin(outside)
-        features.attrs["reporting"] = reporting_summary(features)
+        features.attrs["reporting"] = reporting_summary(
+            features, features.attrs.get("county_wide", [])
+        )
         return features
     # pooled units (explorer.infer) hold several result precincts: report each precinct,
     # and give a unit "reported" / "none" only when all its members agree, else "partial"
@@ -337,24 +373,28 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         .fillna("")
         .to_numpy()
     )
-    summary = reporting_summary(each)
+    summary = reporting_summary(each, features.attrs.get("county_wide", []))
     summary["votes_counted"] = int(features["total"].sum()) if "total" in features else None
     features.attrs["reporting"] = summary
     features.attrs["reported_members"] = each.loc[each["status"] == "reported", "precinct"].tolist()
     return features
 
 
-def reporting_summary(features: pd.DataFrame) -> dict:
+def reporting_summary(features: pd.DataFrame, county_wide: Iterable[str] = ()) -> dict:
     """Plain numbers of the reporting state of joined (or wide) precincts with a
     ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
-    the votes counted so far, and per vote method the precincts where it is counted."""
+    the votes counted so far, and per vote method the precincts where it is counted.
+    ``county_wide`` rows (PROVISIONAL, Clarity's absentee ``AB``...) are no precincts:
+    their votes are counted, they are not in the N of M (``county_wide_rows``)."""
+    wide = features["precinct"].isin(set(county_wide)).to_numpy(bool)
     listed = features.get("listed", pd.Series(True, index=features.index)).to_numpy(bool)
-    status = features["status"].where(listed, "outside")
+    listed = listed | wide  # a county-wide row is never "not in the expected list"
+    status = features["status"].where(listed & ~wide, "outside")
     outside = int((~listed).sum())  # not in the expected precinct list: not in the count
-    expected = len(features) - outside
+    expected = len(features) - outside - int(wide.sum())
     counts = {s: int((status == s).sum()) for s in STATUSES}
     methods: dict[str, int] = {}
-    for text in features.get("methods", pd.Series("", index=features.index)):
+    for text in features.get("methods", pd.Series("", index=features.index))[~wide]:
         for method in filter(None, str(text).split(",")):
             methods[method] = methods.get(method, 0) + 1
     unreported = features.loc[(status == "none").to_numpy(), "precinct"].tolist()
@@ -370,6 +410,7 @@ def reporting_summary(features: pd.DataFrame) -> dict:
         "complete": counts["reported"] == expected,
         "outside_expected": outside,
         "outside_precincts": features.loc[~listed, "precinct"].tolist(),
+        "county_wide_rows": features.loc[wide, "precinct"].tolist(),
     }
 
 
@@ -397,6 +438,13 @@ def describe_reporting(summary: dict | None) -> str:
         text += (
             f"; {n_out:,} precinct{'s' if n_out != 1 else ''} not in the expected list "
             f"({shown}{', ...' if n_out > 5 else ''}: counted, not in the {m:,})"
+        )
+    if summary.get("county_wide_rows"):
+        rows = summary["county_wide_rows"]
+        text += (
+            f"; votes of {len(rows)} county-wide row group{'s' if len(rows) != 1 else ''} "
+            f"({', '.join(map(str, rows[:4]))}{', ...' if len(rows) > 4 else ''}) counted, "
+            "not precincts"
         )
     if summary["complete"]:
         text += "; the count is complete in every precinct"
@@ -738,15 +786,18 @@ GRID_NOTE = "TEST GRID: not real geography (one square per precinct name, for tr
 
 def grid_layer(returns: str | Path, target: str | Path, *, office: str | None = None) -> int:
     """Write a GeoJSON precinct layer of made-up geometry for a returns file that has no
-    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name, in rows of
-    ten, with ``name`` and a ``note`` saying it is not real geography. For trying the
-    pipeline only; the squares say nothing about where anyone lives. Returns the count."""
+    precinct layer (e.g. the Clarity sample): one 1 km square per precinct name (none for
+    county-wide rows such as absentee or provisional), in rows of ten, with ``name`` and a
+    ``note`` saying it is not real geography. For trying the pipeline only; the squares say
+    nothing about where anyone lives. Returns the count."""
     import geopandas as gpd
     import shapely
 
     from explorer import outputs
 
-    names = list(dict.fromkeys(read_returns(returns, office=office)["precinct"].astype(str)))
+    long = read_returns(returns, office=office)
+    wide = set(long.attrs.get("county_wide", []))  # absentee, provisional: no place
+    names = [p for p in dict.fromkeys(long["precinct"].astype(str)) if p not in wide]
     squares = [shapely.box((i % 10) * 1000, (i // 10) * 1000, (i % 10 + 1) * 1000,
                            (i // 10 + 1) * 1000) for i in range(len(names))]  # fmt: skip
     layer = gpd.GeoDataFrame(

@@ -416,28 +416,33 @@ def worth_showing(table: pd.DataFrame, fraction: float) -> bool:
 # --------------------------------------------------------------------------- real races
 
 
+def method_table(returns: pd.DataFrame, candidates: list[str], method: str):
+    """Per precinct, each of ``candidates``' votes of one vote method (e.g. ``mail``), NaN
+    where that method is not counted yet, from returns read by
+    :func:`explorer.live.read_returns` (their ``attrs["method_votes"]``: the repaired rows,
+    so vote-method rows are folded and precinct IDs are those of the returns). None when
+    the returns have no such method column."""
+    rows = returns.attrs.get("method_votes")
+    if rows is None or method not in rows.columns:
+        return None
+    wide = rows.groupby(["precinct", "candidate"], sort=False)[method].sum(min_count=1)
+    wide = wide.unstack("candidate")
+    return wide[[pick(wide.columns, c) for c in candidates]].set_axis(candidates, axis=1)
+
+
 def method_votes(path, office: str | None, candidates: list[str], method: str) -> pd.DataFrame:
     """Per precinct, each candidate's votes of one vote method (e.g. ``mail``) from an
-    OpenElections CSV with vote-method columns."""
+    OpenElections CSV with vote-method columns, read with the same repairs as its returns
+    (:func:`method_table`); ExplorerError when the file has no such column."""
     from pathlib import Path
 
-    from explorer import loaders
+    from explorer import live
 
     path = Path(path)
-    table = loaders.read_csv_text(path)
-    if method not in table.columns:
+    table = method_table(live.read_returns(path, office=office), candidates, method)
+    if table is None:
         raise ExplorerError(f"no {method!r} column for the early batch", source=path)
-    table = loaders._filter_contest(table, path, office, None)
-    votes = loaders._parse_count(table, method, path)
-    frame = pd.DataFrame(
-        {
-            "precinct": loaders.normalise_ids(table["precinct"]).to_numpy(),
-            "candidate": table["candidate"].str.split().str.join(" ").to_numpy(),
-            "votes": votes.to_numpy(),
-        }
-    )
-    wide = frame.pivot_table(index="precinct", columns="candidate", values="votes", aggfunc="sum")
-    return wide[[pick(wide.columns, c) for c in candidates]].set_axis(candidates, axis=1)
+    return table
 
 
 def race(
@@ -456,7 +461,10 @@ def race(
     frame = pd.DataFrame({"a": votes[a], "b": votes[b]})
     note = ""
     if isinstance(early, str):
-        mail = method_votes(final._path(final.spec.returns), final.spec.office, [a, b], early)
+        mail = method_table(final.returns, [a, b], early)
+        if mail is None:
+            path = final._path(final.spec.returns)
+            raise ExplorerError(f"no {early!r} column for the early batch", source=path)
         mail = mail.reindex(frame.index).fillna(0)
         frame["early_a"], frame["early_b"] = mail[a].to_numpy(), mail[b].to_numpy()
         note = f"real {early} batch"
@@ -507,43 +515,46 @@ def reference_backtest(runs: int = 100, seed: int = 1, **options) -> pd.DataFram
 def partial_count(features: pd.DataFrame, candidates: list[str], early: pd.DataFrame | None):
     """The :func:`count_frame` of joined election-night precincts (``status`` column from
     :mod:`explorer.live`); ``early`` holds the early-batch votes of ``candidates`` by
-    precinct (NaN where not counted), when the snapshot splits vote methods."""
+    result precinct (NaN where not counted), when the snapshot splits vote methods. Its
+    IDs are matched to the joined precincts as the join matched the returns (restored
+    leading zeros, sub-precincts summed into their polygon: ``attrs["renamed"]``; pooled
+    units' ``results``); a precinct whose early batch is not counted in every part is NaN."""
     a, b = candidates[:2]
     frame = features.set_index("precinct")
     status = frame.get("status", pd.Series("reported", index=frame.index))
     args = [frame[a], frame[b], (status == "reported").to_numpy()]
     if early is not None:
-        early = early.reindex(frame.index)
+        early = _to_features(early, features)
         args += [early[a].to_numpy(), early[b].to_numpy()]
     return count_frame(*args, index=frame.index)
 
 
+def _to_features(early: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """Result-precinct rows summed onto the joined precincts (NaN if any part is NaN)."""
+    from explorer.live import joined_ids
+
+    ids = joined_ids(early.index, features.attrs.get("renamed"))
+    if "results" in features:  # pooled units: each member result precinct -> its unit
+        members = features["results"].astype(str).str.split(",")
+        unit = {m: p for p, ms in zip(features["precinct"], members) for m in ms}
+        ids = pd.Index([unit.get(p, p) for p in ids])
+    grouped = early.set_axis(ids).groupby(level=0, sort=False)
+    summed = grouped.sum(min_count=1).where(~early.isna().set_axis(ids).groupby(level=0).any())
+    return summed.reindex(features["precinct"].to_numpy())
+
+
 def early_votes(path, office: str | None, candidates: list[str], method: str = "mail"):
     """Per precinct, the candidates' votes of the early method (``mail``) in a snapshot,
-    NaN where that method is not counted yet; None when the file has no such column."""
+    NaN where that method is not counted yet; None when the file has no such column. The
+    file is read as its returns are (:func:`method_table`)."""
     from pathlib import Path
 
-    from explorer import loaders
+    from explorer import live
 
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".txt"):
         return None
-    table = loaders.read_csv_text(path)
-    if method not in table.columns:
-        return None
-    table = loaders._filter_contest(table, path, office, None)
-    text = table[method].str.strip().str.replace(",", "", regex=False)
-    frame = pd.DataFrame(
-        {
-            "precinct": loaders.normalise_ids(table["precinct"]).to_numpy(),
-            "candidate": table["candidate"].str.split().str.join(" ").to_numpy(),
-            "votes": pd.to_numeric(text, errors="coerce").to_numpy(),
-        }
-    )
-    wide = frame.pivot_table(
-        index="precinct", columns="candidate", values="votes", aggfunc="sum", dropna=False
-    )
-    return wide[[pick(wide.columns, c) for c in candidates]].set_axis(candidates, axis=1)
+    return method_table(live.read_returns(path, office=office), candidates, method)
 
 
 def estimate_line(current, table: pd.DataFrame, earlier=None) -> str:
@@ -554,8 +565,7 @@ def estimate_line(current, table: pd.DataFrame, earlier=None) -> str:
     race's earlier round, whose precinct results make the baseline."""
     candidates = current.candidates[:2]
     base = baseline_table(earlier, candidates) if earlier else None
-    returns = current._path(current.spec.returns)
-    early = early_votes(returns, current.spec.office, candidates)
+    early = method_table(current.returns, candidates, "mail")
     count = partial_count(current.precincts, candidates, early)
     fraction = float(count["complete"].mean())
     result = project(count, base) if fraction < 1.0 else None

@@ -1,16 +1,37 @@
 """Plausible ranges: how far inferred geography could move each area's figures.
 
-An ensemble of plausible assignments. In each draw, every result precinct whose place is
-not fixed by its own ID (classes ``pooled``, ``inferred``, ``base``) is, with probability
-``MOVE[class]``, moved with its votes to another unit whose centre lies within
-``radius_m`` of its own unit's centre (picked uniformly); otherwise it stays. The moves
-are applied as *changes* to the apportioned point estimate (areal weights), so the range
-is centred on the figure the table prints, whatever weighting produced it.
+An ensemble of plausible assignments. In each draw, every result precinct is, with
+probability :func:`move_probability` (its class and the election's share of result
+precincts without an exact ID), moved with its votes to another unit whose centre lies
+within ``RADIUS_M[class]`` of its own unit's centre (picked uniformly); otherwise it stays.
+The moves are applied as *changes* to the apportioned point estimate (areal weights).
 
-The move probabilities are the measured miss rates of the backtest (share of such votes
-that did not land in their true neighbourhood on LA County's 2018 layers, see
-``explorer backtest``) and the radius is the 75th percentile of how far the misses were
-from their true polygon (3.8 km); :func:`coverage` checks the ranges against a known truth.
+Calibration (issue #13, measured with ``explorer backtest`` on simulated re-consolidations
+of LA County's November 2018 layer around CA-34 and CA-40 at exact-match rates 55-95%, and
+on the two real 2018 layers; ``python -m bench.backtest`` re-checks it):
+
+* an ``exact`` precinct covers other ground as often as IDs change: its votes missed their
+  true neighbourhood at about half the election's non-exact share (1-3% at 5% non-exact,
+  13-26% at 36-45%), and those misses were short (75th percentile 0.3-0.9 km): it moves
+  with probability ``EXACT_MOVE_PER_NON_EXACT`` x that share, within 1 km;
+* ``pooled``, ``inferred`` and ``base`` precincts missed at the worst region's rates (pooled
+  47-90% around CA-34, inferred 43-66%, base under 20%), by 75th percentiles of 1.5-7.8
+  km: they move with those probabilities within 6, 5 and 1.5 km.
+
+A misplacement pulls an area's figure towards its surroundings, and the ensemble, drawn
+around the joined map, pulls it further the same way, while the truth lies on the *other*
+side. So the ensemble measures how far the figure could be off, not in which direction:
+each draw's distance from the point estimate is stretched by ``SPREAD`` and also taken the
+other way (``point -/+ SPREAD * (draw - point)``), so the range is symmetric around the
+figure the table prints. Without the mirror the ranges covered the truth in 63-65% of the
+simulated cases around CA-34. ``SPREAD`` was fitted on the backtest: the smallest of 1,
+1.25, 1.5, 1.75 and 2 with which simulated cases (seeds 0 and 1 around CA-34, CA-40 and
+county-wide) and the two real layers all covered at least 90% was 1.5, but on held-out
+draws (seeds 2-4 around CA-34, CA-37 and CA-28) two of nine cases then covered 88.9% and
+89.5%; with 1.75 all nine did (92-100%), and so did six fresh cases (seeds 5-6 around
+CA-29, CA-44 and CA-33: 91-100%). The price is width: at the flagship's exact-match
+rate the ranges are 17-25 points wide on average, because the simulated errors are that
+large (mean 1.5-5 points, maximum about 20).
 
 Each area then has a ``share_low`` / ``share_high`` (the 5th and 95th percentiles of the
 candidate's share over the draws, as fractions; in every draw all candidates' votes are
@@ -31,10 +52,18 @@ from explorer.apportion import area_table
 from explorer.crs import equal_area_crs_for
 
 #: probability that a result precinct of this class sits elsewhere (backtest miss rates)
-MOVE = {"pooled": 0.5, "inferred": 0.3, "base": 0.15, "exact": 0.05}
-RADIUS_M = 3800.0
+MOVE = {"pooled": 0.65, "inferred": 0.55, "base": 0.2}
+#: an exact precinct's move probability per unit of the election's non-exact share
+EXACT_MOVE_PER_NON_EXACT = 0.5
+#: how far a misplaced precinct of this class may really be (metres, between unit centres)
+RADIUS_M = {"exact": 1000.0, "base": 1500.0, "pooled": 6000.0, "inferred": 5000.0}
 DRAWS = 200
 LEVEL = 0.90
+#: the ensemble's distances from the point estimate are stretched by this factor, the
+#: smallest of 1, 1.25, 1.5, 1.75, 2 with which every backtest case covered >= 90%
+SPREAD = 1.75
+#: a true share within this of a range counts as covered (ranges are printed to 0.1 point)
+TOLERANCE = 0.0005
 
 
 def ensemble(
@@ -44,7 +73,7 @@ def ensemble(
     *,
     draws: int = DRAWS,
     move: dict | None = None,
-    radius_m: float = RADIUS_M,
+    radius_m: dict | None = None,
     seed: int = 0,
 ) -> np.ndarray:
     """Changes in the apportioned votes, shape (draws, targets, candidates).
@@ -55,11 +84,8 @@ def ensemble(
     """
     results = features.attrs.get("result_votes")
     if move is None:
-        move = dict(MOVE)
-        if results is not None and len(results):
-            # the more IDs changed between the election and the layer, the likelier a
-            # same-ID precinct covers other ground too: move it with the mismatch rate
-            move["exact"] = max(MOVE["exact"], float((results["klass"] != "exact").mean()))
+        move = move_probability(results)
+    radius_m = dict(RADIUS_M) if radius_m is None else radius_m
     mapped = ~(features.geometry.is_empty | features.geometry.isna()).to_numpy()
     crs = equal_area_crs_for(features)
     units = features.to_crs(crs).reset_index(drop=True)
@@ -79,22 +105,56 @@ def ensemble(
     tree = shapely.STRtree(centres)
     votes = results[candidates].to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
+    radius = results["klass"].map(radius_m).fillna(max(radius_m.values())).to_numpy()
     options = {}
-    for u in np.unique(unit[movable]):
-        near = tree.query(centres[u], predicate="dwithin", distance=radius_m)
-        options[u] = near[near != u]
+    for u, r in set(zip(unit[movable], radius[movable])):
+        near = tree.query(centres[u], predicate="dwithin", distance=r)
+        options[u, r] = near[near != u]
     base = weights[unit[movable]]
     moving_votes = votes[movable]
+    keys = list(zip(unit[movable], radius[movable]))
     for d in range(draws):
         go = rng.random(movable.sum()) < probability[movable]
         for k in np.flatnonzero(go):
-            choices = options[unit[movable][k]]
+            choices = options[keys[k]]
             if not len(choices):
                 continue
             target_row = choices[rng.integers(len(choices))]
             shift = weights[target_row] - base[k]
             out[d] += shift[:, None] * moving_votes[k][None, :]
     return out
+
+
+def move_probability(results: pd.DataFrame | None) -> dict:
+    """Per class, the probability that a result precinct sits elsewhere: ``MOVE`` for the
+    inferred classes, and for ``exact`` ``EXACT_MOVE_PER_NON_EXACT`` times the share of
+    ``results`` (``attrs["result_votes"]``, one row per result precinct with ``klass``)
+    without an exact ID (county-wide rows, class ``none``, left out)."""
+    move = dict(MOVE)
+    if results is not None and len(results):
+        placed = results["klass"] != "none"
+        non_exact = float((results.loc[placed, "klass"] != "exact").mean()) if placed.any() else 0
+        move["exact"] = EXACT_MOVE_PER_NON_EXACT * non_exact
+    return move
+
+
+def mirrored(draws: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """The draws' distances from the point estimate stretched by ``SPREAD``, and their
+    mirror images about it (``point -/+ SPREAD * (draw - point)``), clipped to [0, 1]:
+    shape (2 * draws, ...). The ensemble tells how far a figure could be off, not in which
+    direction (see the module docstring)."""
+    off = SPREAD * (draws - point)
+    return np.clip(np.concatenate([point + off, point - off]), 0, 1)
+
+
+def interval(draws: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``LEVEL`` of the mirrored ``draws`` (shares, shape (draws, areas)),
+    always including ``point``: (low, high)."""
+    shares = mirrored(draws, point)
+    tail = (1 - LEVEL) / 2 * 100
+    low = np.nanpercentile(shares, tail, axis=0)
+    high = np.nanpercentile(shares, 100 - tail, axis=0)
+    return np.minimum(low, point), np.maximum(high, point)
 
 
 def attach(areas: gpd.GeoDataFrame, features: gpd.GeoDataFrame, candidates: list[str], **kw):
@@ -108,7 +168,8 @@ def attach(areas: gpd.GeoDataFrame, features: gpd.GeoDataFrame, candidates: list
 
 
 def share_draws(areas: pd.DataFrame, candidate: str, names: pd.Index) -> np.ndarray | None:
-    """The candidate's share in each draw for the areas ``names``: (draws, len(names))."""
+    """The candidate's share in each draw for the areas ``names``, mirrored about the
+    point share (:func:`mirrored`): (2 * draws, len(names))."""
     changes = areas.attrs.get("ensemble")
     keyed = areas.attrs.get("ensemble_names")
     if changes is None or keyed is None:
@@ -136,8 +197,11 @@ def share_draws(areas: pd.DataFrame, candidate: str, names: pd.Index) -> np.ndar
     drawn = np.clip(all_votes.to_numpy()[None, :, :] + changes[:, position, :], 0, None)
     rest = np.clip(point["total"].to_numpy() - all_votes.to_numpy().sum(axis=1), 0, None)
     total = drawn.sum(axis=2) + rest[None, :]
+    point_total = all_votes.to_numpy().sum(axis=1) + rest
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, drawn[:, :, c] / np.where(total > 0, total, 1), np.nan)
+        share = np.where(total > 0, drawn[:, :, c] / np.where(total > 0, total, 1), np.nan)
+        centre = np.where(point_total > 0, all_votes.to_numpy()[:, c] / point_total, np.nan)
+    return mirrored(share, centre)
 
 
 def add_ranges(ranked: pd.DataFrame, areas: pd.DataFrame, candidate: str) -> pd.DataFrame:
@@ -175,7 +239,7 @@ def plausible_text(areas: pd.DataFrame, candidate: str, name: str) -> str:
 
 
 def coverage(low: np.ndarray, high: np.ndarray, truth: np.ndarray) -> float:
-    """Share of areas whose true share lies within [low, high] (a small tolerance for
-    rounding)."""
-    inside = (truth >= low - 1e-9) & (truth <= high + 1e-9)
+    """Share of areas whose true share lies within [low, high], give or take
+    ``TOLERANCE`` (half the 0.1-point precision tables print)."""
+    inside = (truth >= low - TOLERANCE) & (truth <= high + TOLERANCE)
     return float(inside.mean()) if len(inside) else float("nan")

@@ -112,3 +112,34 @@ def test_unreachable_scheduler_is_one_line(capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach the dask scheduler" in err and err.count("\n") == 1
+
+
+def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path):
+    """A dask-geopandas frame from parquet: each partition is read by a worker (not sent
+    in the graph), and the result equals the local one on the same rows."""
+    dask_geopandas = pytest.importorskip("dask_geopandas")
+    from bench.partitions import write_partitioned
+
+    sources = jittered_grid(5_000, seed=8)
+    sources["match"] = np.where(np.arange(len(sources)) % 3, "exact", "inferred")
+    sources.loc[7, "geometry"] = None  # a source without geometry is unmapped, not lost
+    targets = voronoi_targets(200, seed=9)
+    path = write_partitioned(sources, tmp_path, 12)
+    frame = dask_geopandas.read_parquet(path)
+    assert frame.npartitions == 12 and frame.spatial_partitions is not None
+    import cloudpickle
+
+    def graph_bytes(ddf):
+        return sum(len(cloudpickle.dumps(dict(part.dask))) for part in ddf.to_delayed())
+
+    in_memory = dask_geopandas.from_geopandas(sources, npartitions=12)
+    assert graph_bytes(frame) < 0.1 * graph_bytes(in_memory)  # file paths, not polygons
+    local = apportion(frame.compute(), targets, ["A", "B"])
+    remote = apportion(frame, targets, ["A", "B"], backend="dask", scheduler=cluster)
+    assert_identical(local, remote)
+    for name in ("exact_share", "inferred_share"):
+        assert np.array_equal(local[name].to_numpy(), remote[name].to_numpy(), equal_nan=True)
+    assert remote.attrs["unmapped"].equals(local.attrs["unmapped"])
+    assert remote.attrs["unmapped"]["A"] == sources.loc[7, "A"]
+    with pytest.raises(Exception, match="weights need the source layer in memory"):
+        apportion(frame, targets, ["A"], backend="dask", scheduler=cluster, weights=targets)

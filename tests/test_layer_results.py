@@ -70,13 +70,37 @@ def test_vest_style_flat_columns_read_the_same(small_states, tmp_path):
     assert "other" not in vest.candidates
 
 
-def test_a_piece_sharing_its_id_is_merged_not_dropped():
+def test_ids_differing_only_in_case_are_different_vtds():
+    """DRA's Mississippi file has 28059505-1B (Grace Baptist B) and 28059505-1b (Ocean
+    Springs Civic Center B): two VTDs with their own votes, kept apart (74,954 VTDs in all,
+    not 74,953)."""
     ms = Election.from_layer(VTD.format("MS", "MS"), votes=PRES, total="E_20_PRES.Total")
-    raw = ms.layer.attrs["notes"]
-    assert any("28059505-1B" in n and "summed" in n for n in raw)
-    row = ms.precincts.set_index("precinct").loc["28059505-1B"]
-    assert (row["Trump"], row["total"]) == (634 + 28, 936 + 41)  # the two pieces' sums
-    assert ms.precincts["precinct"].is_unique
+    assert len(ms.precincts) == 1834 and ms.precincts["precinct"].is_unique
+    rows = ms.precincts.set_index("precinct")
+    assert (rows.loc["28059505-1B", "Trump"], rows.loc["28059505-1B", "total"]) == (634, 936)
+    assert (rows.loc["28059505-1B #2", "Trump"], rows.loc["28059505-1B #2", "total"]) == (28, 41)
+    notes = ms.layer.attrs["notes"]
+    assert any("letter case" in n and "28059505-1b as 28059505-1B #2" in n for n in notes)
+    assert not any("summed" in n for n in notes)
+
+
+def test_a_piece_sharing_its_id_is_merged_not_dropped(small_states, tmp_path):
+    import json
+
+    import shapely.geometry
+
+    de = small_states.layer[small_states.layer["state"] == "DE"].reset_index(drop=True)
+    touching = de.sindex.query(de.geometry.iloc[0], predicate="touches")
+    pair = de.geometry.iloc[[0, int(touching[0])]]
+    path, _ = _write_de(tmp_path, small_states, [5, 7], ids=["09-08", "09-08"])
+    data = json.loads(path.read_text())
+    for feature, geom in zip(data["features"], pair):
+        feature["geometry"] = shapely.geometry.mapping(geom)
+    path.write_text(json.dumps(data))
+    merged = Election.from_layer(path, votes={"Biden": "Dem", "Trump": "Rep"})
+    assert len(merged.precincts) == 1
+    assert (merged.precincts["Biden"].iloc[0], merged.precincts["Trump"].iloc[0]) == (12, 20)
+    assert any("summed" in n for n in merged.layer.attrs["notes"])
 
 
 def test_a_file_without_the_contest_is_noted_and_kept():

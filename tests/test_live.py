@@ -381,6 +381,12 @@ def test_clarity_sample_reads_into_the_returns_model(clarity_xml):
     assert len(state) == len(precinct_names(clarity_xml)) == 33
     assert (state["status"] == "reported").all()
     assert "says 32 of 32 precincts reported" in long.attrs["notes"][0]
+    # 'AB' (absentee) is Clarity's county-wide batch, not a place: its votes are kept
+    assert long.attrs["county_wide"] == ["AB"]
+    assert long.loc[long["precinct"] == "AB", "votes"].sum() == 67
+    assert "1 county-wide row group(s) are not places and stay unmapped (AB)" in " ".join(
+        long.attrs["notes"]
+    )
 
 
 def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
@@ -391,17 +397,42 @@ def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
     args = ["--returns", str(clarity_xml), "--precincts", str(layer), "--precinct-id", "name"]
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     out = capsys.readouterr().out
-    assert "33 areas" in out and "2,060 of 2,060 votes (100.0%) are mapped" in out
-    assert "33 of 33 precincts reporting (100.0%)" in out  # the terminal says it too
+    # the absentee batch 'AB' is no precinct (even with a square of its name in the
+    # layer): its 67 votes are in the ledger as county-wide, not in "N of M"; the contest
+    # itself says 32 of 32
+    assert "32 areas" in out and "1,993 of 2,060 votes (96.7%) are mapped" in out
+    assert "67 in 1 county-wide row group(s) (AB) belong to no place" in out
+    assert "32 of 32 precincts reporting (100.0%)" in out  # the terminal says it too
+    assert "votes of 1 county-wide row group (AB) counted, not precincts" in out
     html = target.read_text()
     assert "Winner (paler = narrower win)" in html and "Mitch McCONNELL (" in html
-    assert "33 of 33 precincts reporting (100.0%)" in html
+    assert "32 of 32 precincts reporting (100.0%)" in html
     assert main(["info", *args]) == 0
     out = capsys.readouterr().out
     assert "Mitch McCONNELL" in out
     # the contest, election and snapshot time of the XML are kept
     assert "[2014 Primary Election], 2014-05-20, snapshot 2014-05-20 20:19:21" in out
     assert "Office: US Senator - REPUBLICAN" in out
+
+
+@pytest.mark.parametrize("name", ["ABSENTEE", "Provisional", "ABS", "Early Voting"])
+def test_clarity_pseudo_precincts_are_county_wide(clarity_xml, tmp_path, name):
+    """The real file with its absentee batch 'AB' written as other counties write their
+    non-geographic batches: each is county-wide, its votes kept, not a reporting precinct."""
+    from explorer.clarity import load_clarity
+
+    renamed = tmp_path / "renamed.xml"
+    renamed.write_text(clarity_xml.read_text().replace('name="AB"', f'name="{name}"'))
+    long = load_clarity(renamed)
+    assert long.attrs["county_wide"] == [name.upper()]
+    assert long["votes"].sum() == 2_060
+    layer = grid_layer([f"{c}{n}" for c in "ABC" for n in range(101, 112)], tmp_path / "g.json")
+    from explorer import Election
+
+    night = Election.from_files(returns=renamed, precincts=layer, precinct_id="name")
+    summary = night.ledger_summary
+    assert summary["reporting"]["expected"] == 32
+    assert summary["county_wide"] == [name.upper()] and summary["county_wide_votes"] == 67
 
 
 def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys):
@@ -422,7 +453,7 @@ def test_clarity_snapshot_with_precincts_still_out(clarity_xml, tmp_path, capsys
     args = ["--returns", str(snapshot), "--precincts", str(layer), "--precinct-id", "name"]
     assert main(["map", *args, "-o", str(target), "--tiles", "none"]) == 0
     html = target.read_text()
-    assert "30 of 33 precincts reporting (90.9%)" in html
+    assert "29 of 32 precincts reporting (90.6%)" in html
     assert html.count('"fillColor":"url(#xl-hatch)"') == 3
 
 
@@ -598,9 +629,10 @@ def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys
 
     grid = tmp_path / "grid.geojson"
     assert main(["grid-layer", str(clarity_xml), "-o", str(grid)]) == 0
-    assert "33 squares" in capsys.readouterr().out
+    assert "32 squares" in capsys.readouterr().out  # none for the absentee batch 'AB'
     layer = gpd.read_file(grid)
-    assert len(layer) == 33 and layer["note"].str.startswith("TEST GRID").all()
+    assert len(layer) == 32 and layer["note"].str.startswith("TEST GRID").all()
+    assert "AB" not in set(layer["name"])
     args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
     assert main(["info", *args]) == 0
-    assert "33 of 33 precincts reporting" in capsys.readouterr().out
+    assert "32 of 32 precincts reporting" in capsys.readouterr().out

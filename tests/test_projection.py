@@ -79,3 +79,77 @@ def test_a_non_finite_projection_is_never_shown():
     line = projection.gate(broken, table, 0.7, "A", "B")
     assert line.startswith("No projection") and "nan" not in line
     assert projection.gate(result, table, 0.7, "A", "B").startswith("ESTIMATE")
+
+
+# ------------------------------------------------------- the early batch: the repaired rows
+
+# a county night export in the OpenElections shape with vote-method columns, where the
+# county also writes the mail batch of some precincts as rows of their own ('X - Mail')
+DELCO_NIGHT = """county,precinct,office,district,party,candidate,votes,election_day,mail
+Delaware,ALDAN Eastern,Mayor,,DEM,Ava Quinn,150,150,
+Delaware,ALDAN Eastern,Mayor,,REP,Eli Stone,210,210,
+Delaware,ALDAN Eastern - Mail,Mayor,,DEM,Ava Quinn,410,,410
+Delaware,ALDAN Eastern - Mail,Mayor,,REP,Eli Stone,90,,90
+Delaware,ALDAN Western,Mayor,,DEM,Ava Quinn,300,120,180
+Delaware,ALDAN Western,Mayor,,REP,Eli Stone,260,200,60
+Delaware,ALDAN Western,Mayor,,,Total Votes,560,320,240
+Delaware,ASTON 1-1,Mayor,,DEM,Ava Quinn,75,,75
+Delaware,ASTON 1-1,Mayor,,REP,Eli Stone,40,,40
+"""
+
+
+def test_the_early_batch_folds_vote_method_rows_like_the_returns(tmp_path):
+    """'X - Mail' rows are the mail batch of precinct X (as in its returns), not a precinct
+    of their own; a blank mail cell is a batch not counted yet (NaN), not an error."""
+    path = tmp_path / "delco-night.csv"
+    path.write_text(DELCO_NIGHT)
+    names = ["Ava Quinn", "Eli Stone"]
+    mail = projection.method_votes(path, None, names, "mail")
+    assert mail.to_dict("index") == {
+        "ALDAN EASTERN": {"Ava Quinn": 410.0, "Eli Stone": 90.0},
+        "ALDAN WESTERN": {"Ava Quinn": 180.0, "Eli Stone": 60.0},
+        "ASTON 1-1": {"Ava Quinn": 75.0, "Eli Stone": 40.0},
+    }
+    early = projection.early_votes(path, None, names)
+    pd.testing.assert_frame_equal(early, mail)
+    day = projection.method_votes(path, None, names, "election_day")
+    assert day.loc["ALDAN EASTERN"].tolist() == [150.0, 210.0]
+    assert day.loc["ASTON 1-1"].isna().all()  # election day not counted there yet
+
+
+def _night_with_padded_layer(tmp_path):
+    """Twelve precincts whose returns write '101' where the precinct layer writes
+    'Pct 0101': mail counted everywhere, election day in eight of them."""
+    from test_live import grid_layer
+
+    rows = ["county,precinct,office,district,party,candidate,votes,election_day,mail"]
+    rng = np.random.default_rng(7)
+    for i in range(12):
+        for name in ("Ava Quinn", "Eli Stone"):
+            mail = int(rng.integers(40, 120))
+            day = int(rng.integers(60, 200)) if i < 8 else None
+            votes = mail + (day or 0)
+            rows.append(f"Chenango,{101 + i},Mayor,,,{name},{votes},{day or ''},{mail}")
+    returns = tmp_path / "night.csv"
+    returns.write_text("\n".join(rows) + "\n")
+    layer = grid_layer([f"Pct {101 + i:04d}" for i in range(12)], tmp_path / "layer.geojson")
+    from explorer import Election
+
+    return Election.from_files(returns=returns, precincts=layer, precinct_id="name"), returns
+
+
+def test_the_early_batch_reaches_precincts_matched_across_id_spellings(tmp_path):
+    """The join matches '101' to the layer's 'PCT 0101'; the early batch follows it, so
+    the precincts still out are projected from their mail votes."""
+    current, returns = _night_with_padded_layer(tmp_path)
+    names = current.candidates[:2]
+    features = current.precincts
+    assert set(features["precinct"]) == {f"PCT {101 + i:04d}" for i in range(12)}
+    early = projection.early_votes(returns, None, names)
+    count = projection.partial_count(features, names, early)
+    assert count["early_a"].notna().all() and count["early_b"].notna().all()
+    assert count["complete"].sum() == 8
+    assert count["early_a"].sum() == early[names[0]].sum()
+    result = projection.project(count)
+    assert result is not None and "late ballots from the early batch" in result.method
+    assert "without a baseline" not in result.method

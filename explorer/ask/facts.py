@@ -155,10 +155,32 @@ def plausible(row: pd.Series) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return ""
     text = f" (plausible {low * 100:.0f}-{high * 100:.0f}%"
-    p_rank = row.get("p_rank")
+    p_rank, rank = row.get("p_rank"), row.get("rank")
     if p_rank is not None and not pd.isna(p_rank):
-        text += f"; chance of this rank {p_rank * 100:.0f}%"
+        known = rank is not None and not pd.isna(rank)
+        place = f"ranked {rank_words(int(rank))}" if known else "this rank"
+        text += f"; {place} with probability {p_rank:.2f}"
     return text + ")"
+
+
+def rank_words(rank: int) -> str:
+    """'first', 'second'... 'tenth', then '11th', '22nd', '23rd'."""
+    words = [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+    ]
+    if 1 <= rank <= len(words):
+        return words[rank - 1]
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return f"{rank}{suffix}"
 
 
 def area_caveat(race: Race, rows: pd.DataFrame) -> str:

@@ -52,6 +52,7 @@ from explorer.loaders.repairs import (
     county_wide,
     pseudo_candidate,
     repair_returns,
+    vote_method_name,
 )
 from explorer.loaders.returns import (
     _GROUPED,
@@ -154,5 +155,6 @@ __all__ = [
     "repair_polygons",
     "repair_returns",
     "route_label",
+    "vote_method_name",
     "wide_returns",
 ]

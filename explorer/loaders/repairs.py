@@ -4,6 +4,7 @@ precincts, reserved names) and the repairs that use them, each appending a note.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -207,6 +208,17 @@ _METHOD_SUFFIX = re.compile(
 )
 
 
+_METHOD_NAME = re.compile(rf"(?:{METHOD_WORDS})(?:\s*(?:votes?|ballots?|precinct|pct))?")
+
+
+def vote_method_name(precinct: str) -> bool:
+    """True for a precinct named only by a vote method ('AB', 'ABS', 'Provisional', 'EV',
+    'Election Day'): in an election-night system's file (Clarity ENR), where every real
+    precinct has a place name or number, such a row is a county-wide batch, not a place.
+    (Plain CSVs are not read this way: a precinct may be called 'AB' there.)"""
+    return bool(_METHOD_NAME.fullmatch(_words(precinct)))
+
+
 _RETURNS_ROW_COLUMNS = ("precinct", "candidate", "party", "votes", "_line")
 
 
@@ -236,8 +248,13 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"(e.g. {example!r} into {folds[example]!r})",
     )
     # other columns (a snapshot's reporting marks) take their largest value: a precinct
-    # has reported, or counted a method, when any of its rows says so
-    extra = {c: (c, "max") for c in long.columns if c not in _RETURNS_ROW_COLUMNS}
+    # has reported, or counted a method, when any of its rows says so; a snapshot's votes
+    # by method (``_votes_<method>``) add up like the votes
+    extra = {
+        c: (c, "sum" if c.startswith("_votes_") else "max")
+        for c in long.columns
+        if c not in _RETURNS_ROW_COLUMNS
+    }
     long = long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
         party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
     )
@@ -277,15 +294,17 @@ def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     return kept
 
 
-def _county_wide_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Blank precincts and county-wide rows (PROV, ABSENTEE, ONE STOP...): kept as their
-    own unmapped result rows, listed in ``attrs["county_wide"]``. A row that only repeats
-    the sum of the named precincts (a county total) is dropped, noted."""
+def _county_wide_rows(long: pd.DataFrame, path: Path, also: Iterable[str] = ()) -> pd.DataFrame:
+    """Blank precincts and county-wide rows (PROV, ABSENTEE, ONE STOP..., and the IDs in
+    ``also``): kept as their own unmapped result rows, listed in ``attrs["county_wide"]``.
+    A row that only repeats the sum of the named precincts (a county total) is dropped,
+    noted."""
     long = long.copy()
     blank = long["precinct"] == ""
     long["precinct"] = long["precinct"].mask(blank, BLANK_PRECINCT)
     wide_ids = long["precinct"].unique()
-    flagged = [p for p in wide_ids if county_wide(p) or p == BLANK_PRECINCT]
+    also = set(also)
+    flagged = [p for p in wide_ids if county_wide(p) or p == BLANK_PRECINCT or p in also]
     if not flagged:
         long.attrs["county_wide"] = []
         return long
@@ -493,7 +512,9 @@ def _drop_duplicate_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     return deduplicated
 
 
-def repair_returns(long: pd.DataFrame, table: pd.DataFrame, path: Path) -> pd.DataFrame:
+def repair_returns(
+    long: pd.DataFrame, table: pd.DataFrame, path: Path, *, county_wide_ids: Iterable[str] = ()
+) -> pd.DataFrame:
     """The real-world repairs every returns file goes through, a final file
     (:func:`~explorer.loaders.load_returns`) or an election-night snapshot
     (:func:`explorer.live.load_snapshot`) alike.
@@ -507,7 +528,9 @@ def repair_returns(long: pd.DataFrame, table: pd.DataFrame, path: Path) -> pd.Da
     a blank precinct becomes ``BLANK_PRECINCT``; vote-method rows ('X - Mail') are folded
     into their precinct; pseudo-candidate rows go to ``attrs["pseudo"]``; county-wide rows
     are listed in ``attrs["county_wide"]`` and county totals dropped; candidates named like
-    the program's columns are renamed. Other columns of ``long`` travel with their rows.
+    the program's columns are renamed. ``county_wide_ids`` are more IDs the source says
+    are county-wide (a reader that knows its format's pseudo-precincts, e.g. Clarity's
+    ``AB``). Other columns of ``long`` travel with their rows.
     Every repair appends a note to ``attrs["notes"]``. Returns the rows without ``_line``.
     """
     long.attrs["notes"] = list(table.attrs.get("notes", []))
@@ -531,7 +554,7 @@ def repair_returns(long: pd.DataFrame, table: pd.DataFrame, path: Path) -> pd.Da
     long = _fold_method_rows(long, path)
     long = _split_pseudo_candidates(long, path)
     pseudo = long.attrs["pseudo"]
-    long = _county_wide_rows(long, path)
+    long = _county_wide_rows(long, path, county_wide_ids)
     dropped_totals = set(long.attrs.pop("dropped_totals", []))
     long.attrs["pseudo"] = [row for row in pseudo if row[0] not in dropped_totals]
     long = _rename_reserved(long, path)

@@ -1,0 +1,122 @@
+"""The dask backend with partitions read on the workers, against the local backend.
+
+    python -m bench.partitions SOURCES TARGETS [--workers 2] [--partitions 8]
+
+Writes the synthetic sources once as a Hilbert-sorted parquet dataset (one file per
+partition, not timed), then times in this process, on the same rows:
+
+- local: ``apportion`` of the frame in memory (and, apart, reading the parquet first);
+- dask: ``apportion`` of ``dask_geopandas.read_parquet(...)`` on a LocalCluster of
+  ``--workers`` processes with one thread each (numba one thread per worker), after a
+  warm-up run on the same cluster (a cold worker loads the compiled kernel once: timed apart).
+
+Prints one JSON line: wall and CPU seconds (CPU of this process only for dask: the workers'
+CPU is read from their own clocks), whether the numbers are identical, and the numba
+thread count of the local run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def write_partitioned(sources, folder: Path, n_parts: int) -> Path:
+    """Sources sorted along a Hilbert curve, one parquet file per partition."""
+    import dask_geopandas
+
+    located = ~(sources.geometry.is_empty | sources.geometry.isna()).to_numpy()
+    distance = np.full(len(sources), np.iinfo(np.int64).max)  # no geometry: last
+    distance[located] = (
+        sources[located].hilbert_distance(total_bounds=sources[located].total_bounds).to_numpy()
+    )
+    order = np.argsort(distance, kind="stable")
+    ordered = sources.iloc[order].reset_index(drop=True)
+    frame = dask_geopandas.from_geopandas(ordered, npartitions=n_parts)
+    path = folder / "sources.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def _worker_cpu() -> float:
+    import time as _time
+
+    return _time.process_time()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sources", type=int)
+    parser.add_argument("targets", type=int)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--partitions", type=int, default=8)
+    args = parser.parse_args()
+
+    import dask_geopandas
+    import numba
+    from distributed import Client, LocalCluster
+
+    from bench.synthetic import jittered_grid, voronoi_targets
+    from explorer.apportion import apportion
+
+    columns = ["A", "B"]
+    folder = Path(tempfile.mkdtemp())
+    path = write_partitioned(jittered_grid(args.sources), folder, args.partitions)
+    targets = voronoi_targets(args.targets)
+
+    start = time.perf_counter()
+    # the partitions' own order (file names part.10 sort before part.2 on disk)
+    sources = dask_geopandas.read_parquet(path).compute(scheduler="threads")
+    read_seconds = time.perf_counter() - start
+    apportion(sources.head(3_000), targets, columns)  # compile or load the kernel
+    start, start_cpu = time.perf_counter(), time.process_time()
+    local = apportion(sources, targets, columns)
+    point = {
+        "sources": len(sources),
+        "targets": len(targets),
+        "numba_threads": numba.get_num_threads(),
+        "local_seconds": time.perf_counter() - start,
+        "local_cpu_seconds": time.process_time() - start_cpu,
+        "local_read_seconds": read_seconds,
+        "workers": args.workers,
+        "partitions": args.partitions,
+    }
+    with (
+        LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        address = cluster.scheduler_address
+        frame = dask_geopandas.read_parquet(path)
+        point["spatial_partitions"] = frame.spatial_partitions is not None
+        start = time.perf_counter()
+        apportion(frame.partitions[:4], targets, columns, backend="dask", scheduler=address)
+        point["dask_warmup_seconds"] = time.perf_counter() - start
+        before = sum(client.run(_worker_cpu).values())
+        start = time.perf_counter()
+        frame.map_partitions(len).compute()
+        point["dask_read_only_seconds"] = time.perf_counter() - start
+        middle = sum(client.run(_worker_cpu).values())
+        point["dask_read_only_worker_cpu_seconds"] = middle - before
+        before = middle
+        start, start_cpu = time.perf_counter(), time.process_time()
+        remote = apportion(frame, targets, columns, backend="dask", scheduler=address)
+        point["dask_seconds"] = time.perf_counter() - start
+        point["dask_client_cpu_seconds"] = time.process_time() - start_cpu
+        point["dask_worker_cpu_seconds"] = sum(client.run(_worker_cpu).values()) - before
+    point["identical"] = bool(
+        all(np.array_equal(local[c].to_numpy(), remote[c].to_numpy()) for c in columns)
+        and local.attrs["outside"].equals(remote.attrs["outside"])
+    )
+    point["dask_over_local"] = point["dask_seconds"] / point["local_seconds"]
+    print(json.dumps(point))
+
+
+if __name__ == "__main__":
+    main()
