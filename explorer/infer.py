@@ -256,10 +256,14 @@ def infer_units(
         below, above = neighbours[p]
         if not pool or (below is None and above is None):
             result_match[p] = "none"
-            reason[p] = (
-                f"no polygon carries ID {p} and no result precinct with prefix "
-                f"{prefix(p) or '(none)'} has geometry: votes kept in the ledger, not mapped"
+            why = (
+                "inference is off (no district, or a crosswalk)"
+                if not pool
+                else "no result precinct with "
+                + (f"prefix {prefix(p)}" if _ID_PARTS.match(p) else "a comparable ID")
+                + " has geometry"
             )
+            reason[p] = f"no polygon carries ID {p} and {why}: votes kept in the ledger, not mapped"
             continue
         partners = [n for n in (below, above) if n]
         same_base = [n for n in partners if _base(p) and _base(n) == _base(p)]

@@ -23,7 +23,9 @@ geometry was found:
 
 The in-district layer is the polygons with more than ``min_inside`` of their area inside
 the district boundary (the published boundaries are generalised, so precinct edges do not
-follow them exactly). Without a boundary nothing is inferred.
+follow them exactly). Without a boundary (an own election with no ``--district``) the
+district is the convex hull of the polygons matched by ID (exact/base), so the same
+inference, pooling and absorption run without reaching across a wider layer.
 """
 
 from __future__ import annotations
@@ -304,6 +306,18 @@ def join_returns(
     area_layer = to_equal_area(layer)
     unassigned: list[str] = []
     eligible = np.zeros(len(ids), dtype=bool)
+    if boundary is None and infer and crosswalk is None and claimed.any():
+        # no district given: the district is the convex hull of the polygons the
+        # election's precincts hold by ID (exact/base), so inference, pooling and
+        # absorption run as with a district, without reaching across a wider layer
+        boundary = gpd.GeoDataFrame(
+            geometry=[shapely.convex_hull(shapely.union_all(area_layer.geometry.values[claimed]))],
+            crs=area_layer.crs,
+        )
+        notes.append(
+            "no district given: inference uses the layer's polygons inside the convex hull "
+            f"of the {int(claimed.sum())} polygon(s) matched by ID"
+        )
     if boundary is not None:
         boundary_area = to_equal_area(boundary, area_layer.crs)
         eligible = in_district(area_layer, boundary_area, min_inside)

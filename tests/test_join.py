@@ -252,3 +252,49 @@ def test_a_crosswalk_giving_a_county_wide_row_a_polygon_is_refused(tmp_path):
     path.write_text("result_precinct,layer_precinct\n0000100A,0000100A\nPROVISIONAL,0000200A\n")
     with pytest.raises(ExplorerError, match="line 3: result precinct PROVISIONAL is a county"):
         join.join_returns(returns, layer, crosswalk=join.read_crosswalk(str(path)))
+
+
+# ---------------------------------------------------- own elections without a district
+
+
+def _koreatown(tmp_path, renames: dict[str, str], split: dict[str, list[str]] | None = None):
+    """Real June 2018 LA polygons round 9000051A, written to tmp_path, with returns whose
+    IDs match the layer except ``renames`` (layer ID -> result ID with no polygon) and
+    ``split`` (layer ID -> result sub-precinct IDs)."""
+    from conftest import PRECINCTS_2018, mirror_file
+
+    from explorer import loaders
+
+    layer = loaders.load_precincts(mirror_file(PRECINCTS_2018), "Precinct", crs="EPSG:4326")
+    area = layer.to_crs("EPSG:3310")
+    centre = area.set_index("precinct").geometry["9000051A"].centroid
+    near = layer[area.geometry.centroid.distance(centre).to_numpy() < 1500]
+    near = near.rename(columns={"precinct": "Precinct"})
+    near.to_file(tmp_path / "layer.geojson")
+    split = split or {}
+    lines = ["county,precinct,office,district,party,candidate,votes"]
+    for k, pid in enumerate(sorted(near["Precinct"])):
+        for result in split.get(pid, [renames.get(pid, pid)]):
+            lines += [
+                f"Los Angeles,{result},Mayor,,,Alice,{100 + k}",
+                f"Los Angeles,{result},Mayor,,,Bob,{50 + k}",
+            ]
+    (tmp_path / "returns.csv").write_text("\n".join(lines) + "\n")
+    return sorted(near["Precinct"])
+
+
+def test_own_election_without_district_infers_and_pools(tmp_path, capsys):
+    """Without --district the dissolved precincts are the district: result precincts
+    renamed away from their polygon are still inferred/pooled (none left unmapped), and
+    no reason claims a prefix has no geometry when it has."""
+    ids = _koreatown(tmp_path, {})
+    renamed = {pid: f"{pid[:3]}{int(pid[3:7]) + 7000:04d}A" for pid in ids[10:13]}
+    _koreatown(tmp_path, renamed)
+    args = ["ledger", "--returns", str(tmp_path / "returns.csv"), "--precincts"]
+    args += [str(tmp_path / "layer.geojson"), "--precinct-id", "Precinct", "--office", "Mayor"]
+    assert main([*args, "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "returns-ledger.csv", index_col=0)
+    assert table.loc["total", "unmapped"] == 0, out
+    assert table.loc["total", "inferred"] + table.loc["total", "pooled"] > 0
+    assert "has geometry" not in out
