@@ -340,10 +340,25 @@ def format_scores(scores: dict) -> str:
     )
 
 
-def _catalog_layer(name: str, district: str | None = None) -> gpd.GeoDataFrame:
+def _catalog_layer(
+    name: str, district: str | None = None, kind: str | None = None
+) -> gpd.GeoDataFrame:
+    """A catalog layer by name; with ``kind``, a layer of another kind is refused with the
+    names of the layers of that kind."""
     from explorer import catalog, loaders
-    from explorer.elections import layer_spec
+    from explorer.elections import _definitions, layer_spec
 
+    layers = _definitions().get("layers", {})
+    if kind and layers.get(name, {}).get("kind") != kind:
+        known = sorted(n for n, entry in layers.items() if entry.get("kind") == kind)
+        option = "--layer / --truth-layer" if kind == "precincts" else "the layer"
+        raise ExplorerError(
+            f"{option} {name!r} is a {layers[name].get('kind')} layer, not a {kind} layer"
+            if name in layers
+            else f"unknown layer {name!r} for {option}",
+            hint=f"{kind} layers: {', '.join(known)}"
+            + ("; or give your own file with --precincts" if kind == "precincts" else ""),
+        )
     spec = layer_spec(name)
     if spec.kind == "neighbourhoods":
         path = catalog.local_path(spec.file)
@@ -359,10 +374,10 @@ METHODS = ("local", "nearest-number")
 
 
 def run(
-    layer: str,
+    layer: str | gpd.GeoDataFrame,
     *,
-    truth_layer: str | None = None,
-    areas: str = "mappingla-v6",
+    truth_layer: str | gpd.GeoDataFrame | None = None,
+    areas: str | gpd.GeoDataFrame = "mappingla-v6",
     exact_rate: float = 0.645,
     district: str | None = None,
     method: str = "local",
@@ -377,6 +392,12 @@ def run(
     ``cd-2012`` ID such as ``CA-34``) keeps only the precincts within ``margin_metres`` of
     that district, for a quick run. ``method`` is ``local`` (this version) or
     ``nearest-number`` (the pre-#13 rule, to show the baseline).
+
+    ``layer``, ``truth_layer`` and ``areas`` are catalog names (``layer`` and
+    ``truth_layer`` precinct layers) or loaded layers (an own precinct file from
+    :func:`explorer.loaders.load_precincts`, named by ``attrs["name"]``; own
+    neighbourhoods from :func:`explorer.loaders.load_neighbourhoods`). A ``truth_layer``
+    equal to ``layer`` is refused (it would score the layer against itself).
     """
     from explorer.join import join_returns
 
@@ -387,7 +408,17 @@ def run(
         )
     if method not in METHODS:
         raise ExplorerError(f"unknown --method {method!r}", hint="use " + " or ".join(METHODS))
-    targets = _catalog_layer(areas)
+
+    def label(given) -> str:
+        return given if isinstance(given, str) else str(given.attrs.get("name", "own layer"))
+
+    if truth_layer is not None and label(truth_layer) == label(layer):
+        raise ExplorerError(
+            f"--truth-layer {label(truth_layer)} is the layer scored: it would score the "
+            "layer against itself (100% by construction)",
+            hint="give a second layer of the same places, or leave --truth-layer out",
+        )
+    targets = _catalog_layer(areas) if isinstance(areas, str) else areas
     within = None
     if district:
         district = district.strip().upper()
@@ -402,7 +433,12 @@ def run(
             )
         outline = to_equal_area(outline)
         within = outline.buffer(margin_metres).to_crs("EPSG:4326").union_all()
-    loaded = {name: _catalog_layer(name) for name in {layer, truth_layer} if name}
+    loaded = {
+        label(given): _catalog_layer(given, kind="precincts") if isinstance(given, str) else given
+        for given in (layer, truth_layer)
+        if given is not None
+    }
+    layer, truth_layer = label(layer), (None if truth_layer is None else label(truth_layer))
     if within is not None:
         for name, frame in loaded.items():
             if not frame.to_crs("EPSG:4326").intersects(within).any():

@@ -787,19 +787,54 @@ def backtest(
         str | None,
         typer.Option(help="Simulate at this catalog election's own exact-match rate."),
     ] = None,
+    precincts: Annotated[
+        Path | None,
+        typer.Option(help="Your own precinct layer to re-consolidate (instead of --layer)."),
+    ] = None,
+    precinct_id: Annotated[str, typer.Option(help="Precinct ID field of --precincts.")] = (
+        "precinct"
+    ),
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of a --precincts layer that declares none.")
+    ] = None,
+    neighbourhoods: Annotated[
+        Path | None,
+        typer.Option(help="Your own neighbourhood layer to score on (default: mappingla-v6)."),
+    ] = None,
+    neighbourhood_name: Annotated[
+        str, typer.Option(help="Name field of --neighbourhoods.")
+    ] = "name",
 ) -> None:
     """Score the join where the truth is known: two real layers (--truth-layer), or a
-    simulated re-consolidation of --layer (two draws), by votes landing in the right
-    neighbourhood, centroid distance and per-neighbourhood share error."""
+    simulated re-consolidation of --layer or your own --precincts (two draws), by votes
+    landing in the right neighbourhood, centroid distance and per-neighbourhood share
+    error."""
     from explorer import backtest as scoring
+    from explorer import loaders
 
+    areas = "mappingla-v6"
+    if neighbourhoods is not None:
+        areas = loaders.load_neighbourhoods(neighbourhoods, name_field=neighbourhood_name)
+    if precincts is not None:
+        if election or truth_layer:
+            raise ExplorerError(
+                "--precincts is simulated on its own: it cannot take --election or --truth-layer",
+                hint="leave those out, or use catalog layers with --layer",
+            )
+        layer = loaders.load_precincts(precincts, precinct_id, crs=crs)
+        layer.attrs["name"] = precincts.name
     if election:
         chosen = load_election(election)
         exact_rate = float(chosen.wide.index.isin(set(chosen.layer["precinct"])).mean())
         layer = chosen.spec.precincts.name
         echo(f"{election}: {exact_rate:.1%} of its result precincts have an exact ID in {layer}")
     for scores in scoring.run(
-        layer, truth_layer=truth_layer, exact_rate=exact_rate, district=district, method=method
+        layer,
+        truth_layer=truth_layer,
+        areas=areas,
+        exact_rate=exact_rate,
+        district=district,
+        method=method,
     ):
         echo(scoring.format_scores(scores))
 

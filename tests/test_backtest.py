@@ -322,3 +322,45 @@ def test_a_margin_listing_gives_no_share_rank_probability_out_of_its_order(prima
     ranked, _ = primary.rank("Ahn")
     won = ranked[ranked["margin"] > 0].sort_values("margin", ascending=False).head(5)
     assert (won["rank"].to_numpy() != range(1, 6)).any()  # the orders do differ here
+
+
+def _own_layer(tmp_path, metres: float = 1500):
+    """Real June 2018 LA polygons within ``metres`` of 9000051A (Koreatown), as a file."""
+    from conftest import NEIGHBOURHOODS, PRECINCTS_2018, mirror_file
+
+    from explorer import loaders
+
+    layer = loaders.load_precincts(mirror_file(PRECINCTS_2018), "Precinct", crs="EPSG:4326")
+    area = layer.to_crs("EPSG:3310")
+    centre = area.set_index("precinct").geometry["9000051A"].centroid
+    near = layer[area.geometry.centroid.distance(centre).to_numpy() < metres]
+    near.rename(columns={"precinct": "Precinct"}).to_file(tmp_path / "own.geojson")
+    areas = loaders.load_neighbourhoods(mirror_file(NEIGHBOURHOODS))
+    areas[areas.intersects(near.union_all())][:2].to_file(tmp_path / "areas.geojson")
+    return tmp_path / "own.geojson", tmp_path / "areas.geojson"
+
+
+def test_backtest_scores_an_own_precinct_layer(tmp_path, capsys):
+    """Issue #13: 'how wrong could inference be for a layer like mine?' on any layer."""
+    own, areas = _own_layer(tmp_path)
+    args = ["backtest", "--precincts", str(own), "--precinct-id", "Precinct"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("simulated own.geojson (seed") == 2 and "land in the right area" in out
+    assert main([*args, "--neighbourhoods", str(areas)]) == 0
+    out = capsys.readouterr().out
+    assert "per-area share error over 2 areas" in out or "over 1 areas" in out, out
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--layer", "cd-2012"], "'cd-2012' is a districts layer, not a precincts layer"),
+        (["--layer", "tract-centres-2020"], "is a points layer, not a precincts layer"),
+        (["--layer", "nope"], "unknown layer 'nope'"),
+    ],
+)
+def test_backtest_layer_must_be_a_precinct_layer(capsys, args, says):
+    assert main(["backtest", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and "la-precincts-2018-primary" in err[0]
