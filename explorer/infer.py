@@ -120,6 +120,17 @@ def prefix(precinct_id: str) -> str:
     return found.group(1) if found else precinct_id
 
 
+_LA_STYLE = re.compile(r"^\d+[A-Z]*$")
+
+
+def readable_prefix(precinct_id: str) -> bool:
+    """Whether :func:`prefix` reads a jurisdiction prefix from the ID: digits (more than
+    four) then suffix letters, as '9000123B'; not 'LA-9000051A', '9000053A1' or
+    '9000052A-', whose "prefix" would be nonsense in a reason."""
+    found = _LA_STYLE.match(precinct_id)
+    return bool(found) and len(precinct_id.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) > 4
+
+
 @dataclass
 class Assignment:
     """What inference decided: ``owner`` (polygon -> unit key or None), ``unit`` (result
@@ -260,7 +271,7 @@ def infer_units(
                 "inference is off (no district, or a crosswalk)"
                 if not pool
                 else "no result precinct with "
-                + (f"prefix {prefix(p)}" if _ID_PARTS.match(p) else "a comparable ID")
+                + (f"prefix {prefix(p)}" if readable_prefix(p) else "a comparable ID")
                 + " has geometry"
             )
             reason[p] = f"no polygon carries ID {p} and {why}: votes kept in the ledger, not mapped"

@@ -79,6 +79,18 @@ def restore_leading_zeros(result_ids: pd.Index, layer_ids: pd.Series) -> dict[st
     }
 
 
+_SHORT_SUFFIX = re.compile(r"^(.*?)(?:(?<=[A-Z])|[-_./ ])\d{1,2}$")
+
+
+def suffixed_parent(precinct: str, layer: set) -> str:
+    """The layer ID a result sub-precinct extends by a short number: '9000053A1' and
+    '9000052A-01' -> '9000053A' and '9000052A' when those are polygons; '' otherwise.
+    The number must follow a letter or a separator ('1011' is no child of '101')."""
+    found = _SHORT_SUFFIX.match(precinct)
+    parent = found.group(1).rstrip("-_./ ") if found else ""
+    return parent if parent in layer else ""
+
+
 def _sub_precinct_parents(
     result_ids: pd.Index, layer_ids: np.ndarray, skip: set[str]
 ) -> dict[str, str]:
@@ -91,6 +103,8 @@ def _sub_precinct_parents(
         if precinct in layer or precinct in skip:
             continue
         parent = base_number(precinct)
+        if not (parent and parent != precinct and parent in layer):
+            parent = suffixed_parent(precinct, layer)
         if parent and parent != precinct and parent in layer:
             groups.setdefault(parent, []).append(precinct)
     return {child: parent for parent, children in groups.items() for child in children}
@@ -227,7 +241,13 @@ def join_returns(
             children.setdefault(parent, []).append(child)
         # a parent that is itself a result takes even one sub-precinct (its polygon is
         # matched exactly, so the sub-precinct would otherwise stay unmapped)
-        carried = {p for p, cs in children.items() if len(cs) > 1 or p in wide.index}
+        # ... and a layer ID plus a short number ('9000052A-01') is that polygon's
+        # sub-precinct even alone (base matching cannot reach it)
+        carried = {
+            p
+            for p, cs in children.items()
+            if len(cs) > 1 or p in wide.index or any(suffixed_parent(c, {p}) for c in cs)
+        }
         parents = {c: p for p in carried for c in children[p]}
         if parents:
             example = next(iter(carried))

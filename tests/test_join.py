@@ -298,3 +298,25 @@ def test_own_election_without_district_infers_and_pools(tmp_path, capsys):
     assert table.loc["total", "unmapped"] == 0, out
     assert table.loc["total", "inferred"] + table.loc["total", "pooled"] > 0
     assert "has geometry" not in out
+
+
+def test_suffixed_sub_precincts_are_drawn_on_their_parent_polygon(tmp_path):
+    """'9000053A1', '9000053A2' and '9000052A-01' take their parent polygons (9000053A,
+    9000052A) with their votes summed; no reason names a nonsense prefix ('LA-900',
+    '9000053A')."""
+    from explorer import loaders
+
+    ids = _koreatown(tmp_path, {})
+    one, two, three = ids[5], ids[8], ids[11]
+    _koreatown(tmp_path, {two: f"{two}-01", three: f"LA-{three}"}, {one: [f"{one}1", f"{one}2"]})
+    returns = loaders.wide_returns(loaders.load_returns(tmp_path / "returns.csv", office="Mayor"))
+    layer = loaders.load_precincts(tmp_path / "layer.geojson", "Precinct")
+    features = join.join_returns(returns, layer).set_index("precinct")
+    assert features.loc[one, "parts"] == f"{one}1,{one}2"
+    assert features.loc[one, "total"] == returns.loc[[f"{one}1", f"{one}2"], "total"].sum()
+    assert features.loc[two, "match"] == "exact" and features.loc[two, "parts"] == f"{two}-01"
+    assert join.vote_ledger(features.reset_index()).loc["total", "mapped"] >= (
+        returns["total"].sum() - returns.loc[f"LA-{three}", "total"]
+    )
+    reason = features.loc[f"LA-{three}", "reason"]
+    assert "prefix LA" not in reason and "prefix 900" not in reason, reason
