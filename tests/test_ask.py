@@ -890,3 +890,13 @@ def test_place_answers_raise_no_warnings(general):
         warnings.simplefilter("error")
         general.ask("how did ahn do in koreatown")
         general.ask("which areas did gomez win")
+
+
+def test_how_sure_counts_pooled_votes_as_uncertain(capsys):
+    """Westlake's runoff votes are half in pooled units: 'How sure' says so (it said 0.0%
+    'rest on inferred geography' while 51.4% were pooled)."""
+    assert main(["ask", "how did Westlake vote?", "--election", GENERAL]) == 0
+    sure = next(line for line in capsys.readouterr().out.splitlines() if "How sure" in line)
+    found = re.search(r"([\d.]+)% of these [\d,]+ votes rest on uncertain geography", sure)
+    assert found and float(found.group(1)) > 40, sure
+    assert "pooled units" in sure

@@ -202,12 +202,17 @@ def area_caveat(race: Race, rows: pd.DataFrame) -> str:
             f"geography and {pct(shares['none'])} have none."
         )
     if "inferred_share" in rows and total > 0:
-        inferred = float(
-            (rows["inferred_share"].astype(float).fillna(0.0) * rows["total"]).sum() / total
-        )
+
+        def share(column: str) -> float:
+            if column not in rows:
+                return 0.0
+            return float((rows[column].astype(float).fillna(0.0) * rows["total"]).sum() / total)
+
+        inferred, pooled = share("inferred_share"), share("pooled_share")
         parts.append(
-            f"{pct(inferred)} of these {count(total)} votes rest on inferred geography; "
-            f"{race.area_kind} figures are apportioned estimates"
+            f"{pct(inferred + pooled)} of these {count(total)} votes rest on uncertain "
+            f"geography ({pct(inferred)} inferred, {pct(pooled)} in pooled units drawn over "
+            f"their neighbours' polygons); {race.area_kind} figures are apportioned estimates"
         )
     if "coverage" in rows:
         thin = rows[rows["coverage"] < 0.9]
