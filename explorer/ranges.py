@@ -167,6 +167,17 @@ def central(shares: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.minimum(low, point), np.maximum(high, point)
 
 
+def round_probability(p: float) -> float:
+    """A rank probability to two decimals, halves rounded up as written (0.215 -> 0.22,
+    0.155 -> 0.16): the one rounding ``rank`` tables, ``ask`` answers and tooltips show,
+    neither binary float artefacts (0.215 is stored as 0.21499...) nor round-half-even."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if p is None or pd.isna(p):
+        return p
+    return float(Decimal(repr(float(p))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def rank_probability(shares: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """For each area of a ranked list, the share of draws in which it holds the rank it is
     shown at (``ranks``, 1 = the highest share) *among the areas of that list*.

@@ -264,7 +264,7 @@ def test_ask_rank_and_tooltips_give_one_range_and_one_rank_probability(general, 
     p_rank is the probability that the area holds the rank it is shown at among the areas
     the reader sees (checked here against the draws with argmax / argmin)."""
     from explorer.ask.facts import rank_words
-    from explorer.ranges import plausible_text, share_draws
+    from explorer.ranges import plausible_text, round_probability, share_draws
 
     ranked, _ = general.rank(candidate)
     name = next(c for c in general.candidates if candidate in c)
@@ -276,10 +276,11 @@ def test_ask_rank_and_tooltips_give_one_range_and_one_rank_probability(general, 
         row = ranked.loc[area]
         low, high = f"{row['share_low'] * 100:.0f}", f"{row['share_high'] * 100:.0f}"
         figures = f"(plausible {low}-{high}%; ranked {rank_words(int(row['rank']))} "
-        figures += f"with probability {row['p_rank']:.2f})"
+        p_rank = f"{round_probability(row['p_rank']):.2f}"  # as rank shows it
+        figures += f"with probability {p_rank})"
         assert figures in str(general.ask(f"{candidate}'s share in {area}"))
         m = said[area]
-        assert (m["low"], m["high"], m["p"]) == (low, high, f"{row['p_rank']:.2f}")
+        assert (m["low"], m["high"], m["p"]) == (low, high, p_rank)
         assert m["rank"] == rank_words(int(row["rank"]))
         assert plausible_text(areas, name, area) == f"(plausible {low}-{high}%)"  # tooltip
     draws = share_draws(areas, name, ranked.index)  # ties (clipped at 0 or 1) share the rank
@@ -364,3 +365,18 @@ def test_backtest_layer_must_be_a_precinct_layer(capsys, args, says):
     assert main(["backtest", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0] and "la-precincts-2018-primary" in err[0]
+
+
+def test_rank_and_ask_round_p_rank_alike(capsys):
+    """Westlake's p_rank is 0.215 (43 of 200 draws): rank showed 0.22 and ask 0.21."""
+    from explorer.ranges import round_probability
+
+    assert [round_probability(p) for p in (0.215, 0.155, 0.125, 0.5)] == [0.22, 0.16, 0.13, 0.5]
+    args = ["rank", "ca34-2017-general", "--candidate", "Ahn", "--by", "neighbourhood"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("Westlake "))
+    shown = row.split()[-1]
+    assert main(["ask", "how did Ahn do in Westlake?"]) == 0
+    said = re.search(r"with probability ([\d.]+)", capsys.readouterr().out).group(1)
+    assert float(shown) == float(said)

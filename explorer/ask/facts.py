@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.ask.ranking import rank, rounded
+from explorer.ranges import round_probability
 
 
 @dataclass
@@ -159,7 +160,7 @@ def plausible(row: pd.Series) -> str:
     if p_rank is not None and not pd.isna(p_rank):
         known = rank is not None and not pd.isna(rank)
         place = f"ranked {rank_words(int(rank))}" if known else "this rank"
-        text += f"; {place} with probability {p_rank:.2f}"
+        text += f"; {place} with probability {round_probability(p_rank):.2f}"
     return text + ")"
 
 

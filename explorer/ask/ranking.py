@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from explorer import outputs
+from explorer.ranges import round_probability
 
 MIN_VOTES = 100
 #: areas whose mapped share of their area (``coverage``) is below this are not ranked: their
@@ -150,7 +151,7 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
         if column in shown:
             shown[column] = (shown[column] * 100).round(1)
     if "p_rank" in shown:
-        shown["p_rank"] = shown["p_rank"].round(2)
+        shown["p_rank"] = shown["p_rank"].map(round_probability)
     names = {c: f"{c} %" for c in percent if c in shown}
     names.update({"margin": "margin pts v rival", "change": "change pts"})
     return shown.rename(columns=names)
