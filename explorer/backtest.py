@@ -351,7 +351,7 @@ def _catalog_layer(
     layers = _definitions().get("layers", {})
     if kind and layers.get(name, {}).get("kind") != kind:
         known = sorted(n for n, entry in layers.items() if entry.get("kind") == kind)
-        option = "--layer / --truth-layer" if kind == "precincts" else "the layer"
+        option = "--layer or --truth-layer" if kind == "precincts" else "the layer"
         raise ExplorerError(
             f"{option} {name!r} is a {layers[name].get('kind')} layer, not a {kind} layer"
             if name in layers

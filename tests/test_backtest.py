@@ -113,6 +113,15 @@ def test_backtest_at_an_elections_own_exact_match_rate(capsys):
         (["--district", "XX"], "unknown district 'XX'; give a cd-2012 district as STATE-NUMBER"),
         (["--district", "CA-99"], "unknown district 'CA-99'"),
         (["--district", "CA-1"], "district CA-1 does not overlap the layer"),
+        (
+            ["--election", "ca34-2017-general", "--exact-rate", "0.9"],
+            "--election sets the exact-match rate (its own): it cannot take --exact-rate too",
+        ),
+        (["--truth-layer", "la-precincts-2018-primary", "--exact-rate", "0.9"], "simulated mode"),
+        (
+            ["--truth-layer", "la-precincts-2018-general"],
+            "would score the layer against itself",
+        ),
     ],
 )
 def test_backtest_options_are_checked_in_one_line(capsys, args, says):
