@@ -900,3 +900,13 @@ def test_how_sure_counts_pooled_votes_as_uncertain(capsys):
     found = re.search(r"([\d.]+)% of these [\d,]+ votes rest on uncertain geography", sure)
     assert found and float(found.group(1)) > 40, sure
     assert "pooled units" in sure
+
+
+def test_rank_with_nothing_to_rank_says_why_in_one_line(capsys):
+    """--min-votes above every area's votes: one clear line, not pandas' 'Empty DataFrame'."""
+    args = ["rank", GENERAL, "--candidate", "Ahn", "--by", "neighbourhood"]
+    assert main([*args, "--min-votes", "10000000"]) == 0
+    out = capsys.readouterr().out
+    assert "Empty DataFrame" not in out and "Columns:" not in out
+    assert "No neighbourhood can be ranked: all 38 neighbourhoods are set apart below" in out
+    assert "lower --min-votes or --min-coverage" in out

@@ -195,7 +195,18 @@ def rank_text(
                 f"{title}: {by}s ranked by {name}'s share; margin = {name}'s "
                 "share minus the strongest other candidate's (rival), in points"
             ),
-            outputs.format_frame(rounded(ranked), fmt),
+            outputs.format_frame(rounded(ranked), fmt)
+            if len(ranked)
+            else prose(
+                f"No {by} can be ranked: "
+                + (
+                    f"all {len(too_few)} {by}s are set apart below (too few votes or too "
+                    "little of the area covered); lower --min-votes or --min-coverage to rank them"
+                    if len(too_few)
+                    else "none holds any of the election's mapped votes"
+                )
+                + "."
+            ),
             *(prose("\n" + line) for line in apart_lines(too_few)),
             "",
             prose(methods),
