@@ -320,3 +320,19 @@ def test_suffixed_sub_precincts_are_drawn_on_their_parent_polygon(tmp_path):
     )
     reason = features.loc[f"LA-{three}", "reason"]
     assert "prefix LA" not in reason and "prefix 900" not in reason, reason
+
+
+def test_layer_notes_name_the_feature_without_id_or_geometry(tmp_path):
+    """'1 precinct polygons have no ID' and 'dropped 1 ... empty or null geometry' say which
+    feature (its ID, or its index in the file when it has none)."""
+    from explorer import loaders
+
+    ids = _koreatown(tmp_path, {})
+    frame = gpd.read_file(tmp_path / "layer.geojson")
+    frame.loc[2, "Precinct"] = None
+    frame.loc[4, "geometry"] = None
+    frame.to_file(tmp_path / "dirty.geojson")
+    notes = loaders.load_precincts(tmp_path / "dirty.geojson", "Precinct").attrs["notes"]
+    assert any("1 precinct polygons have no ID (feature index 2)" in n for n in notes), notes
+    dropped = next(n for n in notes if "empty or null geometry" in n)
+    assert f"({frame.loc[4, 'Precinct']})" in dropped and ids

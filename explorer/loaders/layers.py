@@ -243,8 +243,10 @@ def repair_polygons(
     notes = list(frame.attrs.get("notes", []))
 
     def named(mask) -> str:
-        labels = frame[id_field][mask] if id_field in frame else frame.index[mask]
-        return ", ".join(map(str, list(labels)[:3]))
+        positions = frame.index[mask]
+        labels = frame[id_field][mask] if id_field in frame else positions
+        shown = [str(x) if str(x) else f"feature index {i}" for x, i in zip(labels, positions)]
+        return ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")
 
     geometry = frame.geometry.values
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
@@ -263,7 +265,10 @@ def repair_polygons(
             f"{source}: dropped {int(has_nan.sum())} {what} with NaN coordinates ({named(has_nan)})"
         )
     if missing.any():
-        notes.append(f"{source}: dropped {int(missing.sum())} {what} with empty or null geometry")
+        notes.append(
+            f"{source}: dropped {int(missing.sum())} {what} with empty or null geometry "
+            f"({named(missing)})"
+        )
     if (missing | has_nan).any():
         frame = frame[~(missing | has_nan)].copy()
         geometry = frame.geometry.values
@@ -332,7 +337,11 @@ def load_precincts(
         )
     ids = frame[id_field]
     if ids.isna().any():
-        _note(frame, f"{path}: {int(ids.isna().sum())} precinct polygons have no ID")
+        where = ", ".join(f"feature index {i}" for i in frame.index[ids.isna()][:3])
+        more = ", ..." if ids.isna().sum() > 3 else ""
+        _note(
+            frame, f"{path}: {int(ids.isna().sum())} precinct polygons have no ID ({where}{more})"
+        )
     frame["precinct"] = normalise_ids(ids.astype("string").fillna(""))
     frame = repair_polygons(frame, "precinct polygons", str(path), id_field="precinct")
     check_extent(frame, str(path), "--crs", given=crs)
