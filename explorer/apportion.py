@@ -194,8 +194,9 @@ def apportion(
     active client, or local threads; see :mod:`explorer.distributed`); the numbers are
     identical to the local backend. ``sources`` may then be a dask-geopandas frame (for
     example ``dask_geopandas.read_parquet(...)``): its partitions are read on the workers
-    and only pairs, areas and counts come back (area weights only; ``engine="auto"`` is
-    the compiled kernel). With the local backend a dask frame is computed first.
+    and reduced there: only per-target sums come back (area weights only;
+    ``engine="auto"`` is the compiled kernel). With the local backend a dask frame is
+    computed first.
 
     ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
     tract centres of population) or polygons (a count spread evenly over each polygon).
