@@ -338,8 +338,8 @@ def _move_counts(
         "total": matrix.T @ vote_sum,
         "partial": matrix.T @ (vote_sum * partial),
         "covered": np.bincount(target_index, weights=piece_area, minlength=len(tgt)),
-        "outside": (values * (1.0 - covered_share)[:, None]).sum(axis=0),
-        "overlap": (values * (inside_share - covered_share)[:, None]).sum(axis=0),
+        "outside": running_total(values * (1.0 - covered_share)[:, None]),
+        "overlap": running_total(values * (inside_share - covered_share)[:, None]),
     }
     if match is not None:
         for name in MATCH_CLASSES:
@@ -349,6 +349,15 @@ def _move_counts(
 
 
 MATCH_CLASSES = ("exact", "inferred", "pooled")
+
+
+def running_total(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Column sums of ``rows`` (n x columns) added strictly one row after another onto
+    ``start`` (zeros by default): a fixed order, so sums carried partition by partition
+    (the dask backend) give the same floats as one pass."""
+    if start is None:
+        start = np.zeros(rows.shape[1])
+    return np.cumsum(np.vstack([start[None], rows]), axis=0)[-1]
 
 
 def result_from_sums(targets, tgt, columns, sums: dict, unmapped, attrs) -> gpd.GeoDataFrame:

@@ -225,6 +225,8 @@ def _accumulate(pieces: dict, running: dict | None) -> dict:
     """``running`` plus one partition's terms, added one by one in the local backend's
     order (source, then target), so the float sums are the local ones bit for bit; runs
     where the partition's pieces are and returns only per-target and per-column sums."""
+    from explorer.apportion import running_total
+
     if running is None:
         n_terms, n_columns = pieces["terms"].shape[1], pieces["outside"].shape[1]
         running = {
@@ -235,9 +237,8 @@ def _accumulate(pieces: dict, running: dict | None) -> dict:
     np.add.at(by_target, pieces["target"], pieces["terms"])
     return {
         "by_target": by_target,
-        # numpy adds the rows of an (n, columns) array one after another: so does this
-        "outside": np.vstack([running["outside"][None], pieces["outside"]]).sum(axis=0),
-        "overlap": np.vstack([running["overlap"][None], pieces["overlap"]]).sum(axis=0),
+        "outside": running_total(pieces["outside"], running["outside"]),
+        "overlap": running_total(pieces["overlap"], running["overlap"]),
         "unmapped": running["unmapped"] + pieces["unmapped"],
     }
 
