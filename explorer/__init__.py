@@ -11,7 +11,6 @@ from explorer.elections import Election, election_names, load_election
 from explorer.errors import ExplorerError
 from explorer.join import join_returns, vote_ledger
 from explorer.loaders import load_returns, wide_returns
-from explorer.swing import Swing, compare
 
 load = load_election
 
@@ -30,3 +29,13 @@ __all__ = [
     "wide_returns",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``Swing`` and ``compare`` load :mod:`explorer.swing` (and the question parser it
+    uses) on first use, so that a command that needs neither starts faster."""
+    if name in ("Swing", "compare"):
+        from explorer import swing
+
+        return getattr(swing, name)
+    raise AttributeError(f"module 'explorer' has no attribute {name!r}")

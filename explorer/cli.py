@@ -364,9 +364,11 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     echo(f"{spec.title} ({spec.name}){named}, {date}{snapshot}")
     office = spec.office or chosen.returns.attrs.get("office") or "(not named in the file)"
     district = spec.district or chosen.returns.attrs.get("district") or "(none)"
-    reported = (chosen.ledger_summary.get("reporting") or {}).get("reported", len(chosen.wide))
+    # only a snapshot with a reporting state needs the join (pooled units count as one)
+    live = chosen.wide.attrs.get("reporting") is not None
+    reporting = chosen.ledger_summary.get("reporting") if live else None
+    reported = (reporting or {}).get("reported", len(chosen.wide))
     echo(f"Office: {office}  District: {district}  Precincts reporting: {reported}")
-    reporting = chosen.ledger_summary.get("reporting")
     if reporting:  # election night: say how much of the count is in
         from explorer.live import describe_reporting
 
@@ -618,7 +620,8 @@ def map_command(
 ) -> None:
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
     (``-print`` added with ``--tiles none``: a white background for print)."""
-    from explorer import render, views
+    from explorer import render
+    from explorer.render import views
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:
         raise ExplorerError("choose one of --candidate, --margin, --winner, --demographic")
@@ -706,16 +709,20 @@ def swing(
     tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
     min_votes: MinVotes = 100,
     data_dir: DataDir = None,
+    png: Annotated[Path | None, typer.Option(help="Also write a static PNG here.")] = None,
 ) -> None:
     """How a candidate's share changed between two catalog elections (primary to runoff):
     a table by neighbourhood or precinct and a diverging map."""
     from explorer import render
-    from explorer.swing import compare, swing_map, swing_table
+    from explorer.swing import compare, swing_map, swing_parts, swing_table
 
     if not candidate:
         raise ExplorerError("--candidate is required")
-    if output is not None:
-        outputs.check_target(output, given=True)
+    for path in (output, png):
+        if path is not None:
+            outputs.check_target(path, given=True)
+    if png is not None and png.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ExplorerError(f"cannot write a static map as {png.name}", hint="use a .png name")
     first = load_election(before, data_dir=data_dir)
     second = load_election(after, data_dir=data_dir)
     result = compare(first, second, candidate)
@@ -744,6 +751,18 @@ def swing(
     )
     render.save_html(fmap, target)
     echo(f"Wrote {target}")
+    if png is not None:
+        parts = swing_parts(result, by, min_votes)
+        credits = render.short_credits(result.after.credits())
+        render.save_static(
+            *(parts["features"], parts["styled"], png),
+            title=parts["title"],
+            credits=f"{parts['subtitle']} {credits}",
+            layers=parts["layers"],
+            headline=parts["headline"],
+            dek=parts["dek"],
+        )
+        echo(f"Wrote {png}")
 
 
 @app.command()

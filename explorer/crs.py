@@ -56,6 +56,27 @@ def to_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(LONLAT)
 
 
+def area_bounds(gdf: gpd.GeoDataFrame, margin: float = 0.0) -> tuple[float, ...]:
+    """Lon/lat bounds (west, south, east, north) of ``gdf`` grown by ``margin`` metres on
+    every side (measured in its equal-area CRS), e.g. to read only the nearby part of a
+    large layer."""
+    area = to_equal_area(gdf)
+    west, south, east, north = area.total_bounds
+    box = gpd.GeoSeries.from_xy([west - margin, east + margin], [south - margin, north + margin])
+    return tuple(float(v) for v in box.set_crs(area.crs).to_crs(LONLAT).total_bounds)
+
+
+def bounds_in(bounds: tuple[float, ...], crs) -> tuple[float, ...]:
+    """Lon/lat ``bounds`` as bounds in ``crs`` (enlarged to hold the whole box)."""
+    from pyproj import Transformer
+
+    target = CRS.from_user_input(crs)
+    if target.equals(CRS.from_user_input(LONLAT)):
+        return tuple(bounds)
+    transformer = Transformer.from_crs(LONLAT, target, always_xy=True)
+    return tuple(float(v) for v in transformer.transform_bounds(*bounds, densify_pts=21))
+
+
 def require_crs(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> None:
     """Refuse a layer whose CRS is unknown: measuring it would be a guess."""
     if gdf.crs is None:

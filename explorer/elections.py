@@ -312,7 +312,13 @@ class Election:
         if spec is None:
             return None
         numbers = self._path(spec.route_numbers) if spec.route_numbers else None
-        return loaders.load_freeways(self._path(spec.file), numbers, crs=spec.crs)
+        # only the roads near the district (5 km round it): maps draw nothing further out
+        from explorer.crs import area_bounds
+
+        shape = self.boundary if self.boundary is not None else self.outline
+        return loaders.load_freeways(
+            self._path(spec.file), numbers, crs=spec.crs, bbox=area_bounds(shape, 5_000)
+        )
 
     @property
     def candidates(self) -> list[str]:
@@ -449,8 +455,8 @@ class Election:
 
     def demographic_parts(self, group: str, by: str = "precinct", scheme: str = "fixed"):
         """Features, styling and tooltips for a group's share of CVAP (see
-        :func:`explorer.views.demographic_parts`)."""
-        from explorer import views
+        :func:`explorer.render.views.demographic_parts`)."""
+        from explorer.render import views
 
         return views.demographic_parts(self, group, by, scheme)
 
@@ -465,8 +471,8 @@ class Election:
         overlay: str | None = None,
     ):
         """Features, styling, tooltips and titles for a map view (see
-        :func:`explorer.views.map_parts`)."""
-        from explorer import views
+        :func:`explorer.render.views.map_parts`)."""
+        from explorer.render import views
 
         return views.map_parts(self, view, candidate, by, scheme, min_votes, demographic, overlay)
 
@@ -501,8 +507,8 @@ class Election:
         demographic=None,
         overlay=None,
     ):
-        """The map, facts about it and its parts (see :func:`explorer.views.build_map`)."""
-        from explorer import views
+        """The map, facts about it and its parts (see :func:`explorer.render.views.build_map`)."""
+        from explorer.render import views
 
         return views.build_map(
             self, view, candidate, by, tiles, scheme, tolerance, min_votes, demographic, overlay

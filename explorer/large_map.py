@@ -368,8 +368,13 @@ def large_choropleth(
     tiles: str = "light",
     tolerance: float | None = None,
     notes: list[str] | None = None,
+    headline: str = "",
+    dek: str = "",
+    credit: str = "",
 ) -> tuple[folium.Map, dict]:
-    """A folium page drawing tens of thousands of areas on one canvas (see the module doc).
+    """A folium page drawing tens of thousands of areas on one canvas (see the module doc),
+    framed like every map: headline, title and dek, a one-line ``credit`` with the full
+    ``subtitle`` and ``notes`` behind "Sources and method", and the legend.
 
     ``features`` needs ``total`` and the candidate columns (``attrs["candidates"]``);
     ``styled`` is a :class:`explorer.render.Styled`. ``tolerance`` is the simplification in
@@ -391,6 +396,7 @@ def large_choropleth(
         )
     resolution = max(5.0, tolerance / 5)
     encoded = encode_coverage(geoms, resolution)
+    styled = render.plain_patterns(styled)  # a canvas draws no patterns
     styles, style_index = _styles(list(styled.fills), styled.opacity)
     candidates = features.attrs.get("candidates") or [
         c
@@ -409,15 +415,19 @@ def large_choropleth(
     bounds = _view_bounds(geoms)
     fmap = folium.Map(tiles=render.TILES[tiles], control_scale=True, zoom_control=True)
     render._inline_leaflet(fmap)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if not render.TILES[tiles]:
+        fmap.get_root().header.add_child(render.Literal(render.page.PLAIN_BACKGROUND))
+    fit = [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]]
+    fmap.fit_bounds(fit)
     CanvasCoverage(data).add_to(fmap)
     root = fmap.get_root()
-    root.html.add_child(
-        render.Literal(
-            f"<div class='xl-title'>{render.esc(title)}<small>{render.esc(subtitle)}</small></div>"
-        )
-    )
-    legend = render._legend_html(styled.legend_title, styled, notes or [], False)
+    root.title = render.esc(title)
+    # the same frame as every map: headline, dek, one credit line, sources and method
+    root.html.add_child(render.Literal(render.title_box(title, dek)))
+    more = [subtitle, *(notes or [])]
+    frame = render.PageFrame(fmap, None, headline=headline, credit=credit, more=more, bounds=fit)
+    frame.add_to(fmap)
+    legend = render._legend_html(styled.legend_title, styled, (notes or [])[1:], False)
     root.html.add_child(render.Literal(legend))
     facts = {
         "features": len(features),

@@ -162,6 +162,28 @@ def swing_map(
     min_votes: float = 100,
 ):
     """A diverging map of the change; returns the folium map and facts about it."""
+    from explorer import render
+
+    parts = swing_parts(swing, by, min_votes)
+    return render.choropleth(
+        parts["features"],
+        parts["styled"],
+        parts["tips"],
+        title=parts["title"],
+        subtitle=parts["subtitle"],
+        layers=parts["layers"],
+        layer_name=parts["layer_name"],
+        tiles=tiles,
+        tolerance=tolerance,
+        headline=parts["headline"],
+        dek=parts["dek"],
+        credit=parts["credit"],
+    )
+
+
+def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> dict:
+    """What the swing map shows: features, styling, tooltips, title, headline, dek,
+    credit line and context layers (as :func:`explorer.render.views.map_parts`)."""
     from explorer import join, render
 
     if by.startswith("neigh"):
@@ -216,7 +238,8 @@ def swing_map(
     s = swing.summary
     title = f"{swing.candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
     headline = title
-    if h2h:
+    if h2h:  # a share of all votes in a wide field is not compared with a two-way share
+        title = f"Change in {swing.candidate}'s share of the two finalists' votes"
         headline = (
             f"Head to head with {rival}, {swing.candidate} went from {s['before_h2h']:.1%} "
             f"to {s['after_h2h']:.1%}"
@@ -228,7 +251,7 @@ def swing_map(
         f"{join.describe_ledger(swing.after.ledger_summary)}"
     )
     if by.startswith("neigh"):
-        from explorer.views import clip_to_district
+        from explorer.render.views import clip_to_district
 
         features = clip_to_district(features, swing.after.outline)
     layers = render.MapLayers(
@@ -238,17 +261,15 @@ def swing_map(
         votes=swing.precincts.assign(total=swing.precincts["after_total"]),
         min_label_votes=max(min_votes, 0.005 * float(swing.precincts["after_total"].sum())),
     )
-    return render.choropleth(
-        features,
-        styled,
-        tips,
-        title=title,
-        subtitle=subtitle,
-        layers=layers,
-        layer_name=layer_name,
-        tiles=tiles,
-        tolerance=tolerance,
-        headline=headline,
-        dek=f"{swing.before.spec.title} to {swing.after.spec.title}",
-        credit=render.short_credits(swing.after.credits()),
-    )
+    return {
+        "features": features,
+        "styled": styled,
+        "tips": tips,
+        "title": title,
+        "subtitle": subtitle,
+        "layers": layers,
+        "layer_name": layer_name,
+        "headline": headline,
+        "dek": f"{swing.before.spec.title} to {swing.after.spec.title}",
+        "credit": render.short_credits(swing.after.credits()),
+    }

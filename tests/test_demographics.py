@@ -246,7 +246,7 @@ def test_demographic_layer_switches_on_in_headless_chromium(tmp_path, capsys, ge
 
 def test_demographic_map_keys_areas_without_cvap_as_such(general):
     from explorer import render
-    from explorer.views import NO_POPULATION
+    from explorer.render.views import NO_POPULATION
 
     part = general.demographic_parts("asian")
     labels = [label for _, label in part["styled"].legend]

@@ -94,8 +94,16 @@ def test_five_thousand_vtds_open_and_show_a_tooltip_in_chromium(subset, tmp_path
         layers=parts["layers"],
         layer_name="VTDs",
         tiles="none",
+        headline=parts["headline"],
+        dek=parts["dek"],
+        credit=parts["credit"],
     )
     page = render.save_html(fmap, tmp_path / "subset.html")
+    # framed like every map: headline, dek, one credit line, sources and method, legend
+    text = page.read_text()
+    assert "Sources and method" in text and "class='xl-credit'" in text and "xl-legend" in text
+    assert render.esc(parts["dek"]) in text and parts["dek"]
+    assert json.dumps(parts["headline"]) in text and json.dumps(parts["credit"]) in text
     assert facts["features"] == len(features) == 5217
     # Detroit, Michigan: a point inside one VTD
     detroit = shapely.Point(-83.05, 42.33)

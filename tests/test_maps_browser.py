@@ -1,11 +1,14 @@
 """The maps as a reader sees them: real headless Chromium (network off) at a desktop, a
-notebook and a phone size, for the margin, candidate, winner, neighbourhood and swing views and an own-files map.
+notebook and a phone size, for the margin, candidate, winner and neighbourhood views of
+both CA-34 elections, the swing between them, and an own-files election (margin, winner),
+with and without tiles.
 
 Measured from the DOM: no two visible labels overlap; every precinct whose shape is wholly
 or partly inferred carries the hatch; the district's box fills at least 80% of the
 viewport's width or height at opening; title and legend cover at most 10% of the district
 (sampled on a grid with ``elementsFromPoint``); a tooltip stays inside the viewport; no
-console errors. Screenshots go to ``maps/screenshots/`` (untracked) to be looked at."""
+console errors (pageerror, or any console error but the blocked tile requests of the
+tiled pages). Screenshots go to ``maps/screenshots/`` (untracked) to be looked at."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import MIRROR, PRECINCTS_2018
+from conftest import MIRROR, NEIGHBOURHOODS, PRECINCTS_2018, PRIMARY
 
 import explorer
 from explorer import render
@@ -64,44 +67,67 @@ MEASURE = """() => {
 }"""
 
 
+#: (election, view options, tiles): both CA-34 elections in every view, an own-files
+#: election, and the swing between the two; tiled pages too (tile requests are blocked,
+#: so they must fail without any other console error)
+PAGES = {
+    "runoff-margin": ("ca34-2017-general", {"view": "margin"}, "light"),
+    "runoff-candidate": ("ca34-2017-general", {"candidate": "Ahn"}, "none"),
+    "runoff-winner": ("ca34-2017-general", {"view": "winner"}, "none"),
+    "runoff-neighbourhood": ("ca34-2017-general", {"by": "neighbourhood"}, "light"),
+    "primary-margin": ("ca34-2017-primary", {"view": "margin"}, "none"),
+    "primary-candidate": ("ca34-2017-primary", {"candidate": "Ahn"}, "light"),
+    "primary-winner": ("ca34-2017-primary", {"view": "winner"}, "light"),
+    "primary-neighbourhood": ("ca34-2017-primary", {"by": "neighbourhood"}, "none"),
+}
+
+
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
-    """The five views as pages, with the number of hatched shapes each should show."""
+def pages(tmp_path_factory, general, primary):
+    """The pages, with the number of hatched shapes each should show."""
+    from explorer.render import views
+
     out = tmp_path_factory.mktemp("browser")
-    runs = {
-        "margin": ["ca34-2017-general"],
-        "candidate": ["ca34-2017-general", "--candidate", "Ahn"],
-        "winner": ["ca34-2017-primary"],
-        "neighbourhood": ["ca34-2017-general", "--by", "neighbourhood"],
-    }
-    files = {}
-    for name, args in runs.items():
-        files[name] = out / f"{name}.html"
-        assert main(["map", *args, "--tiles", "none", "-o", str(files[name])]) == 0
-    runoff = explorer.load_election("ca34-2017-general")
-    primary = explorer.load_election("ca34-2017-primary")
-    shown = runoff.precincts[runoff.precincts["match"] != "none"]
-    expected = {"margin": int(render.inferred_mask(shown).sum())}
-    expected["candidate"] = expected["margin"]
-    shown = primary.precincts[primary.precincts["match"] != "none"]
-    expected["winner"] = int(render.inferred_mask(shown).sum())
-    expected["neighbourhood"] = 0
-    # an own-files election: the runoff returns on the precinct layer, nothing else given
-    own_returns = MIRROR / runoff.spec.returns
+    elections = {"ca34-2017-general": general, "ca34-2017-primary": primary}
+    files, expected = {}, {}
+    for name, (election, options, tiles) in PAGES.items():
+        fmap, _, parts = views.build_map(elections[election], tiles=tiles, **options)
+        files[name] = render.save_html(fmap, out / f"{name}.html")
+        shown = parts["features"]
+        expected[name] = int(render.inferred_mask(shown).sum()) if "match" in shown else 0
+    # an own-files election through the CLI: the runoff returns on the precinct layer,
+    # nothing else given (no neighbourhoods: margin and winner views)
+    own_returns = MIRROR / general.spec.returns
     own_precincts = MIRROR / PRECINCTS_2018
-    files["own"] = out / "own.html"
     own_args = ["--returns", str(own_returns), "--precincts", str(own_precincts)]
     own_args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326", "--title", "Own files"]
-    assert main(["map", *own_args, "--tiles", "none", "-o", str(files["own"])]) == 0
     own = Election.from_files(
         returns=own_returns, precincts=own_precincts, precinct_id="Precinct", crs="EPSG:4326"
     )
     shown = own.precincts[own.precincts["match"] != "none"]
-    expected["own"] = int(render.inferred_mask(shown).sum())
-    swing = explorer.compare(primary, runoff, "Ahn")
+    for view, tiles in (("margin", "osm"), ("winner", "none")):
+        files[f"own-{view}"] = out / f"own-{view}.html"
+        args = ["map", *own_args, f"--{view}", "--tiles", tiles, "-o", str(files[f"own-{view}"])]
+        assert main(args) == 0
+        expected[f"own-{view}"] = int(render.inferred_mask(shown).sum())
+    # own files with layers of one's own: the primary by neighbourhood, with roads
+    files["own-neighbourhood"] = out / "own-neighbourhood.html"
+    args = ["map", "--returns", str(MIRROR / PRIMARY), "--precincts", str(own_precincts)]
+    args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326", "--title", "Own layers"]
+    args += ["--neighbourhoods", str(MIRROR / NEIGHBOURHOODS), "--by", "neighbourhood"]
+    args += ["--roads", str(MIRROR / general.spec.freeways.file), "--tiles", "light"]
+    assert main([*args, "-o", str(files["own-neighbourhood"])]) == 0
+    expected["own-neighbourhood"] = 0
+    swing = explorer.compare(primary, general, "Ahn")
     files["swing"] = render.save_html(swing.map(by="neighbourhood", tiles="none"), out / "s.html")
     expected["swing"] = 0
     return files, expected
+
+
+def _blocked_tile(message) -> bool:
+    """A console error that only reports a tile request the test blocked (offline)."""
+    url = (message.location or {}).get("url", "")
+    return "Failed to load resource" in message.text and not url.startswith("file:")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -117,10 +143,17 @@ def test_views_read_cleanly_at_each_size(pages, size):
         context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
         page = context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        blocked: list[str] = []
+        page.on("pageerror", lambda e: errors.append(f"{current}: {e}"))
+
+        def console(message):
+            if message.type == "error":
+                (blocked if _blocked_tile(message) else errors).append(f"{current}: {message.text}")
+
+        page.on("console", console)
         page.route(re.compile(r"^(?!file:).*"), lambda route: route.abort())
         for name, path in files.items():
+            current = name
             page.goto(path.as_uri())
             page.wait_for_selector("path.xl-area")
             page.wait_for_timeout(150)
@@ -128,7 +161,8 @@ def test_views_read_cleanly_at_each_size(pages, size):
             page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"))
             where = f"{name} at {width}x{height}: {found}"
             assert found["overlaps"] == 0, where
-            assert found["labels"] >= (0 if name == "own" else 3), where  # own: no layers
+            bare = name in ("own-margin", "own-winner")  # own files without layers: no names
+            assert found["labels"] >= (0 if bare else 3), where
             assert found["hatched"] == expected[name], where
             assert found["fill"] >= 0.8, where
             assert found["covered"] <= 0.10, where
@@ -142,4 +176,5 @@ def test_views_read_cleanly_at_each_size(pages, size):
             assert tip["x"] >= 0 and tip["x"] + tip["width"] <= width, (where, tip)
             page.mouse.move(1, height - 1)
         assert errors == []
+        assert blocked, "the tiled pages asked for tiles (blocked here): the check saw them"
         browser.close()

@@ -237,3 +237,51 @@ def test_notebook_tables_are_formatted_but_stay_numeric():
 def test_version_flag(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"explorer {explorer.__version__}"
+
+
+def test_palettes_match_matplotlib_colour_maps():
+    matplotlib = pytest.importorskip("matplotlib")
+    from explorer.render.style import BREWER, _palette
+
+    for name in BREWER:
+        for count in range(2, 13):
+            cmap = matplotlib.colormaps[name].resampled(count)
+            expected = [matplotlib.colors.to_hex(cmap(i)) for i in range(count)]
+            assert _palette(name, count) == expected, (name, count)
+
+
+def test_winner_map_is_shaded_by_the_lead_with_a_scale(general, primary, tmp_path):
+    from explorer.render import views
+
+    parts = primary.map_parts("winner")
+    features, styled = parts["features"], parts["styled"]
+    lead = views.winner_lead(features, primary.candidates)
+    votes = features[primary.candidates].to_numpy(float)
+    top = np.sort(votes, axis=1)
+    i = int(np.nanargmax(lead.to_numpy()))
+    assert lead.iloc[i] == pytest.approx((top[i, -1] - top[i, -2]) / votes[i].sum())
+    # paler = narrower: each step of the lead has its opacity, the widest leads darkest
+    for value, alpha in zip(lead.fillna(0), styled.opacity):
+        step = int(np.searchsorted(render.style.LEAD_EDGES, value, side="right"))
+        assert alpha == render.style.LEAD_OPACITY[step]
+    assert len(set(styled.opacity)) >= 3
+    assert [label for _, label in styled.steps] == ["under 10 pts", "10-20", "20-40", "40+ pts"]
+    fmap, _, _ = views.build_map(primary, "winner", tiles="none")
+    html = render.save_html(fmap, tmp_path / "w.html").read_text()
+    assert "Shade: lead over the runner-up" in html and "40+ pts" in html
+    png = tmp_path / "w.png"
+    render.save_static(
+        features, styled, png, title="t", credits="c", layers=parts["layers"], headline="h"
+    )
+    assert png.stat().st_size > 50_000
+
+
+def test_outside_and_too_few_votes_have_their_own_keys(general, tmp_path):
+    parts = general.map_parts("margin", by="neighbourhood")
+    legend = dict((label.split(" (")[0], colour) for colour, label in parts["styled"].legend)
+    too_few, outside = legend["too few votes to call"], legend["mostly outside the district"]
+    assert too_few == render.NO_DATA and outside == render.OUTSIDE and too_few != outside
+    assert render.OUTSIDE in parts["styled"].fills  # e.g. East Los Angeles, 24% inside
+    fmap, _, _ = general.build_map("margin", by="neighbourhood", tiles="none")
+    html = render.save_html(fmap, tmp_path / "n.html").read_text()
+    assert "id='xl-outside'" in html and "radial-gradient" in html

@@ -347,7 +347,9 @@ def test_district_written_in_words_matches_its_number(tmp_path):
 
 
 def test_a_users_own_crs_is_named_as_the_cause(capsys, tmp_path):
-    code, _, err = run(capsys, "info", *own_args(tmp_path), "--crs", "EPSG:3857")
+    # `info` reads no geometry (#15); the commands that join the layer name the cause
+    out = ["--out-dir", str(tmp_path / "ledger")]
+    code, _, err = run(capsys, "ledger", *own_args(tmp_path), "--crs", "EPSG:3857", *out)
     one_line_error(code, err, "--crs EPSG:3857 given", "EPSG:4326")
 
 

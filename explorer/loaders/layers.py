@@ -3,6 +3,8 @@ neighbourhood and weighted-point layers built on them."""
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -13,7 +15,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from explorer.crs import check_extent, declare_crs
+from explorer.crs import bounds_in, check_extent, declare_crs
 from explorer.errors import ExplorerError
 from explorer.loaders.text import _note, normalise_ids, read_csv_text
 
@@ -89,6 +91,32 @@ def _dbf_encoding(target: str) -> str | None:
     return "UTF-8" if any(b > 127 for b in records) else None
 
 
+def _one_layer(path: Path, suffix: str) -> bool:
+    """Whether a file surely holds one layer, known without GDAL parsing it: a shapefile,
+    a GeoJSON file, or a TopoJSON file with one object (its JSON is read to count them)."""
+    if not path.is_file():
+        return False
+    if suffix in (".shp", ".geojson"):
+        return True
+    if suffix != ".topojson":
+        return False
+    # only the "objects" member is decoded (the arcs are most of the file); a quote inside
+    # a JSON string is escaped, so the first unescaped "objects" key is the topology's own
+    try:
+        text = path.read_bytes().decode("utf-8")
+        found = re.search(r'"objects"\s*:\s*', text)
+        objects = json.JSONDecoder().raw_decode(text, found.end())[0] if found else None
+    except (ValueError, UnicodeDecodeError):
+        return False  # GDAL reports what is wrong with it
+    return isinstance(objects, dict) and len(objects) == 1
+
+
+def _check_layer_name(target: str, layer: str, label: str) -> None:
+    names = [str(name) for name in pyogrio.list_layers(target)[:, 0]]
+    if layer not in names:
+        raise ExplorerError(f"no layer {layer!r} (layers: {', '.join(names[:8])})", source=label)
+
+
 def read_layer(
     path: str | Path,
     *,
@@ -96,11 +124,16 @@ def read_layer(
     crs: str | None = None,
     source: str | None = None,
     crs_option: str = "--crs",
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read any vector file GDAL reads (shapefile, zipped shapefile, GeoPackage, GeoJSON,
     TopoJSON, a folder of shapefiles) with clear one-line errors, and declare ``crs``
     where the file has none. A file or folder holding several layers needs ``layer``;
-    ``crs_option`` names the option that sets ``crs`` in hints."""
+    ``crs_option`` names the option that sets ``crs`` in hints. With ``bbox`` (lon/lat
+    west, south, east, north) only the features that reach into it are read.
+
+    A TopoJSON file is parsed by GDAL once: its objects are counted from the JSON, and
+    GDAL is asked to list them only when there are several."""
     path = Path(path)
     label = source or str(path)
     if not path.exists():
@@ -143,7 +176,9 @@ def read_layer(
         named = "UTF-8" if encoding == "UTF-8" else "Windows-1252"
         notes.append(f"{label}: read the attribute table as {named} (no .cpg file)")
     try:
-        if layer is None:
+        if layer is None and _one_layer(path, suffix):
+            pass  # listing the layers would parse a TopoJSON (or GeoJSON) file a second time
+        elif layer is None:
             layers = pyogrio.list_layers(target)
             if len(layers) > 1:
                 names = [str(name) for name in layers[:, 0]]
@@ -157,12 +192,11 @@ def read_layer(
                         hint="choose one with --layer NAME",
                     )
                 layer = polygonal[0]
-        else:
-            names = [str(name) for name in pyogrio.list_layers(target)[:, 0]]
-            if layer not in names:
-                raise ExplorerError(
-                    f"no layer {layer!r} (layers: {', '.join(names[:8])})", source=label
-                )
+        elif not path.is_file():  # a named layer in a file is checked when it is read
+            _check_layer_name(target, layer, label)
+        if bbox is not None:
+            own = pyogrio.read_info(target, layer=layer).get("crs") or crs
+            options["bbox"] = bounds_in(bbox, own) if own else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = gpd.read_file(
@@ -177,6 +211,8 @@ def read_layer(
             hint="add a .cpg file naming the encoding, or re-save the layer as UTF-8",
         ) from None
     except Exception as exc:
+        if layer is not None and isinstance(exc, pyogrio.errors.DataLayerError):
+            _check_layer_name(target, layer, label)  # a missing layer: name those there are
         reason = " ".join(str(exc).split())
         if len(reason) > 200:  # cut at a word, never mid-word
             reason = reason[:200].rsplit(" ", 1)[0] + " ..."
@@ -187,7 +223,7 @@ def read_layer(
             source=label,
             hint="give polygons (shapefile, GeoPackage, GeoJSON); a results CSV goes to --returns",
         )
-    if frame.empty:
+    if frame.empty and not options.get("bbox"):  # nothing near a bbox is an answer
         raise ExplorerError("layer has no features", source=label)
     frame = declare_crs(frame, crs, label, option=crs_option)
     frame.attrs["notes"] = notes + list(frame.attrs.get("notes", []))

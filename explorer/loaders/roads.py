@@ -58,7 +58,11 @@ def _overlap_routes(lines, candidates, candidate_routes, tolerance: float, share
 
 
 def load_freeways(
-    path: str | Path, route_numbers: str | Path | None = None, *, crs: str | None = None
+    path: str | Path,
+    route_numbers: str | Path | None = None,
+    *,
+    crs: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Freeways reduced to one line set per route, labelled like 'I-10 Santa Monica Fwy'.
 
@@ -67,9 +71,14 @@ def load_freeways(
     numbered line it lies along (or, failing that, of the statewide route in
     ``route_numbers``); the copies are then unioned, which drops the duplicate segments.
     A route known by several names along its length lists them, longest first.
-    ``crs`` declares the CRS of a layer that has none (``--roads-crs``).
+    ``crs`` declares the CRS of a layer that has none (``--roads-crs``). With ``bbox``
+    (lon/lat west, south, east, north) only the lines reaching into it are read, from both
+    files: a district map needs no county-wide road network.
     """
-    frame = read_layer(path, crs=crs, crs_option="--roads-crs")
+    frame = read_layer(path, crs=crs, crs_option="--roads-crs", bbox=bbox)
+    if frame.empty:  # no road reaches into the bbox
+        empty = {"route": [], "name": [], "label": []}
+        return gpd.GeoDataFrame(empty, geometry=[], crs="EPSG:4326")
     if "FullName" not in frame.columns:
         return load_roads(frame, str(path))
     if "Type" in frame.columns:
@@ -82,7 +91,9 @@ def load_freeways(
         found = _overlap_routes(lines[~numbered], lines[numbered], routes[numbered], 40.0, 0.5)
         routes[np.flatnonzero(~numbered)] = found
     if route_numbers is not None and any(r is None for r in routes):
-        statewide = read_layer(route_numbers).to_crs("EPSG:3310")
+        statewide = read_layer(route_numbers, bbox=bbox).to_crs("EPSG:3310")
+        if statewide.empty:  # no numbered route near: the unnamed lines stay unlabelled
+            statewide = statewide.assign(ROUTE_NUM=pd.Series(dtype=object))
         codes = np.array([_caltrans_label(c) for c in statewide["ROUTE_NUM"]], dtype=object)
         keep = np.array([c is not None for c in codes])
         missing = np.flatnonzero([r is None for r in routes])

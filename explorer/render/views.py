@@ -64,6 +64,18 @@ def clip_to_district(areas, outline):
     return areas.set_geometry(inside, crs=crs).to_crs(areas.crs)
 
 
+def winner_lead(features: pd.DataFrame, candidates: list[str]) -> pd.Series:
+    """The leader's lead over the runner-up in each feature, as a share of all its votes
+    (0-1; 0 for a tie; NaN where no votes were cast)."""
+    votes = features[[c for c in candidates if c in features]].to_numpy(float)
+    if votes.shape[1] < 2:
+        return pd.Series(np.where(votes.sum(axis=1) > 0, 1.0, np.nan), index=features.index)
+    top = np.sort(votes, axis=1)[:, -2:]
+    total = votes.sum(axis=1)
+    lead = np.divide(top[:, 1] - top[:, 0], total, out=np.full(len(total), np.nan), where=total > 0)
+    return pd.Series(lead, index=features.index)
+
+
 def headline(election: Election) -> str:
     """One line that states the result, e.g. "Gomez beat Ahn 59.2% to 40.8%" (a count
     still going on "leads"; a field of more than two: the leader and the runner-up)."""
@@ -159,7 +171,6 @@ def map_parts(
     with fewer than ``min_votes`` estimated votes are drawn grey as too few to call.
     """
     from explorer import render
-    from explorer.ask import find_candidate
     from explorer.large_map import LARGE_ABOVE
 
     candidates = election.candidates
@@ -192,7 +203,18 @@ def map_parts(
             raise ExplorerError("a margin needs two candidates", hint="use --candidate")
         styled = render.style_margin(features["margin"], candidates[0], candidates[1])
     elif view == "winner":
-        styled = render.style_winner(features["winner"], features["winner_share"], candidates)
+        called = pd.Series(True, index=features.index)
+        if by not in ("precinct", "precincts"):  # areas drawn grey below are not counted as won
+            called = features["total"] >= min_votes
+            if "in_district" in features:
+                called &= features["in_district"] >= OUTSIDE_SHARE
+        styled = render.style_winner(
+            features["winner"],
+            features["winner_share"],
+            candidates,
+            winner_lead(features, candidates),
+            counted=called,
+        )
     elif view == "demographic":
         pass
     elif view == "candidate":
@@ -201,6 +223,8 @@ def map_parts(
                 "--candidate is required for this view",
                 hint="candidates: " + ", ".join(candidates),
             )
+        from explorer.names import find_candidate
+
         name = find_candidate(candidate, candidates)
         share = features[name] / features["total"].replace(0, float("nan"))
         styled = render.style_share(share, name, scheme)
@@ -230,7 +254,8 @@ def map_parts(
             styled = render.grey_out(
                 styled,
                 (features["in_district"] < OUTSIDE_SHARE) & (features["total"] >= min_votes),
-                "mostly outside the district (grey; shown only as clipped)",
+                "mostly outside the district (dotted; shown only as clipped)",
+                colour=render.OUTSIDE,
             )
     summary = election.ledger_summary
     title = election.spec.title  # the date is in the dek
@@ -265,7 +290,7 @@ def map_parts(
     elif by not in ("precinct", "precincts"):
         notes.append(
             "Neighbourhood fills are clipped to the district; areas with less than half "
-            "their area inside are grey. Neighbourhood figures are estimates: "
+            "their area inside are dotted grey. Neighbourhood figures are estimates: "
             + features.attrs.get("method", "areal weighting")
             + "."
         )
