@@ -186,6 +186,7 @@ def infer_units(
     touch_metres: float = TOUCH_METRES,
     pool: bool = True,
     places: np.ndarray | None = None,
+    absorb: bool = True,
 ) -> Assignment:
     """Units for the result precincts that :func:`explorer.join.join_returns` could not
     match by ID (``match == "none"``), using only local evidence.
@@ -207,7 +208,8 @@ def infer_units(
 
     Free in-district polygons left over join the adjacent unit with the same prefix and
     the closest number (then the longest shared edge), round by round; the unit is
-    flagged ``absorbed``. ``eligible`` marks the in-district polygons.
+    flagged ``absorbed`` (not with ``absorb=False``: they stay free). ``eligible`` marks
+    the in-district polygons.
     """
     owner = owner.copy()
     before = owner != None  # noqa: E711 (object array)
@@ -293,7 +295,8 @@ def infer_units(
     for index in np.flatnonzero(owner != None):  # noqa: E711
         owner[index] = unit[owner[index]]
     # leftover free polygons: absorbed by adjacent units of the same prefix
-    owner = _absorb(owner, eligible, geoms, ids)
+    if absorb:  # off for an election given without a district: free polygons are listed
+        owner = _absorb(owner, eligible, geoms, ids)
     seeded = np.zeros(len(owner), dtype=bool)
     seeded[[i for i in taken if not isinstance(i, str)]] = True
     absorbed = (owner != None) & ~before & eligible & ~seeded  # noqa: E711
@@ -461,6 +464,22 @@ def unit_features(layer, assignment: Assignment, wide: pd.DataFrame) -> gpd.GeoD
     result_votes.insert(1, "klass", klass.to_numpy())
     features.attrs["result_votes"] = result_votes
     return features
+
+
+def surrounded(held: np.ndarray, geoms: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """The district of an election given without one: the ``held`` polygons (matched by
+    ID) and the free polygons sharing more than ``share`` of their perimeter with them
+    (gaps and notches among the election's own precincts), as a boolean mask over the
+    equal-area ``geoms``. A free polygon at the outer edge stays out."""
+    held = np.asarray(held, dtype=bool)
+    near = shapely.dwithin(geoms, shapely.union_all(geoms[held]), 1.0) | held
+    edges = shared_edges(geoms, among=near)
+    both = pd.concat([edges, edges.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
+    a, b = both["a"].to_numpy(), both["b"].to_numpy()
+    with_held = np.zeros(len(geoms))
+    np.add.at(with_held, a[held[b]], both["length"].to_numpy()[held[b]])
+    perimeter = shapely.length(shapely.boundary(geoms))
+    return held | (near & (with_held > share * perimeter))
 
 
 def precinct_membership(

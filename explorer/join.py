@@ -24,8 +24,10 @@ geometry was found:
 The in-district layer is the polygons with more than ``min_inside`` of their area inside
 the district boundary (the published boundaries are generalised, so precinct edges do not
 follow them exactly). Without a boundary (an own election with no ``--district``) the
-district is the convex hull of the polygons matched by ID (exact/base), so the same
-inference, pooling and absorption run without reaching across a wider layer.
+district is the polygons matched by ID (exact/base) and the free polygons sharing more than
+half their perimeter with them (:func:`explorer.infer.surrounded`), so the same inference
+and pooling run without reaching into the rest of a wider layer; free polygons left over are
+listed as unassigned, not absorbed.
 """
 
 from __future__ import annotations
@@ -326,17 +328,18 @@ def join_returns(
     area_layer = to_equal_area(layer)
     unassigned: list[str] = []
     eligible = np.zeros(len(ids), dtype=bool)
-    if boundary is None and infer and crosswalk is None and claimed.any():
-        # no district given: the district is the convex hull of the polygons the
-        # election's precincts hold by ID (exact/base), so inference, pooling and
-        # absorption run as with a district, without reaching across a wider layer
-        boundary = gpd.GeoDataFrame(
-            geometry=[shapely.convex_hull(shapely.union_all(area_layer.geometry.values[claimed]))],
-            crs=area_layer.crs,
-        )
+    own_district = boundary is None and infer and crosswalk is None and claimed.any()
+    if own_district:
+        # no district given: the district is the polygons held by ID (exact/base) and the
+        # free polygons they mostly surround, so inference and pooling run as with a
+        # district without reaching into the rest of a wider layer; free polygons left over
+        # are listed, not absorbed (a polygon with no result row, like a precinct with no
+        # voters, is no evidence that the election covers it)
+        eligible = inference.surrounded(claimed, area_layer.geometry.values)
         notes.append(
-            "no district given: inference uses the layer's polygons inside the convex hull "
-            f"of the {int(claimed.sum())} polygon(s) matched by ID"
+            "no district given: the district is the "
+            f"{int(claimed.sum())} polygon(s) matched by ID and the "
+            f"{int((eligible & ~claimed).sum())} free polygon(s) they mostly surround"
         )
     if boundary is not None:
         boundary_area = to_equal_area(boundary, area_layer.crs)
@@ -346,7 +349,12 @@ def join_returns(
                 eligible, claimed, area_layer.geometry.values, boundary_area.geometry.values
             )
             notes += edge_notes
-    if boundary is not None and infer and crosswalk is None and method == "nearest-number":
+    if (
+        (boundary is not None or own_district)
+        and infer
+        and crosswalk is None
+        and (method == "nearest-number")
+    ):
         unmatched = np.array(sorted(match.index[(match == "none") & is_place]), dtype=object)
         owner, seeded = inference.legacy_seed(owner, eligible, ids, unmatched, max_number_gap)
         match[seeded] = "inferred"
@@ -354,7 +362,7 @@ def join_returns(
         inferred_polygon = (owner != None) & eligible & ~claimed  # noqa: E711
         features = _dissolve_owned(layer, owner, inferred_polygon, wide, match)
     else:
-        use = boundary is not None and infer and crosswalk is None
+        use = (boundary is not None or own_district) and infer and crosswalk is None
         assignment = inference.infer_units(
             owner,
             match,
@@ -364,10 +372,11 @@ def join_returns(
             max_number_gap=max_number_gap,
             pool=use,
             places=is_place,
+            absorb=not own_district,
         )
         owner = assignment.owner
         features = inference.unit_features(layer, assignment, wide)
-    if boundary is not None:
+    if boundary is not None or own_district:
         unassigned = sorted(ids[eligible & (owner == None)])  # noqa: E711
     if parts.ne("").any():
         results = features["results"] if "results" in features else features["precinct"]

@@ -458,6 +458,7 @@ def test_pseudo_candidates_become_their_own_ledger_lines(tmp_path):
             f"LA,{precinct},Mayor,1,,Write-ins,2",
         ]
     e = own(returns_csv(tmp_path / "r.csv", rows), grid(tmp_path / "p.gpkg", ["0001"]), "PCT")
+    e.infer = False  # else 0002 (no polygon) is pooled with its numeric neighbour 0001
     assert e.candidates == ["Ann Lee", "Bo Park", "Write-ins"]  # write-ins are votes
     ledger = reconciled(e)
     assert ledger.loc["total", "returns"] == 10 + 5 + 3 + 8 + 4
