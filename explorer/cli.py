@@ -729,12 +729,17 @@ def swing(
     s = result.summary
     table = swing_table(result, by, min_votes)
     prose = outputs.markdown_text if fmt == "markdown" else str
-    echo(
-        prose(
-            f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
-            f"{s['after_share']:.1%} in {after}."
-        )
+    line = (
+        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+        f"{s['after_share']:.1%} in {after}."
     )
+    if s.get("rival"):  # the table and map compare like with like: the two finalists' votes
+        line += (
+            f" Head to head with {s['rival']}: {s['before_h2h']:.1%} to {s['after_h2h']:.1%} "
+            f"({(s['after_h2h'] - s['before_h2h']) * 100:+.1f} pts); the table compares "
+            "head-to-head shares."
+        )
+    echo(prose(line))
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
     echo(
         prose(

@@ -45,9 +45,16 @@ class Swing:
         from explorer.render import esc
 
         s = self.summary
+        h2h = ""
+        if s.get("rival"):
+            h2h = (
+                f" (head to head with {esc(s['rival'])}: {s['before_h2h']:.1%} to "
+                f"{s['after_h2h']:.1%})"
+            )
         return (
-            f"<b>{esc(self.candidate)}</b>: {s['before_share']:.1%} in {esc(self.before.name)} "
-            f"to {s['after_share']:.1%} in {esc(self.after.name)}; "
+            f"<b>{esc(self.candidate)}</b>: {s['before_share']:.1%} in "
+            f"{esc(self.before.spec.title)} to {s['after_share']:.1%} in "
+            f"{esc(self.after.spec.title)}{h2h}; "
             f"{s['compared_precincts']} precincts compared, "
             f"{s['not_compared_votes_after']:,} runoff votes could not be compared."
         )
@@ -142,16 +149,35 @@ def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100)
     else:
         frame = swing.precincts
         label = "precinct"
+    # with two finalists the head-to-head share is the one figure compared (like with like)
+    before, after, change, tag = ("before_share", "after_share", "change", "")
+    if "h2h_change" in frame:
+        before, after, change, tag = ("before_h2h", "after_h2h", "h2h_change", " h2h")
     table = pd.DataFrame(
         {
             label: frame[label].to_numpy(),
-            "before %": (frame["before_share"] * 100).round(1).to_numpy(),
-            "after %": (frame["after_share"] * 100).round(1).to_numpy(),
-            "change pts": (frame["change"] * 100).round(1).to_numpy(),
+            f"before{tag} %": (frame[before] * 100).round(1).to_numpy(),
+            f"after{tag} %": (frame[after] * 100).round(1).to_numpy(),
+            "change pts": (frame[change] * 100).round(1).to_numpy(),
             "votes after": frame["after_total"].round().astype("int64").to_numpy(),
         }
     )
     return table.sort_values("change pts", ascending=False).set_index(label)
+
+
+def _h2h_rows(row, first: str, second: str, name: str, rival: str) -> list[tuple[str, str]]:
+    """Tooltip rows of the head-to-head share (of the two finalists' votes) in each election."""
+    if pd.isna(row["h2h_change"]):
+        return [
+            (first, "no votes for either finalist" if pd.isna(row["before_h2h"]) else "-"),
+            (second, "no votes for either finalist" if pd.isna(row["after_h2h"]) else "-"),
+        ]
+    return [
+        (first, f"{row['before_h2h']:.1%} head to head"),
+        (second, f"{row['after_h2h']:.1%} head to head"),
+        ("Change", f"{row['h2h_change'] * 100:+.1f} pts (share of {name} + {rival} votes)"),
+        ("Votes", f"{row['before_total']:,.0f} then {row['after_total']:,.0f}"),
+    ]
 
 
 def swing_map(
@@ -208,23 +234,19 @@ def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> d
     else:
         styled = render.style_swing(features["change"], swing.candidate)
     styled = render.grey_out(styled, too_few, f"too few votes to compare (under {min_votes:,.0f})")
+    first, second = swing.before.spec.title, swing.after.spec.title
     tips = [
         render._tip(
             str(row[label]),
             [
-                (swing.before.name, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
-                (swing.after.name, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
-                ("Change", f"{row['change'] * 100:+.1f} pts"),
                 *(
-                    [
-                        (
-                            "Head to head",
-                            f"{row['before_h2h']:.1%} to {row['after_h2h']:.1%} "
-                            f"({row['h2h_change'] * 100:+.1f} pts)",
-                        )
+                    _h2h_rows(row, first, second, swing.candidate, rival)
+                    if h2h
+                    else [
+                        (first, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
+                        (second, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
+                        ("Change", f"{row['change'] * 100:+.1f} pts"),
                     ]
-                    if h2h and pd.notna(row["h2h_change"])
-                    else []
                 ),
                 *(
                     [("Turnout change", f"{row['turnout_change']:+.0%}")]
