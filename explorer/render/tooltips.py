@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from explorer.names import surname
 from explorer.render.literal import esc
 
 
@@ -41,7 +42,7 @@ MATCH_WORDS = {
 def _margin_label(candidates: list[str]) -> str:
     if len(candidates) == 2:
         return "Margin"
-    return "Margin, " + " v ".join(c.split()[-1] if c.split() else c for c in candidates[:2])
+    return "Margin, " + " v ".join(surname(c) for c in candidates[:2])
 
 
 def two_way_margin(row, first: str, second: str) -> str:
@@ -53,7 +54,7 @@ def two_way_margin(row, first: str, second: str) -> str:
     if round(points, 1) == 0:
         return "tied"
     leader = first if points > 0 else second
-    return f"{leader.split()[-1] if leader.split() else leader} +{abs(points):.1f} pts"
+    return f"{surname(leader)} +{abs(points):.1f} pts"
 
 
 def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
