@@ -285,3 +285,51 @@ def test_outside_and_too_few_votes_have_their_own_keys(general, tmp_path):
     fmap, _, _ = general.build_map("margin", by="neighbourhood", tiles="none")
     html = render.save_html(fmap, tmp_path / "n.html").read_text()
     assert "id='xl-outside'" in html and "radial-gradient" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Robert Lee Ahn", "Ahn"),
+        ("Robert Lee Ahn Jr.", "Ahn"),
+        ("John Smith III", "Smith"),
+        ("Martin Luther King, Jr.", "King"),
+        ("Smith, John", "Smith"),
+        ("Ana de la Cruz", "de la Cruz"),
+        ("María José Núñez-O'Brien", "Núñez-O'Brien"),
+        # the shape leaves the surname in doubt: the full name, never a wrong word
+        (
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name",
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name",
+        ),
+        ("Cher", "Cher"),
+    ],
+)
+def test_headline_surnames_handle_suffixes_and_commas(name, expected):
+    from explorer.names import surname
+
+    assert surname(name) == expected
+
+
+def _returns_only(votes: dict[str, int]):
+    """Just what :func:`render.views.headline` reads: wide returns and a ledger summary."""
+    import types
+
+    import pandas as pd
+
+    return types.SimpleNamespace(
+        wide=pd.DataFrame([votes]), candidates=list(votes), ledger_summary={}
+    )
+
+
+def test_headline_never_names_a_suffix_and_separates_a_near_tie():
+    from explorer.render.views import headline
+
+    long = "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name"
+    line = headline(_returns_only({"María José Núñez-O'Brien": 3655, long: 527}))
+    assert line == f"Núñez-O'Brien beat {long} 87.4% to 12.6%"
+    line = headline(_returns_only({"Ana Ruiz": 1126, "Bo Chen": 1125}))
+    assert line == "Ruiz beat Chen 50.02% to 49.98% (by 1 vote)"
+    assert headline(_returns_only({"Ana Ruiz": 5920, "Bo Chen": 4080})) == (
+        "Ruiz beat Chen 59.2% to 40.8%"
+    )

@@ -25,8 +25,9 @@ VIEW_DEKS = {
 
 
 def _surname(name: str) -> str:
-    words = str(name).split()
-    return words[-1] if words else str(name)
+    from explorer.names import surname
+
+    return surname(name)
 
 
 def vote_totals(election: Election) -> pd.Series:
@@ -93,14 +94,28 @@ def headline(election: Election) -> str:
         return f"{names[0]} ran unopposed"
     if share.iloc[0] == share.iloc[1]:
         return f"{names[0]} and {names[1]} tied at {share.iloc[0]:.1f}%"
+    digits = _separating_digits(share.iloc[0], share.iloc[1])
+    first, second = f"{share.iloc[0]:.{digits}f}%", f"{share.iloc[1]:.{digits}f}%"
+    lead = totals.iloc[0] - totals.iloc[1]
+    by = ""
+    if digits > 1 or first == second:  # a near tie: the vote lead says it plainly
+        by = f" (by {lead:,.0f} vote{'' if round(lead) == 1 else 's'})"
     if len(totals) == 2:
         verb = "leads" if partial else "beat"
-        return f"{names[0]} {verb} {names[1]} {share.iloc[0]:.1f}% to {share.iloc[1]:.1f}%"
+        return f"{names[0]} {verb} {names[1]} {first} to {second}{by}"
     verb = "leads" if partial else "led"
     return (
-        f"{names[0]} {verb} {len(totals)} candidates with {share.iloc[0]:.1f}%; "
-        f"{names[1]} second with {share.iloc[1]:.1f}%"
+        f"{names[0]} {verb} {len(totals)} candidates with {first}; "
+        f"{names[1]} second with {second}{by}"
     )
+
+
+def _separating_digits(a: float, b: float, most: int = 3) -> int:
+    """Decimals (1 to ``most``) needed for two different percentages to print differently."""
+    for digits in range(1, most + 1):
+        if f"{a:.{digits}f}" != f"{b:.{digits}f}":
+            return digits
+    return most
 
 
 def dek(election: Election, view: str, by: str) -> str:
