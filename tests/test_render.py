@@ -232,6 +232,18 @@ def test_notebook_tables_are_formatted_but_stay_numeric():
     assert ranked["votes"].dtype == float  # the data: unrounded
     html = ranked._repr_html_()
     assert not re.search(r">\d+\.\d{3,}<", html)  # no raw floats such as 3117.632079
+    # the formatting survives what a notebook does next; the data stays numeric
+    for derived in (
+        ranked.head(10),
+        ranked.tail(3),
+        ranked.sort_values("votes"),
+        ranked.iloc[2:5],
+        ranked[ranked["votes"] > 500],
+    ):
+        assert isinstance(derived, type(ranked)) and derived["votes"].dtype == float
+        html = derived._repr_html_()
+        assert not re.search(r">\d+\.\d{3,}<", html)
+        assert re.search(r">\d+\.\d%<", html)  # shares as percentages
 
 
 def test_version_flag(capsys):
