@@ -741,6 +741,8 @@ def swing(
         )
     echo(prose(line))
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
+    for why, names in table.attrs.get("left_out", {}).items():
+        echo(prose(f"Not in the table, {why}: " + ", ".join(names) + "."))
     echo(
         prose(
             f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "

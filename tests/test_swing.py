@@ -46,6 +46,22 @@ def test_neighbourhood_swing_table(ahn_swing):
     assert (table["votes after"] >= 100).all()
 
 
+def test_areas_mostly_outside_are_dotted_and_left_out_of_the_table(ahn_swing):
+    from explorer import render
+    from explorer.swing import swing_parts
+
+    table = swing_table(ahn_swing, "neighbourhood")
+    thin = ["East Los Angeles", "Echo Park", "East Hollywood", "Arlington Heights"]
+    assert not set(thin) & set(table.index)  # as rank: under half the area covered
+    said = " ".join(n for names in table.attrs["left_out"].values() for n in names)
+    assert all(f"{name} (" in said for name in thin)
+    parts = swing_parts(ahn_swing, "neighbourhood")
+    fills = dict(zip(parts["features"]["name"], parts["styled"].fills))
+    assert all(fills[name] == render.OUTSIDE for name in thin)
+    assert fills["Koreatown"] != render.OUTSIDE
+    assert any(c == render.OUTSIDE for c, _ in parts["styled"].legend)
+
+
 def test_swing_tooltips_show_one_head_to_head_figure(ahn_swing):
     from explorer.swing import swing_parts
 
