@@ -345,3 +345,28 @@ def test_headline_never_names_a_suffix_and_separates_a_near_tie():
     assert headline(_returns_only({"Ana Ruiz": 5920, "Bo Chen": 4080})) == (
         "Ruiz beat Chen 59.2% to 40.8%"
     )
+
+
+def test_tooltips_show_the_files_own_id_spelling_and_say_inferred_once(tmp_path, general):
+    ids = general.precincts.loc[general.precincts["match"] == "exact", "precinct"].head(4)
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for i, precinct in enumerate(ids):  # lower case in the file: compared in upper case
+        rows.append(f"LA,{precinct.lower()},Mayor,1,X,Ana Ruiz,{10 + i}")
+        rows.append(f"LA,{precinct.lower()},Mayor,1,Y,Bo Chen,{5 + i}")
+    returns = tmp_path / "lower.csv"
+    returns.write_text("\n".join(rows) + "\n")
+    election = Election.from_files(
+        returns=returns,
+        precincts=general._path(PRECINCTS_2018),
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        office="Mayor",
+        name="lower",
+    )
+    titles = [t[0] for t in election.map_parts("margin")["tips"]]
+    assert sorted(titles) == sorted(f"Precinct {p.lower()}" for p in ids)
+    inferred = general.precincts[general.precincts["match"] == "inferred"]
+    tips = render.precinct_tooltips(inferred, general.candidates)
+    assert tips and all(
+        str(t).count("inferred from neighbouring precinct numbers") == 1 for t in tips
+    )

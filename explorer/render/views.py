@@ -206,7 +206,13 @@ def map_parts(
         if features.empty:
             raise ExplorerError("no result precinct has geometry: nothing to draw")
         large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
-        tips = [] if large else render.precinct_tooltips(features, candidates)
+        tips = (
+            []
+            if large
+            else render.precinct_tooltips(
+                features, candidates, spelling=election.returns.attrs.get("precinct_spelling")
+            )
+        )
         layer_name = "Precinct results"
     else:
         areas = election.areas(by)
