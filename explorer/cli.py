@@ -604,7 +604,14 @@ def map_command(
     by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
-    scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
+    scheme: Annotated[
+        str,
+        typer.Option(
+            help="Classes of share maps (--candidate, demographic): fixed steps, or quantiles, "
+            "fisherjenks, naturalbreaks, equalinterval from the data. Margin maps always take "
+            "their classes from the data."
+        ),
+    ] = "fixed",
     tolerance: Annotated[
         float | None,
         typer.Option(
