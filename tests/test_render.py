@@ -370,3 +370,13 @@ def test_tooltips_show_the_files_own_id_spelling_and_say_inferred_once(tmp_path,
     assert tips and all(
         str(t).count("inferred from neighbouring precinct numbers") == 1 for t in tips
     )
+
+
+def test_one_clean_credit_line_for_page_and_print(general, tmp_path):
+    line = render.credit_line(general.credits())
+    assert line.startswith("Sources: OpenElections (public records); ")
+    assert "none stated" not in line and "((" not in line and "))" not in line
+    assert "(MIT);" in line and "(CC0)." in line
+    assert "Los Angeles Times Mapping L.A. (licence not stated)" in line
+    parts = general.map_parts("margin")
+    assert parts["credit"] == line and parts["subtitle"].endswith(line)

@@ -5,6 +5,7 @@ inlined. Data reach the page as JSON read by small scripts of our own; see
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -235,16 +236,50 @@ def title_box(title: str, dek: str) -> str:
     )
 
 
-def short_credits(credits: list[str]) -> str:
-    """One short credit line: each source's name without its licence and notes."""
-    names = []
+def _split_last_parens(text: str) -> tuple[str, str]:
+    """``"name (note (inner))"`` -> ``("name", "note (inner)")``; no trailing group: (text, "")."""
+    text = text.strip()
+    if not text.endswith(")"):
+        return text, ""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[:i].strip(), text[i + 1 : -1].strip()
+    return text, ""
+
+
+def _credit(credit: str) -> tuple[str, str]:
+    """A catalog credit (``"Source (licence)"``, or a bare ``"none stated (c) Holder"``) as
+    (source, licence in a reader's words; "" when there is none to say)."""
+    name, licence = _split_last_parens(credit)
+    if name.lower().startswith("none stated"):  # the whole line was the licence note
+        name, licence = name[len("none stated") :].strip(), "none stated"
+    name = re.sub(r"^\(c\)\s*|^©\s*", "", name).replace("; ", " and ")
+    if licence.lower().startswith("none stated"):
+        licence = "licence not stated"
+    else:
+        licence = _split_last_parens(licence)[0]  # "MIT (LA Times Data Desk)" -> "MIT"
+    return name, licence
+
+
+def credit_line(credits: list[str]) -> str:
+    """One clean credit line for the page and the print: each source once, with its licence
+    where the catalog states one ("Sources: OpenElections (public records); ...")."""
+    parts = []
     for credit in credits:
-        if credit.lower().startswith("none stated"):  # a licence note, then the holder
-            credit = credit.split(")", 1)[-1].strip()
-        name = credit.split(" (")[0].split(";")[0].strip()
-        if name and name not in names:
-            names.append(name)
-    return "Sources: " + ", ".join(names) + "." if names else ""
+        name, licence = _credit(credit)
+        if not name:
+            continue
+        part = f"{name} ({licence})" if licence else name
+        if part not in parts:
+            parts.append(part)
+    return "Sources: " + "; ".join(parts) + "." if parts else ""
+
+
+def short_credits(credits: list[str]) -> str:
+    """The credit line of a map (:func:`credit_line`)."""
+    return credit_line(credits)
 
 
 def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:

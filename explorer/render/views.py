@@ -292,7 +292,7 @@ def map_parts(
 
         subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
     if credits:
-        subtitle += " Sources: " + "; ".join(credits) + "."
+        subtitle += " " + render.credit_line(credits)
     county_wide = len(summary.get("county_wide", []))
     places = len(summary["unmapped_precincts"]) - county_wide
     notes = [
