@@ -380,3 +380,35 @@ def test_one_clean_credit_line_for_page_and_print(general, tmp_path):
     assert "Los Angeles Times Mapping L.A. (licence not stated)" in line
     parts = general.map_parts("margin")
     assert parts["credit"] == line and parts["subtitle"].endswith(line)
+
+
+def test_print_text_the_font_lacks_is_said_once_or_drawn(general, tmp_path):
+    import warnings
+
+    parts = general.map_parts("margin")
+    png = tmp_path / "cjk.png"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render.save_static(
+            parts["features"],
+            parts["styled"],
+            png,
+            title="t",
+            credits="c",
+            layers=parts["layers"],
+            headline="李小龙 (Bruce) Lee beat Ana Ruiz",
+        )
+    said = [str(w.message) for w in caught]
+    assert not any("Glyph" in m for m in said)  # never one matplotlib line per character
+    from matplotlib import font_manager, ft2font
+
+    has_cjk = any(
+        26446 in ft2font.FT2Font(f.fname).get_charmap()
+        for f in font_manager.fontManager.ttflist
+        if "last resort" not in f.name.lower()
+    )
+    lacking = [m for m in said if "no installed font has the characters" in m]
+    assert lacking == ([] if has_cjk else lacking[:1]) and (has_cjk or len(lacking) == 1)
+    if lacking:
+        assert "李小龙 (Bruce) Lee beat Ana Ruiz" in lacking[0] and "cjk.png" in lacking[0]
+    assert png.stat().st_size > 50_000
