@@ -412,3 +412,11 @@ def test_print_text_the_font_lacks_is_said_once_or_drawn(general, tmp_path):
     if lacking:
         assert "李小龙 (Bruce) Lee beat Ana Ruiz" in lacking[0] and "cjk.png" in lacking[0]
     assert png.stat().st_size > 50_000
+
+
+def test_one_colour_means_one_margin_on_both_views_of_an_election(general, primary):
+    for election in (general, primary):
+        precincts = election.map_parts("margin")["styled"]
+        areas = election.map_parts("margin", by="neighbourhood")["styled"]
+        assert areas.legend[:8] == precincts.legend[:8]  # same colours, same ranges
+        assert areas.legend_title.endswith("classes as on the precinct map")

@@ -222,7 +222,14 @@ def map_parts(
     if view == "margin":
         if len(candidates) < 2:
             raise ExplorerError("a margin needs two candidates", hint="use --candidate")
-        styled = render.style_margin(features["margin"], candidates[0], candidates[1])
+        edges, note = None, ""
+        if by not in ("precinct", "precincts"):  # one election, one meaning per colour
+            mapped = election.precincts[election.precincts["match"] != "none"]
+            edges = render.margin_edges(mapped["margin"])
+            note = "; classes as on the precinct map"
+        styled = render.style_margin(
+            features["margin"], candidates[0], candidates[1], edges=edges, note=note
+        )
     elif view == "winner":
         called = pd.Series(True, index=features.index)
         if by not in ("precinct", "precincts"):  # areas drawn grey below are not counted as won
