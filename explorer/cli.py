@@ -749,7 +749,11 @@ def swing(
     echo(prose(line))
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
     for why, names in table.attrs.get("left_out", {}).items():
-        echo(prose(f"Not in the table, {why}: " + ", ".join(names) + "."))
+        line = f"Not in the table, {why}: " + ", ".join(names) + "."
+        if fmt in ("csv", "json"):  # the data on stdout stays parseable
+            note(line)
+        else:
+            echo(prose(line))
     echo(
         prose(
             f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
