@@ -852,7 +852,10 @@ def watch(
             first = replace(source, expected=None)
             first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
-        current = live.with_returns(base[0], path, listed)
+        # a catalog election's own precinct list is the denominator of a snapshot
+        # lacking rows; with your own files, the precincts in each snapshot are
+        known = live.known_precincts(base[0].returns) if source.precincts is None else None
+        current = live.with_returns(base[0], path, listed, known=known)
         state = live.publish(
             current,
             out_dir,
@@ -918,7 +921,11 @@ def project(
         echo("Backtest of the projection (margins in percentage points; interval: 90%):")
         echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
         return
-    current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
+    chosen = load_election(election, data_dir=data_dir)
+    known = live.known_precincts(chosen.returns)  # the election's precinct list: the M
+    current = live.with_returns(chosen, snapshot, known=known)
+    for line in current.returns.attrs.get("notes", []):  # the repairs, as info prints
+        note(f"note: {line}")
     echo(current.reporting())
     echo(_projector(baseline, data_dir, table)(current))
 

@@ -636,3 +636,54 @@ def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys
     args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
     assert main(["info", *args]) == 0
     assert "32 of 32 precincts reporting" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- N of M counts
+# result precincts in every command, never map areas (the breaker's defects of #18)
+
+
+def test_watch_and_project_count_result_precincts_without_a_list(general, tmp_path, capsys):
+    """An unchanged copy of the runoff is 195 of 195 (as `info` says), not its 164 map
+    areas; a copy lacking rows is measured against the catalog election's precincts."""
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    full = tmp_path / "full.csv"
+    table.to_csv(full, index=False)
+    half = tmp_path / "half.csv"
+    table[table["precinct"].isin(listed[::2])].to_csv(half, index=False)
+    for path, line in ((full, "195 of 195 precincts"), (half, "98 of 195 precincts")):
+        args = ["watch", str(path), "--election", "ca34-2017-general", "--once"]
+        assert main([*args, "--out-dir", str(tmp_path / path.stem), "--tiles", "none"]) == 0
+        assert line in capsys.readouterr().out
+    assert main(["project", str(half)]) == 0
+    assert "98 of 195 precincts reporting" in capsys.readouterr().out
+
+
+FINAL_WITH_PROVISIONAL = """precinct,office,party,candidate,votes
+0101,State Senate,REP,Mara Kell,412
+0101,State Senate,DEM,Ann Roe,198
+0102,State Senate,REP,Mara Kell,120
+0102,State Senate,DEM,Ann Roe,130
+0103,State Senate,REP,Mara Kell,100
+0103,State Senate,DEM,Ann Roe,90
+PROVISIONAL,State Senate,REP,Mara Kell,5
+PROVISIONAL,State Senate,DEM,Ann Roe,3
+"""
+
+
+def test_own_files_without_a_list_say_the_denominator_is_the_file(tmp_path, capsys):
+    """Your own returns and layer, no --expected: M is the precincts in the file, said so;
+    a PROVISIONAL row is a county-wide row, not a precinct (as with --expected)."""
+    path = tmp_path / "final.csv"
+    path.write_text(FINAL_WITH_PROVISIONAL, encoding="utf-8")
+    layer = grid_layer(["0101", "0102", "0103"], tmp_path / "grid.geojson")
+    args = ["--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"]
+    out_dir = tmp_path / "live"
+    options = ["--once", "--out-dir", str(out_dir), "--tiles", "none"]
+    assert main(["watch", str(path), *args, *options]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 precincts reporting" in out and "precincts in this file" in out
+    summary = json.loads((out_dir / "live-summary.json").read_text())
+    assert summary["reporting"]["county_wide_rows"] == ["PROVISIONAL"]
+    assert summary["reporting"]["expected"] == 3
+
