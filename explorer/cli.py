@@ -856,6 +856,8 @@ def watch(
         # lacking rows; with your own files, the precincts in each snapshot are
         known = live.known_precincts(base[0].returns) if source.precincts is None else None
         current = live.with_returns(base[0], path, listed, known=known)
+        for line in current.returns.attrs.get("notes", []):  # the repairs, as info prints
+            note(f"note: {line}")
         state = live.publish(
             current,
             out_dir,

@@ -687,3 +687,24 @@ def test_own_files_without_a_list_say_the_denominator_is_the_file(tmp_path, caps
     assert summary["reporting"]["county_wide_rows"] == ["PROVISIONAL"]
     assert summary["reporting"]["expected"] == 3
 
+
+def test_watch_and_project_print_the_repair_notes(general, tmp_path, capsys):
+    """The repairs load_snapshot records reach the terminal as `note:` lines, as in info."""
+    table = runoff_table(general)
+    first = table.iloc[0]
+    extra = pd.DataFrame(
+        [
+            {**first.to_dict(), "precinct": "TOTAL", "votes": "25569"},
+            {**first.to_dict(), "candidate": "Over Votes", "votes": "3"},
+        ]
+    )
+    path = tmp_path / "night.csv"
+    pd.concat([table, extra]).to_csv(path, index=False)
+    args = ["watch", str(path), "--election", "ca34-2017-general", "--once"]
+    assert main([*args, "--out-dir", str(tmp_path / "live"), "--tiles", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "note: " in err and "'Over Votes' are not candidates" in err
+    assert "dropped the row(s) of 'TOTAL'" in err
+    assert main(["project", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "'Over Votes' are not candidates" in err and "dropped the row(s) of 'TOTAL'" in err
