@@ -708,3 +708,42 @@ def test_watch_and_project_print_the_repair_notes(general, tmp_path, capsys):
     assert main(["project", str(path)]) == 0
     err = capsys.readouterr().err
     assert "'Over Votes' are not candidates" in err and "dropped the row(s) of 'TOTAL'" in err
+
+
+MCCONNELL_A101 = '<Precinct name="A101" votes="22" />'
+
+
+def clarity_with_a101(clarity_xml, tmp_path, value):
+    """The real sample with McConnell's A101 vote value written as a county might."""
+    text = clarity_xml.read_text()
+    assert text.count(MCCONNELL_A101) == 1
+    path = tmp_path / "a101.xml"
+    path.write_text(text.replace(MCCONNELL_A101, f'<Precinct name="A101" votes="{value}" />'))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [("22&lt;b&gt;x&lt;/b&gt;", "is not a whole number"), ("-22", "is negative")],
+)
+def test_a_bad_clarity_vote_value_is_one_line(clarity_xml, tmp_path, capsys, value, what):
+    path = clarity_with_a101(clarity_xml, tmp_path, value)
+    assert main(["grid-layer", str(path), "-o", str(tmp_path / "g.geojson")]) == 2
+    err = capsys.readouterr().err
+    assert "a101.xml" in err and "precinct A101, candidate Mitch McCONNELL" in err
+    assert what in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_clarity_thousands_separator_and_blank_vote_values(clarity_xml, tmp_path):
+    from explorer.clarity import load_clarity
+
+    grouped = load_clarity(clarity_with_a101(clarity_xml, tmp_path, "1,022"))
+    assert grouped["votes"].sum() == 2_060 - 22 + 1_022  # as the CSV path reads '1,022'
+    assert "read 1 vote value(s) written with thousands separators" in " ".join(
+        grouped.attrs["notes"]
+    )
+    blank = load_clarity(clarity_with_a101(clarity_xml, tmp_path, ""))
+    assert blank["votes"].sum() == 2_060 - 22
+    assert blank.attrs["reporting"].loc["A101", "status"] != "reported"  # not counted yet
+    assert (blank.attrs["reporting"]["status"] == "reported").sum() == 32
+    assert "1 vote value(s) blank in 1 precinct(s) (A101)" in " ".join(blank.attrs["notes"])
