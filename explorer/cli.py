@@ -911,6 +911,17 @@ def project(
     runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
     fmt: Format = "table",
     data_dir: DataDir = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="Contest to keep: a CSV's office, or a Clarity file's contest."),
+    ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the snapshot lacks count as not reporting (as on watch)."
+        ),
+    ] = None,
 ) -> None:
     """Election night: project the final margin from a partial snapshot, with an interval,
     only where the backtest on real races says the projection beats the count so far.
@@ -925,7 +936,12 @@ def project(
         return
     chosen = load_election(election, data_dir=data_dir)
     known = live.known_precincts(chosen.returns)  # the election's precinct list: the M
-    current = live.with_returns(chosen, snapshot, known=known)
+    if office is not None:  # the contest to read from the snapshot
+        from dataclasses import replace
+
+        chosen = replace(chosen, spec=replace(chosen.spec, office=office))
+    listed = live.read_precinct_list(expected) if expected is not None else None
+    current = live.with_returns(chosen, snapshot, listed, known=known)
     for line in current.returns.attrs.get("notes", []):  # the repairs, as info prints
         note(f"note: {line}")
     echo(current.reporting())

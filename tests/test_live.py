@@ -655,7 +655,7 @@ def test_watch_and_project_count_result_precincts_without_a_list(general, tmp_pa
         args = ["watch", str(path), "--election", "ca34-2017-general", "--once"]
         assert main([*args, "--out-dir", str(tmp_path / path.stem), "--tiles", "none"]) == 0
         assert line in capsys.readouterr().out
-    assert main(["project", str(half)]) == 0
+    assert main(["project", str(half), "--runs", "2"]) == 0
     assert "98 of 195 precincts reporting" in capsys.readouterr().out
 
 
@@ -705,7 +705,7 @@ def test_watch_and_project_print_the_repair_notes(general, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "note: " in err and "'Over Votes' are not candidates" in err
     assert "dropped the row(s) of 'TOTAL'" in err
-    assert main(["project", str(path)]) == 0
+    assert main(["project", str(path), "--runs", "2"]) == 0
     err = capsys.readouterr().err
     assert "'Over Votes' are not candidates" in err and "dropped the row(s) of 'TOTAL'" in err
 
@@ -747,3 +747,26 @@ def test_clarity_thousands_separator_and_blank_vote_values(clarity_xml, tmp_path
     assert blank.attrs["reporting"].loc["A101", "status"] != "reported"  # not counted yet
     assert (blank.attrs["reporting"]["status"] == "reported").sum() == 32
     assert "1 vote value(s) blank in 1 precinct(s) (A101)" in " ".join(blank.attrs["notes"])
+
+
+def test_project_takes_expected_as_watch_does(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    (tmp_path / "list.txt").write_text("\n".join(listed[:100]) + "\n")
+    path = tmp_path / "early.csv"
+    table[table["precinct"].isin(listed[:40])].to_csv(path, index=False)
+    assert (
+        main(["project", str(path), "--runs", "2", "--expected", str(tmp_path / "list.txt")]) == 0
+    )
+    assert "40 of 100 precincts reporting (40.0%)" in capsys.readouterr().out
+
+
+def test_project_names_a_clarity_contest_with_office(clarity_xml, capsys):
+    """project's hint names an option project has, and --office chooses the contest (the
+    sample then stops at the join: its precincts are not on the CA-34 layer)."""
+    assert main(["project", str(clarity_xml), "--runs", "2", "--office", "no such contest"]) == 2
+    err = capsys.readouterr().err
+    assert "0 contests match 'no such contest'" in err and "--office" in err
+    assert main(["project", str(clarity_xml), "--runs", "2", "--office", "us senator"]) == 2
+    err = capsys.readouterr().err
+    assert "contests match" not in err and "result precincts match a polygon ID" in err
