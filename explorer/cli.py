@@ -844,6 +844,7 @@ def watch(
 
     base: list[Election] = []
     last: list[dict] = []  # the states published so far
+    printed: set[str] = set()  # notes already printed
     estimate = _projector(baseline, source.data_dir) if baseline else None
     listed = live.read_precinct_list(source.expected) if source.expected else None
 
@@ -856,8 +857,12 @@ def watch(
         # lacking rows; with your own files, the precincts in each snapshot are
         known = live.known_precincts(base[0].returns) if source.precincts is None else None
         current = live.with_returns(base[0], path, listed, known=known)
-        for line in current.returns.attrs.get("notes", []):  # the repairs, as info prints
-            note(f"note: {line}")
+        # the returns repairs and the join's notes (sub-precincts summed, IDs matched),
+        # as info and map print them; each once per watch
+        for line in current.precincts.attrs.get("notes", []):
+            if line not in printed:
+                printed.add(line)
+                note(f"note: {line}")
         state = live.publish(
             current,
             out_dir,
@@ -942,8 +947,7 @@ def project(
         chosen = replace(chosen, spec=replace(chosen.spec, office=office))
     listed = live.read_precinct_list(expected) if expected is not None else None
     current = live.with_returns(chosen, snapshot, listed, known=known)
-    for line in current.returns.attrs.get("notes", []):  # the repairs, as info prints
-        note(f"note: {line}")
+    _print_notes(current)  # the returns repairs and the join's notes, as map prints them
     echo(current.reporting())
     echo(_projector(baseline, data_dir, table)(current))
 

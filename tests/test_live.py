@@ -770,3 +770,22 @@ def test_project_names_a_clarity_contest_with_office(clarity_xml, capsys):
     assert main(["project", str(clarity_xml), "--runs", "2", "--office", "us senator"]) == 2
     err = capsys.readouterr().err
     assert "contests match" not in err and "result precincts match a polygon ID" in err
+
+
+def test_clarity_sub_precinct_is_noted_in_watch_as_in_map(clarity_xml, tmp_path, capsys):
+    """'A101 AB' (a sub-precinct of A101 in the XML) goes onto A101's polygon with the
+    note the CSV path prints, in watch as in map."""
+    from explorer.clarity import precinct_names
+
+    path = tmp_path / "sub.xml"
+    path.write_text(clarity_xml.read_text().replace('name="A102"', 'name="A101 AB"'))
+    names = [n for n in precinct_names(clarity_xml) if n not in ("A102", "AB")]
+    layer = grid_layer(names, tmp_path / "grid.geojson")
+    args = ["--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"]
+    options = ["--once", "--out-dir", str(tmp_path / "live"), "--tiles", "none"]
+    assert main(["watch", str(path), *args, *options]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "1 polygon(s) carry the sum of their result sub-precincts (e.g. A101 = A101 + A101 AB)"
+        in err
+    )
