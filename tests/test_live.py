@@ -789,3 +789,21 @@ def test_clarity_sub_precinct_is_noted_in_watch_as_in_map(clarity_xml, tmp_path,
         "1 polygon(s) carry the sum of their result sub-precincts (e.g. A101 = A101 + A101 AB)"
         in err
     )
+
+
+def test_candidate_names_with_a_vote_method_fold_into_the_candidate(tmp_path):
+    """'Mara Kell - Mail' rows are Mara Kell's mail votes, in a final file and a snapshot;
+    'Lee Fox - Mail' names no candidate of the file and stays, noted."""
+    text = FINAL_WITH_PROVISIONAL + (
+        "0101,State Senate,REP,Mara Kell - Mail,50\n"
+        "0102,State Senate,REP,Mara Kell - Mail,7\n"
+        "0101,State Senate,IND,Lee Fox - Mail,4\n"
+    )
+    path = tmp_path / "final.csv"
+    path.write_text(text, encoding="utf-8")
+    for long in (loaders.load_returns(path), live.load_snapshot(path)):
+        votes = long.groupby("candidate")["votes"].sum().to_dict()
+        assert votes == {"Mara Kell": 637 + 57, "Ann Roe": 421, "Lee Fox - Mail": 4}
+        notes = " | ".join(long.attrs["notes"])
+        assert "folded 1 vote-method candidate name(s) into their candidates" in notes
+        assert "'Lee Fox - Mail'); kept as candidates" in notes
