@@ -11,14 +11,16 @@ partition, not timed), then times in this process, on the same rows:
   warm-up run on the same cluster (a cold worker loads the compiled kernel once: timed apart).
 
 Prints one JSON line: wall and CPU seconds (CPU of this process only for dask: the workers'
-CPU is read from their own clocks), whether the numbers are identical, and the numba
-thread count of the local run.
+CPU is read from their own clocks), whether the numbers are identical (counts, totals,
+shares, coverage, outside and overlap), the numba thread count of the local run and the
+machine's 1-minute load average at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -110,10 +112,15 @@ def main() -> None:
         point["dask_seconds"] = time.perf_counter() - start
         point["dask_client_cpu_seconds"] = time.process_time() - start_cpu
         point["dask_worker_cpu_seconds"] = sum(client.run(_worker_cpu).values()) - before
+    compared = [*columns, "total", "partial_share", "coverage"]
     point["identical"] = bool(
-        all(np.array_equal(local[c].to_numpy(), remote[c].to_numpy()) for c in columns)
-        and local.attrs["outside"].equals(remote.attrs["outside"])
+        all(
+            np.array_equal(local[c].to_numpy(), remote[c].to_numpy(), equal_nan=True)
+            for c in compared
+        )
+        and all(local.attrs[k].equals(remote.attrs[k]) for k in ("outside", "overlap"))
     )
+    point["load_average_1min"] = os.getloadavg()[0]
     point["dask_over_local"] = point["dask_seconds"] / point["local_seconds"]
     print(json.dumps(point))
 

@@ -194,8 +194,9 @@ def apportion(
     active client, or local threads; see :mod:`explorer.distributed`); the numbers are
     identical to the local backend. ``sources`` may then be a dask-geopandas frame (for
     example ``dask_geopandas.read_parquet(...)``): its partitions are read on the workers
-    and only pairs, areas and counts come back (area weights only; ``engine="auto"`` is
-    the compiled kernel). With the local backend a dask frame is computed first.
+    and reduced there: only per-target sums come back (area weights only;
+    ``engine="auto"`` is the compiled kernel). With the local backend a dask frame is
+    computed first.
 
     ``weights`` (optional) is a layer with a numeric ``weight`` column: points (such as
     tract centres of population) or polygons (a count spread evenly over each polygon).
@@ -279,7 +280,7 @@ AREAL = "areal weighting (share of each precinct's area, equal-area CRS)"
 
 def _apportion_partitions(sources, targets, columns, target_id, weights, crs, engine, scheduler):
     """:func:`apportion` of a dask-geopandas frame, its partitions read on the workers."""
-    from explorer.distributed import frame_bounds, geometries_of, pieces_from_partitions
+    from explorer.distributed import frame_bounds, sums_from_partitions
 
     if weights is not None and len(weights):
         raise ExplorerError(
@@ -294,20 +295,15 @@ def _apportion_partitions(sources, targets, columns, target_id, weights, crs, en
     tgt = reproject(targets, area_crs).reset_index(drop=True)
     # a partitioned layer counts as large: "auto" is the compiled kernel when installed
     engine = resolve_engine(engine, NUMBA_MIN_SOURCES)
-    got = pieces_from_partitions(sources, tgt, area_crs, columns, engine, scheduler=scheduler)
-    source_index, target_index, piece_area = got["source"], got["target"], got["area"]
-    return _move_counts(
+    sums, unmapped = sums_from_partitions(
+        sources, tgt, area_crs, columns, engine, scheduler=scheduler
+    )
+    return result_from_sums(
         targets,
         tgt,
         columns,
-        source_index,
-        target_index,
-        piece_area,
-        piece_area / got["source_area"][source_index],
-        got["values"],
-        got["match"],
-        lambda rows: geometries_of(sources, rows, got["partition_rows"], area_crs),
-        pd.Series(got["unmapped"], index=columns, dtype=float),
+        sums,
+        pd.Series(unmapped, index=columns, dtype=float),
         {"method": AREAL, "crs": str(area_crs), "target_id": target_id},
     )
 
@@ -331,34 +327,60 @@ def _move_counts(
     matrix = sparse.csr_matrix(
         (piece_weight, (source_index, target_index)), shape=(n_src, len(tgt))
     )
-    moved = matrix.T @ values
     inside_share = np.asarray(matrix.sum(axis=1)).ravel()
     covered_share = _covered_share(geometries_of, tgt, inside_share)
-    outside = values * (1.0 - covered_share)[:, None]
-    overlap = values * (inside_share - covered_share)[:, None]
+    vote_sum = values.sum(axis=1)
+    partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
+        np.bincount(source_index, minlength=n_src) > 1
+    )
+    sums = {
+        "moved": matrix.T @ values,
+        "total": matrix.T @ vote_sum,
+        "partial": matrix.T @ (vote_sum * partial),
+        "covered": np.bincount(target_index, weights=piece_area, minlength=len(tgt)),
+        "outside": running_total(values * (1.0 - covered_share)[:, None]),
+        "overlap": running_total(values * (inside_share - covered_share)[:, None]),
+    }
+    if match is not None:
+        for name in MATCH_CLASSES:
+            is_class = pd.Series(match).eq(name).fillna(False).to_numpy(dtype=bool)
+            sums[name] = matrix.T @ (vote_sum * is_class)
+    return result_from_sums(targets, tgt, columns, sums, unmapped, attrs)
 
+
+MATCH_CLASSES = ("exact", "inferred", "pooled")
+
+
+def running_total(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Column sums of ``rows`` (n x columns) added strictly one row after another onto
+    ``start`` (zeros by default): a fixed order, so sums carried partition by partition
+    (the dask backend) give the same floats as one pass."""
+    if start is None:
+        start = np.zeros(rows.shape[1])
+    return np.cumsum(np.vstack([start[None], rows]), axis=0)[-1]
+
+
+def result_from_sums(targets, tgt, columns, sums: dict, unmapped, attrs) -> gpd.GeoDataFrame:
+    """The apportioned targets from per-target sums over the pieces (``moved``: counts,
+    targets x columns; ``total``, ``partial`` and each match class: votes; ``covered``:
+    area) and the ledger totals (``outside``, ``overlap``: per column). The sums may be
+    accumulated anywhere (the dask backend adds them up partition by partition)."""
     result = targets.reset_index(drop=True).copy()
     for i, column in enumerate(columns):
-        result[column] = moved[:, i]
-    total_moved = matrix.T @ values.sum(axis=1)
+        result[column] = sums["moved"][:, i]
+    total_moved = sums["total"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        if match is not None:
-            for name in ("exact", "inferred", "pooled"):
-                is_class = pd.Series(match).eq(name).fillna(False).to_numpy(dtype=bool)
-                share = (matrix.T @ (values.sum(axis=1) * is_class)) / total_moved
-                result[f"{name}_share"] = share
-        partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
-            np.bincount(source_index, minlength=n_src) > 1
-        )
-        partial_votes = matrix.T @ (values.sum(axis=1) * partial)
-        result["partial_share"] = partial_votes / total_moved
-        covered = np.bincount(target_index, weights=piece_area, minlength=len(tgt))
+        for name in MATCH_CLASSES:
+            if name in sums:
+                result[f"{name}_share"] = sums[name] / total_moved
+        result["partial_share"] = sums["partial"] / total_moved
+        covered = sums["covered"]
         result["coverage"] = np.clip(covered / shapely.area(tgt.geometry.values), 0, 1)
     result = add_result_columns(result, list(columns))
     result.attrs = {
         **result.attrs,
-        "outside": pd.Series(outside.sum(axis=0), index=columns),
-        "overlap": pd.Series(overlap.sum(axis=0), index=columns),
+        "outside": pd.Series(sums["outside"], index=columns),
+        "overlap": pd.Series(sums["overlap"], index=columns),
         "unmapped": unmapped,
         **attrs,
     }

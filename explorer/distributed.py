@@ -2,11 +2,16 @@
 
 Sources as a dask-geopandas frame (``dask_geopandas.read_parquet(...)``): each partition is
 read on a worker and stays there. The targets (small) go to every worker once; a task
-reprojects its partition, pairs it with the targets whose boxes meet the partition's box and
-computes the exact piece areas with the same function as the local backend; it returns the
-pairs, the sources' areas and counts (not their geometry). Nothing is shuffled: a spatially
-partitioned input (Hilbert-sorted files, or ``spatial_shuffle`` once, before writing) keeps
-each task's targets few, and any other partitioning still gives the same numbers.
+reprojects its partition, pairs it with the targets whose boxes meet the partition's box,
+computes the exact piece areas with the same function as the local backend and, still on
+the worker, each piece's terms of the sums the result is made of (weight x counts, the
+piece's area, the votes outside every target...). Nothing per source or per pair comes
+back: a chain of small tasks adds the partitions' terms to a running per-target total in
+partition order, one term after another in the local backend's order (source, then
+target), so the floats are the local ones bit for bit; only targets x terms floats travel.
+Nothing is shuffled: a spatially partitioned input (Hilbert-sorted files, or
+``spatial_shuffle`` once, before writing) keeps each task's targets few, and any other
+partitioning still gives the same numbers.
 
 Sources as an in-memory frame: they are sorted along a Hilbert curve on the client and cut
 into spatially compact partitions (no shuffle on the cluster), which then travel inside the
@@ -26,7 +31,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from scipy import sparse
 
 from explorer.crs import reproject
 from explorer.errors import ExplorerError
@@ -150,34 +157,90 @@ def is_dask_frame(frame) -> bool:
 
 
 def _partition_pieces(
-    part: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, area_crs, columns: list[str], engine: str
+    part: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
+    area_crs,
+    columns: list[str],
+    engine: str,
+    with_match: bool,
 ) -> dict:
-    """Everything :func:`explorer.apportion.apportion` needs from one source partition:
-    pairs (partition rows of the mapped sources, target rows), piece areas, the mapped
-    sources' areas, counts and match class, and the counts of sources without geometry."""
-    from explorer.apportion import piece_areas
+    """One source partition's share of every sum :func:`explorer.apportion.apportion`
+    reports, left on the worker for :func:`_accumulate`: the target of each piece and the
+    piece's terms (weight x counts for each column, for all votes, the partly-covered
+    votes and each match class, then the piece area), each source's votes outside every
+    target and counted twice, and the counts of sources without geometry. Every term is
+    computed as the local backend computes it (same pieces, same order, same operations)."""
+    from explorer.apportion import (
+        MATCH_CLASSES,
+        PARTIAL_TOLERANCE,
+        _covered_share,
+        piece_areas,
+    )
 
     _one_thread_on_a_worker()
     has_geometry = ~(part.geometry.is_empty | part.geometry.isna()).to_numpy()
     unmapped = part.loc[~has_geometry, columns].to_numpy(dtype=float).sum(axis=0)
     mapped = reproject(part[has_geometry], area_crs).reset_index(drop=True)
-    out = {
-        "n": len(mapped),
-        "unmapped": unmapped,
-        "values": mapped[columns].to_numpy(dtype=float),
-        "source_area": shapely.area(mapped.geometry.values),
-        "match": mapped["match"].to_numpy() if "match" in mapped.columns else None,
-    }
-    near = np.zeros(0, dtype=np.int64)
+    values = mapped[columns].to_numpy(dtype=float)
+    source_index = target_index = np.zeros(0, dtype=np.int64)
+    piece_area = np.zeros(0)
     if len(mapped):
         box = shapely.box(*mapped.total_bounds)
         near = np.sort(shapely.STRtree(targets.geometry.values).query(box))
-    if not len(near):
-        empty = np.zeros(0, dtype=np.int64)
-        return {**out, "source": empty, "target": empty, "area": np.zeros(0)}
-    chunk = targets.iloc[near].reset_index(drop=True)
-    source_index, target_index, areas = piece_areas(mapped, chunk, engine)
-    return {**out, "source": source_index, "target": near[target_index], "area": areas}
+        if len(near):
+            chunk = targets.iloc[near].reset_index(drop=True)
+            source_index, local_target, piece_area = piece_areas(mapped, chunk, engine)
+            target_index = near[local_target]  # near is sorted: the order stays canonical
+    source_geoms = mapped.geometry.values
+    weight = piece_area / shapely.area(source_geoms)[source_index]
+    # the rows of the local backend's weight table that belong to these sources
+    matrix = sparse.csr_matrix(
+        (weight, (source_index, target_index)), shape=(len(mapped), len(targets))
+    )
+    inside_share = np.asarray(matrix.sum(axis=1)).ravel()
+    covered_share = _covered_share(lambda rows: source_geoms[rows], targets, inside_share)
+    vote_sum = values.sum(axis=1)
+    partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
+        np.bincount(source_index, minlength=len(mapped)) > 1
+    )
+    per_source = [values, vote_sum, vote_sum * partial]
+    if with_match:
+        match = pd.Series(mapped["match"].to_numpy())
+        for name in MATCH_CLASSES:
+            per_source.append(vote_sum * match.eq(name).fillna(False).to_numpy(dtype=bool))
+    terms = np.column_stack(
+        [weight[:, None] * np.column_stack(per_source)[source_index], piece_area]
+    )
+    return {
+        "n_targets": len(targets),
+        "target": target_index,
+        "terms": terms,
+        "outside": values * (1.0 - covered_share)[:, None],
+        "overlap": values * (inside_share - covered_share)[:, None],
+        "unmapped": unmapped,
+    }
+
+
+def _accumulate(pieces: dict, running: dict | None) -> dict:
+    """``running`` plus one partition's terms, added one by one in the local backend's
+    order (source, then target), so the float sums are the local ones bit for bit; runs
+    where the partition's pieces are and returns only per-target and per-column sums."""
+    from explorer.apportion import running_total
+
+    if running is None:
+        n_terms, n_columns = pieces["terms"].shape[1], pieces["outside"].shape[1]
+        running = {
+            "by_target": np.zeros((pieces["n_targets"], n_terms)),
+            **{key: np.zeros(n_columns) for key in ("outside", "overlap", "unmapped")},
+        }
+    by_target = running["by_target"].copy()
+    np.add.at(by_target, pieces["target"], pieces["terms"])
+    return {
+        "by_target": by_target,
+        "outside": running_total(pieces["outside"], running["outside"]),
+        "overlap": running_total(pieces["overlap"], running["overlap"]),
+        "unmapped": running["unmapped"] + pieces["unmapped"],
+    }
 
 
 def frame_bounds(sources) -> np.ndarray:
@@ -189,7 +252,7 @@ def frame_bounds(sources) -> np.ndarray:
     return np.asarray(sources.total_bounds.compute())
 
 
-def pieces_from_partitions(
+def sums_from_partitions(
     sources,
     targets: gpd.GeoDataFrame,
     area_crs,
@@ -197,18 +260,20 @@ def pieces_from_partitions(
     engine: str,
     *,
     scheduler: str | None = None,
-) -> dict:
-    """Pairs and per-source arrays of a dask-geopandas ``sources`` frame, computed where
-    its partitions are read (see the module notes). ``targets`` are already in
-    ``area_crs``. Returns global rows (mapped sources in partition order, as the local
-    backend numbers them) sorted by source then target, so every number after is
-    identical to a local run on the same rows."""
+) -> tuple[dict, np.ndarray]:
+    """The per-target sums and ledger totals of :func:`explorer.apportion.result_from_sums`
+    for a dask-geopandas ``sources`` frame, computed where its partitions are read (see the
+    module notes), and the counts of sources without geometry. ``targets`` are already in
+    ``area_crs``. Each partition's pieces stay on its worker; a chain of small tasks adds
+    them to a running total in partition order (the local backend's row order), so only
+    targets x terms floats travel and every number equals a local run on the same rows."""
     _require_dask()
     import dask
 
     missing = [c for c in columns if c not in sources.columns]
     if missing:
         raise ExplorerError(f"the source layer has no column {missing[0]!r}")
+    with_match = "match" in sources.columns
     targets = gpd.GeoDataFrame(geometry=targets.geometry.values, crs=targets.crs)
     client = _client(scheduler)
     try:
@@ -216,43 +281,59 @@ def pieces_from_partitions(
             shared = client.scatter(targets, broadcast=True, hash=False)
         else:
             shared = dask.delayed(targets)
-        tasks = [
-            dask.delayed(_partition_pieces)(part, shared, area_crs, list(columns), engine)
-            for part in sources.to_delayed()
-        ]
-        results = client.compute(tasks, sync=True) if client else dask.compute(*tasks)
+        running = None
+        if client is not None:
+            # each partition is read on some worker; its pieces and its step of the
+            # running total are pinned there (left free, the scheduler moved whole
+            # partitions between the workers: 1.5-2 s per transfer at 125,000 sources)
+            from distributed import wait
+
+            parts = client.compute(sources.to_delayed())
+            wait(parts)
+            where = client.who_has(parts)
+            for part in parts:
+                here = {"workers": list(where[part.key]), "allow_other_workers": False}
+                pieces = client.submit(
+                    _partition_pieces,
+                    part,
+                    shared,
+                    area_crs,
+                    list(columns),
+                    engine,
+                    with_match,
+                    pure=False,
+                    **here,
+                )
+                running = client.submit(_accumulate, pieces, running, pure=False, **here)
+            parts = part = pieces = None  # a partition is freed once its pieces are made
+            if running is None:
+                raise ExplorerError("the source layer has no partitions")
+            total = running.result()
+        else:
+            for part in sources.to_delayed():
+                pieces = dask.delayed(_partition_pieces)(
+                    part, shared, area_crs, list(columns), engine, with_match
+                )
+                running = dask.delayed(_accumulate)(pieces, running)
+            if running is None:
+                raise ExplorerError("the source layer has no partitions")
+            total = running.compute()
     finally:
         if client is not None:
             client.close()
-    offsets = np.concatenate([[0], np.cumsum([r["n"] for r in results])])
-    source_index = np.concatenate(
-        [r["source"] + offset for r, offset in zip(results, offsets)]
-    ).astype(np.int64)
-    target_index = np.concatenate([r["target"] for r in results]).astype(np.int64)
-    areas = np.concatenate([r["area"] for r in results])
-    order = np.lexsort((target_index, source_index))
-    matches = [r["match"] for r in results]
-    return {
-        "source": source_index[order],
-        "target": target_index[order],
-        "area": areas[order],
-        "source_area": np.concatenate([r["source_area"] for r in results]),
-        "values": np.concatenate([r["values"] for r in results]).reshape(-1, len(columns)),
-        "match": None if any(m is None for m in matches) else np.concatenate(matches),
-        "unmapped": np.sum([r["unmapped"] for r in results], axis=0),
-        "partition_rows": offsets,
+    by_target = total["by_target"]
+    n = len(columns)
+    sums = {
+        "moved": by_target[:, :n],
+        "total": by_target[:, n],
+        "partial": by_target[:, n + 1],
+        "covered": by_target[:, -1],
+        "outside": total["outside"],
+        "overlap": total["overlap"],
     }
+    if with_match:
+        from explorer.apportion import MATCH_CLASSES
 
-
-def geometries_of(sources, rows: np.ndarray, partition_rows: np.ndarray, area_crs) -> np.ndarray:
-    """Geometries (in ``area_crs``) of global mapped-source ``rows`` of a dask frame, read
-    from the partitions that hold them (used only where targets overlap)."""
-    which = np.searchsorted(partition_rows, rows, side="right") - 1
-    out = np.empty(len(rows), dtype=object)
-    for k in np.unique(which):
-        part = sources.get_partition(int(k)).compute()
-        mapped = part[~(part.geometry.is_empty | part.geometry.isna()).to_numpy()]
-        geoms = reproject(mapped, area_crs).geometry.values
-        local = rows[which == k] - partition_rows[k]
-        out[which == k] = np.asarray(geoms)[local]
-    return out
+        for i, name in enumerate(MATCH_CLASSES):
+            sums[name] = by_target[:, n + 2 + i]
+    return sums, total["unmapped"]

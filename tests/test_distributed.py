@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bench.synthetic import jittered_grid, voronoi_targets
@@ -30,6 +31,7 @@ def assert_identical(local, remote):
             local[column].to_numpy(), remote[column].to_numpy(), equal_nan=True
         ), column
     assert local.attrs["outside"].equals(remote.attrs["outside"])
+    assert local.attrs["overlap"].equals(remote.attrs["overlap"])
 
 
 def test_dask_equals_local_on_the_la_county_layers(cluster, general):
@@ -141,5 +143,12 @@ def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path
         assert np.array_equal(local[name].to_numpy(), remote[name].to_numpy(), equal_nan=True)
     assert remote.attrs["unmapped"].equals(local.attrs["unmapped"])
     assert remote.attrs["unmapped"]["A"] == sources.loc[7, "A"]
+    # overlapping targets: the votes counted twice are measured on the workers (union of
+    # the targets) and summed in the local order, still identical
+    doubled = pd.concat([targets, targets.iloc[:15]], ignore_index=True)
+    local = apportion(frame.compute(), doubled, ["A", "B"])
+    remote = apportion(frame, doubled, ["A", "B"], backend="dask", scheduler=cluster)
+    assert_identical(local, remote)
+    assert local.attrs["overlap"]["A"] > 0
     with pytest.raises(Exception, match="weights need the source layer in memory"):
         apportion(frame, targets, ["A"], backend="dask", scheduler=cluster, weights=targets)
