@@ -314,6 +314,8 @@ def read_results_layers(
     parts = [p if p.crs == crs0 else p.to_crs(crs0) for p in parts]
     frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs0)
     frame.attrs["files"] = [str(p) for p in paths]
+    origin = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    _refuse_across_files(frame, origin, paths)
     frame = merge_duplicate_ids(frame, fields)
     frame = repair_in_place(frame)
     frame.attrs["files"] = [str(p) for p in paths]
@@ -358,6 +360,52 @@ def merge_duplicate_ids(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDa
     )
     merged.attrs = {**frame.attrs, "notes": notes}
     return merged.reset_index(drop=True)
+
+
+#: two files' polygons of one ID sharing this share of their area are the same precinct read twice
+SAME_POLYGON_SHARE = 0.99
+
+
+def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: list[Path]) -> None:
+    """Raise :class:`ExplorerError` when one precinct ID is on features from two files.
+
+    Features of one ID from different files are never one precinct. When their polygons
+    overlap (:data:`SAME_POLYGON_SHARE` of the area: byte-identical copies, or DRA's
+    ``.v05`` and ``.v06`` of one state) the glob reads the same data twice, and summing
+    would double its votes: the error names both files and says to narrow the glob.
+    ``origin`` gives each row's index in ``paths``."""
+    from explorer.crs import to_equal_area
+
+    twice = frame["precinct"].duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return
+    rows = np.flatnonzero(twice)
+    files = pd.DataFrame({"id": frame["precinct"].to_numpy()[rows], "file": origin[rows]})
+    spread = files.groupby("id", sort=False)["file"].nunique()
+    across = spread[spread > 1]
+    if across.empty:
+        return
+    first = across.index[0]
+    mine = rows[files["id"].to_numpy() == first]
+    one, two = sorted(set(origin[mine]))[:2]
+    shapes = frame.iloc[mine][["precinct", "geometry"]]
+    shapes = shapes[~(shapes.geometry.isna() | shapes.geometry.is_empty)]
+    share = 1.0
+    if len(shapes):
+        area = to_equal_area(shapes).geometry.to_numpy()
+        here = origin[mine][~(frame.geometry.iloc[mine].isna() | frame.geometry.iloc[mine].is_empty)]
+        a = shapely.union_all(area[here == one])
+        b = shapely.union_all(area[here == two])
+        largest = max(shapely.area(a), shapely.area(b))
+        share = shapely.area(shapely.intersection(a, b)) / largest if largest else 1.0
+    names = f"{paths[one]} and {paths[two]}"
+    if share >= SAME_POLYGON_SHARE:
+        raise ExplorerError(
+            f"{len(across)} precinct ID(s) (first {first}) are on the same polygons in two "
+            f"files, {names}: one state's data is read twice and its votes would be doubled",
+            source=names,
+            hint="narrow the glob so it names each state's file once (e.g. only .v06 files)",
+        )
 
 
 def _refuse_apart(pieces: gpd.GeoDataFrame, source) -> None:
