@@ -88,9 +88,18 @@ def require_crs(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> No
 
 
 def declare_crs(
-    gdf: gpd.GeoDataFrame, declared: str | None, source: str, option: str = "--crs"
+    gdf: gpd.GeoDataFrame,
+    declared: str | None,
+    source: str,
+    option: str = "--crs",
+    *,
+    override: bool = True,
 ) -> gpd.GeoDataFrame:
     """Set the CRS a catalog or user declares for a file that has none, and sanity-check it.
+
+    With ``override`` (one file named by the user) ``declared`` also replaces a CRS the
+    file states (a wrong .prj); without it (one ``--crs`` for a glob of files) a file's own
+    CRS is kept and ``declared`` applies only to files that state none.
 
     Coordinates outside +-180/+-90 cannot be longitude/latitude, so declaring EPSG:4326 on
     them is refused rather than silently producing a map in the wrong ocean. ``option``
@@ -107,7 +116,7 @@ def declare_crs(
             ) from None
         if gdf.crs is None:
             gdf = gdf.set_crs(declared_crs)
-        elif not CRS.from_user_input(gdf.crs).equals(declared_crs):
+        elif override and not CRS.from_user_input(gdf.crs).equals(declared_crs):
             gdf = gdf.set_crs(declared_crs, allow_override=True)
     require_crs(gdf, source, option)
     if CRS.from_user_input(gdf.crs).is_geographic and len(gdf):

@@ -29,7 +29,7 @@ import pyogrio
 import shapely
 
 from explorer import catalog
-from explorer.crs import declare_crs
+from explorer.crs import check_extent, declare_crs
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, polygonal_part
 
@@ -137,13 +137,17 @@ def read_results_file(
     precinct_id: str = "id",
     crs: str | None = None,
     allow_missing: bool = False,
+    crs_overrides: bool = True,
 ) -> gpd.GeoDataFrame:
     """One layer file with its ID, the chosen result fields and a ``state`` column.
 
     Returns columns ``precinct`` (string), ``state``, one column per wanted field (named as
     asked), ``geometry``. Nested properties are flattened by GDAL; only the needed columns
     are read. With ``allow_missing`` a result field the file lacks is read as missing
-    values (``attrs["missing"]`` names it) instead of raising :class:`ExplorerError`."""
+    values (``attrs["missing"]`` names it) instead of raising :class:`ExplorerError`.
+    ``crs`` is the file's CRS when it states none; it replaces a stated one only with
+    ``crs_overrides`` (``attrs["own_crs"]`` is true when the file's own CRS was kept).
+    A stated CRS its coordinates contradict (lon/lat under a projected .prj) is refused."""
     path = Path(path)
     target = _target(path)
     fields = list(dict.fromkeys(fields))
@@ -183,7 +187,9 @@ def read_results_file(
         raise ExplorerError(f"cannot read this layer ({reason})", source=path) from None
     if frame.empty:
         raise ExplorerError("layer has no features", source=path)
-    frame = declare_crs(frame, crs, str(path))
+    own_crs = bool(crs) and frame.crs is not None and not crs_overrides
+    frame = declare_crs(frame, crs, str(path), override=crs_overrides)
+    check_extent(frame, str(path), "--crs", given=None if own_crs else crs)
     ids, kept_apart = case_distinct_ids(frame[columns[precinct_id]].astype("string").fillna(""))
     out = gpd.GeoDataFrame({"precinct": ids}, geometry=frame.geometry.values, crs=frame.crs)
     state = state_of(path)
@@ -198,6 +204,7 @@ def read_results_file(
             out[name] = read_counts(frame[columns[name]], out["precinct"], name, path)
     out.attrs["missing"] = missing
     out.attrs["case_distinct"] = kept_apart
+    out.attrs["own_crs"] = own_crs
     out.attrs["state_field"] = (
         columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
     )
@@ -273,7 +280,12 @@ def read_results_layers(
 
     def read(path):
         return read_results_file(
-            path, fields, precinct_id=precinct_id, crs=crs, allow_missing=len(paths) > 1
+            path,
+            fields,
+            precinct_id=precinct_id,
+            crs=crs,
+            allow_missing=len(paths) > 1,
+            crs_overrides=len(paths) == 1,
         )
 
     with ThreadPoolExecutor(jobs) as pool:
@@ -300,6 +312,10 @@ def read_results_layers(
                 f"{state_of(path) or path.name}: {len(part.attrs['case_distinct'])} ID(s) "
                 f"differ from another only in letter case and are different precincts, kept "
                 f"apart ({shown})"
+            )
+        if part.attrs.get("own_crs"):
+            notes.append(
+                f"{path.name}: kept its own CRS ({part.crs.name}); --crs is for files without one"
             )
         if part.attrs["missing"]:
             notes.append(
@@ -393,7 +409,9 @@ def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: lis
     share = 1.0
     if len(shapes):
         area = to_equal_area(shapes).geometry.to_numpy()
-        here = origin[mine][~(frame.geometry.iloc[mine].isna() | frame.geometry.iloc[mine].is_empty)]
+        here = origin[mine][
+            ~(frame.geometry.iloc[mine].isna() | frame.geometry.iloc[mine].is_empty)
+        ]
         a = shapely.union_all(area[here == one])
         b = shapely.union_all(area[here == two])
         largest = max(shapely.area(a), shapely.area(b))

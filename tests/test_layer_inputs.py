@@ -41,3 +41,28 @@ def test_one_states_file_read_twice_is_refused_naming_both(tmp_path, second):
     assert "read twice" in text and "narrow the glob" in text
     assert first.name in text and Path(second).name in text
 
+
+def _no_crs_shapefile(frame, path):
+    """``frame`` as a shapefile without a .prj: a file that states no CRS."""
+    frame.to_file(path)
+    path.with_suffix(".prj").unlink()
+    return path
+
+
+def test_crs_on_a_glob_applies_only_to_files_without_one(tmp_path):
+    lonlat = tmp_path / "a_DE.geojson"
+    _grid(["1", "2"]).to_file(lonlat)
+    mercator = _no_crs_shapefile(_grid(["3", "4"], x0=-75.58).to_crs(3857), tmp_path / "b_DE.shp")
+    layer = _read([lonlat, mercator], crs="EPSG:3857")
+    west, south, east, north = layer.to_crs(4326).total_bounds
+    assert -75.61 < west < east < -75.55 and 38.99 < south < north < 39.02
+    assert any("kept its own CRS" in n for n in layer.attrs["notes"])
+
+
+def test_a_stated_crs_its_coordinates_contradict_is_still_refused(tmp_path):
+    lonlat = tmp_path / "a_DE.geojson"
+    _grid(["1", "2"]).to_file(lonlat)
+    wrong = _grid(["3", "4"], x0=-75.58).set_crs(3857, allow_override=True)
+    wrong.to_file(tmp_path / "b_DE.shp")  # a .prj saying metres over lon/lat numbers
+    with pytest.raises(ExplorerError, match="look like longitude/latitude"):
+        _read([lonlat, tmp_path / "b_DE.shp"], crs="EPSG:3857")
