@@ -389,7 +389,9 @@ def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: lis
     overlap (:data:`SAME_POLYGON_SHARE` of the area: byte-identical copies, or DRA's
     ``.v05`` and ``.v06`` of one state) the glob reads the same data twice, and summing
     would double its votes: the error names both files and says to narrow the glob.
-    ``origin`` gives each row's index in ``paths``."""
+    ``origin`` gives each row's index in ``paths``.
+    Otherwise (touching or apart: two states' VTDs numbered alike) summing would move
+    votes between states: the error suggests an ID unique across files."""
     from explorer.crs import to_equal_area
 
     twice = frame["precinct"].duplicated(keep=False).to_numpy()
@@ -424,6 +426,14 @@ def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: lis
             source=names,
             hint="narrow the glob so it names each state's file once (e.g. only .v06 files)",
         )
+    states = sorted({str(s) for s in frame["state"].iloc[mine] if str(s)})
+    raise ExplorerError(
+        f"precinct ID {first} is on features in two files, {names}"
+        + (f" ({' and '.join(states)})" if len(states) > 1 else "")
+        + f": features from different files are never one precinct ({len(across)} such ID(s))",
+        source=names,
+        hint="use an ID unique across the files with --precinct-id (e.g. GEOID20)",
+    )
 
 
 def _refuse_apart(pieces: gpd.GeoDataFrame, source) -> None:

@@ -66,3 +66,14 @@ def test_a_stated_crs_its_coordinates_contradict_is_still_refused(tmp_path):
     wrong.to_file(tmp_path / "b_DE.shp")  # a .prj saying metres over lon/lat numbers
     with pytest.raises(ExplorerError, match="look like longitude/latitude"):
         _read([lonlat, tmp_path / "b_DE.shp"], crs="EPSG:3857")
+
+
+def test_one_id_in_two_states_files_touching_is_never_merged(tmp_path):
+    delaware, maryland = tmp_path / "Geojson_DE.v06.geojson", tmp_path / "Geojson_MD.v06.geojson"
+    _grid(["001", "002"]).to_file(delaware)
+    _grid(["001", "003"], y0=39.01).to_file(maryland)  # its 001 touches Delaware's 001
+    with pytest.raises(ExplorerError) as error:
+        _read([delaware, maryland])
+    text = str(error.value)
+    assert "precinct ID 001" in text and "DE and MD" in text and "--precinct-id" in text
+    assert delaware.name in text and maryland.name in text
