@@ -180,14 +180,23 @@ COMPUTED = ("total", "winner", "winner_share", "margin")
 
 
 def check_columns(sources: pd.DataFrame, columns: list[str]) -> None:
-    """Raise :class:`ExplorerError` for a column named like one the result computes
-    (``total``: it is the sum of the others, so apportioning it too would count every vote
-    twice)."""
+    """Raise :class:`ExplorerError` for a count column ``sources`` lacks (naming the ones
+    it has) or one named like a column the result computes (``total``: it is the sum of
+    the others, so apportioning it too would count every vote twice)."""
     computed = [c for c in columns if c in COMPUTED]
     if computed:
         raise ExplorerError(
             f"column {computed[0]!r} is computed from the other columns (total = their sum)",
             hint=f"leave {computed[0]!r} out of the columns to apportion",
+        )
+    missing = [c for c in columns if c not in sources.columns]
+    if missing:
+        have = [
+            str(c) for c in sources.columns if c != getattr(sources, "_geometry_column_name", "")
+        ]
+        raise ExplorerError(
+            f"no column {missing[0]!r} in the sources",
+            hint="columns: " + ", ".join(have[:20]) + (" ..." if len(have) > 20 else ""),
         )
 
 

@@ -258,3 +258,11 @@ def test_a_column_named_like_the_computed_total_is_refused(backend):
     sources, targets = _two_squares()
     with pytest.raises(ExplorerError, match="'total' is computed"):
         apportion(sources, targets, ["Biden", "Trump", "total"], backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_an_unknown_column_is_one_error_naming_it_and_the_others(backend):
+    sources, targets = _two_squares()
+    with pytest.raises(ExplorerError) as error:
+        apportion(sources, targets, ["Biden", "Nobody"], backend=backend)
+    assert "'Nobody'" in str(error.value) and "Biden, Trump, total" in str(error.value)
