@@ -39,7 +39,8 @@ OTHER = "other"
 #: fields naming a feature's state, read into ``state`` when the file name does not say
 STATE_FIELDS = ("STUSPS", "STUSPS20", "STATE", "state", "STATEFP20", "STATEFP")
 STATE_FIELD = "\0state"
-_STATE = re.compile(r"(?:^|[_\-/\\])([A-Z]{2})(?:[_.\-/\\]|$)")
+#: DRA's own file naming, ``Geojson_<ST>.v06.zip`` (the only file name a state is read from)
+_DRA_NAME = re.compile(r"^Geojson_([A-Za-z]{2})(?:\.v\d+)?\.(?:zip|geojson|json)$")
 
 
 def expand_paths(
@@ -76,13 +77,13 @@ def expand_paths(
 
 
 def state_of(path: Path) -> str:
-    """A two-letter state code from a file name or its folder (``Geojson_MI.v06.zip`` ->
-    ``MI``), else ``""`` (unknown: a file name is not a state)."""
-    for text in (path.name, path.parent.name):
-        found = _STATE.search(text)
-        if found:
-            return found.group(1)
-    return ""
+    """The state in DRA's own file naming (``Geojson_MI.v06.zip`` -> ``MI``), else ``""``.
+
+    No other file name is read: a two-letter capital token (``Delaware_2020_OR_later``,
+    ``precincts_by_ID``) is not a state. A layer's own state field wins over this (see
+    :func:`read_results_file`)."""
+    found = _DRA_NAME.match(Path(path).name)
+    return found.group(1).upper() if found else ""
 
 
 def _target(path: Path) -> str:
@@ -163,7 +164,7 @@ def read_results_file(
                 hint=f"name the layer's ID field with --precinct-id; {exc.hint}",
             ) from None
         state_fields = [f for f in STATE_FIELDS if f in info["fields"]]
-        if state_fields and not state_of(path):
+        if state_fields:  # the layer's own field wins over any file name
             columns[STATE_FIELD] = state_fields[0]
         missing = []
         for name in fields:
@@ -192,10 +193,14 @@ def read_results_file(
     check_extent(frame, str(path), "--crs", given=None if own_crs else crs)
     ids, kept_apart = case_distinct_ids(frame[columns[precinct_id]].astype("string").fillna(""))
     out = gpd.GeoDataFrame({"precinct": ids}, geometry=frame.geometry.values, crs=frame.crs)
-    state = state_of(path)
-    if not state and columns.get(STATE_FIELD) in frame:  # from the layer's own field
-        state = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
-        state = state.to_numpy(dtype=object)
+    state, state_from = state_of(path), "DRA's file name (Geojson_<ST>)" if state_of(path) else ""
+    if columns.get(STATE_FIELD) in frame:  # from the layer's own field, where it says
+        own = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
+        if (own != "").any():
+            state = np.where(own.to_numpy(dtype=object) == "", state, own.to_numpy(dtype=object))
+            state_from = f"the layer's {columns[STATE_FIELD]} field" + (
+                f" (blank ones from {state_from})" if state_from and (own == "").any() else ""
+            )
     out.insert(1, "state", state)
     for name in fields:
         if name in missing:
@@ -205,9 +210,7 @@ def read_results_file(
     out.attrs["missing"] = missing
     out.attrs["case_distinct"] = kept_apart
     out.attrs["own_crs"] = own_crs
-    out.attrs["state_field"] = (
-        columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
-    )
+    out.attrs["state_from"] = state_from
     return out
 
 
@@ -296,16 +299,22 @@ def read_results_layers(
             parts = tqdm(parts, total=len(paths), desc="reading layers", unit="file")
         parts = list(parts)
     notes = []
+    sources: dict[str, list[str]] = {}
     for path, part in zip(paths, parts):
-        if not state_of(path):
-            notes.append(
-                f"{path.name}: state "
-                + (
-                    f"read from the layer's {part.attrs['state_field']} field"
-                    if part.attrs.get("state_field")
-                    else "left empty (neither the file name nor a state field names it)"
-                )
-            )
+        states = sorted({str(v) for v in part["state"] if str(v)})
+        sources.setdefault(part.attrs["state_from"], []).append(
+            f"{path.name} ({', '.join(states[:3])}{' ...' if len(states) > 3 else ''})"
+            if states
+            else path.name
+        )
+    for where, names in sources.items():
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        notes.append(
+            f"state read from {where}: {shown}"
+            if where
+            else f"state left empty (no state field; not DRA's Geojson_<ST> file name): {shown}"
+        )
+    for path, part in zip(paths, parts):
         if part.attrs.get("case_distinct"):
             shown = ", ".join(f"{a} as {b}" for a, b in part.attrs["case_distinct"][:5])
             notes.append(

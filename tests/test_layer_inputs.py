@@ -77,3 +77,18 @@ def test_one_id_in_two_states_files_touching_is_never_merged(tmp_path):
     text = str(error.value)
     assert "precinct ID 001" in text and "DE and MD" in text and "--precinct-id" in text
     assert delaware.name in text and maryland.name in text
+
+
+def test_state_comes_from_the_layers_field_or_dras_file_name_never_a_token(tmp_path):
+    token = tmp_path / "Delaware_2020_OR_later.geojson"
+    _grid(["1"]).to_file(token)
+    field = tmp_path / "precincts_by_ID.geojson"
+    _grid(["2"], x0=-75.5, STUSPS=["DE"]).to_file(field)
+    dra = tmp_path / "Geojson_VT.v06.geojson"
+    _grid(["3"], x0=-73.0, y0=44.0).to_file(dra)
+    layer = _read([token, field, dra])
+    assert layer.set_index("precinct")["state"].to_dict() == {"1": "", "2": "DE", "3": "VT"}
+    notes = "\n".join(layer.attrs["notes"])
+    assert "state read from the layer's STUSPS field: precincts_by_ID.geojson (DE)" in notes
+    assert "state read from DRA's file name (Geojson_<ST>): Geojson_VT.v06.geojson (VT)" in notes
+    assert "state left empty" in notes and "Delaware_2020_OR_later.geojson" in notes
