@@ -131,6 +131,26 @@ def resolve_fields(available: Iterable[str], wanted: Iterable[str], source) -> d
     return found
 
 
+#: a field name that looks like a feature ID: GEOID20, VTDST20, PRECINCT, UNIQUE_ID, precinctID
+_ID_LIKE = re.compile(r"(?i:geoid|vtd|precinct|(?:^|[^a-z])id(?:[^a-z]|$))|[a-z]ID(?:[^a-zA-Z]|$)")
+
+
+def id_like_fields(target: str, fields: Iterable[str], options: Mapping | None = None) -> list[str]:
+    """Fields of the layer at ``target`` whose name looks like an ID (``GEOID20``,
+    ``VTDST20``, ``PRECINCT``, ``..._ID``) and whose values are all present and unique:
+    what to suggest for ``--precinct-id``. Reads those columns only, without geometry."""
+    looks = [f for f in fields if _ID_LIKE.search(f)]
+    if not looks:
+        return []
+    try:
+        frame = pyogrio.read_dataframe(
+            target, columns=looks, read_geometry=False, **(options or {})
+        )
+    except Exception:  # a suggestion only: the caller's error says what is wrong
+        return []
+    return [f for f in looks if frame[f].notna().all() and frame[f].is_unique]
+
+
 def read_results_file(
     path: str | Path,
     fields: Iterable[str],
@@ -158,10 +178,12 @@ def read_results_file(
         try:
             columns = resolve_fields(info["fields"], [precinct_id], path)
         except ExplorerError as exc:
+            like = id_like_fields(target, info["fields"], flatten)
             raise ExplorerError(
                 f"{exc.message} (the feature ID field)",
                 source=path,
-                hint=f"name the layer's ID field with --precinct-id; {exc.hint}",
+                hint="name the layer's ID field with --precinct-id; "
+                + (f"ID-like fields with unique values: {', '.join(like)}" if like else exc.hint),
             ) from None
         state_fields = [f for f in STATE_FIELDS if f in info["fields"]]
         if state_fields:  # the layer's own field wins over any file name

@@ -92,3 +92,16 @@ def test_state_comes_from_the_layers_field_or_dras_file_name_never_a_token(tmp_p
     assert "state read from the layer's STUSPS field: precincts_by_ID.geojson (DE)" in notes
     assert "state read from DRA's file name (Geojson_<ST>): Geojson_VT.v06.geojson (VT)" in notes
     assert "state left empty" in notes and "Delaware_2020_OR_later.geojson" in notes
+
+
+def test_a_missing_precinct_id_suggests_id_like_unique_fields(tmp_path):
+    path = tmp_path / "vest_DE.geojson"
+    frame = _grid(["10001001", "10001002"], PRECINCT=["A", "A"])
+    frame.assign(**{"Biden.Votes": [1, 2], "Bidén": [3, 4], "COUNTYFP": ["001", "003"]}).to_file(
+        path
+    )
+    with pytest.raises(ExplorerError) as error:
+        read_results_layers([path], ["Dem"])  # the default --precinct-id is "id"
+    hint = error.value.hint
+    assert "--precinct-id" in hint and "GEOID20" in hint
+    assert "Biden" not in hint and "PRECINCT" not in hint  # PRECINCT repeats a value
