@@ -105,3 +105,18 @@ def test_a_missing_precinct_id_suggests_id_like_unique_fields(tmp_path):
     hint = error.value.hint
     assert "--precinct-id" in hint and "GEOID20" in hint
     assert "Biden" not in hint and "PRECINCT" not in hint  # PRECINCT repeats a value
+
+
+def test_the_readmes_precinct_patterns_resolve_as_printed():
+    import fnmatch
+    import glob
+    import re
+
+    from explorer import catalog
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    patterns = re.findall(r"--precincts '([^']*\*[^']*)'", readme)
+    assert patterns
+    known = [e.path for e in catalog.read_catalog()]
+    for pattern in patterns:
+        assert any(fnmatch.fnmatchcase(k, pattern) for k in known) or glob.glob(pattern), pattern
