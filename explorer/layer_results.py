@@ -29,7 +29,7 @@ import pyogrio
 import shapely
 
 from explorer import catalog
-from explorer.crs import check_extent, declare_crs
+from explorer.crs import check_extent, declare_crs, outside_lonlat
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, polygonal_part
 
@@ -211,6 +211,7 @@ def read_results_file(
     if frame.empty:
         raise ExplorerError("layer has no features", source=path)
     own_crs = bool(crs) and frame.crs is not None and not crs_overrides
+    own_crs = own_crs and not outside_lonlat(frame)
     frame = declare_crs(frame, crs, str(path), override=crs_overrides)
     check_extent(frame, str(path), "--crs", given=None if own_crs else crs)
     ids, kept_apart = case_distinct_ids(frame[columns[precinct_id]].astype("string").fillna(""))
@@ -452,14 +453,14 @@ def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: lis
     names = f"{paths[one]} and {paths[two]}"
     if share >= SAME_POLYGON_SHARE:
         raise ExplorerError(
-            f"{len(across)} precinct ID(s) (first {first}) are on the same polygons in two "
-            f"files, {names}: one state's data is read twice and its votes would be doubled",
+            f"{len(across)} precinct ID(s) (first {first}) are on the same polygons in both "
+            "files: one state's data is read twice and its votes would be doubled",
             source=names,
             hint="narrow the glob so it names each state's file once (e.g. only .v06 files)",
         )
     states = sorted({str(s) for s in frame["state"].iloc[mine] if str(s)})
     raise ExplorerError(
-        f"precinct ID {first} is on features in two files, {names}"
+        f"precinct ID {first} is on features in both files"
         + (f" ({' and '.join(states)})" if len(states) > 1 else "")
         + f": features from different files are never one precinct ({len(across)} such ID(s))",
         source=names,

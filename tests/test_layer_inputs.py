@@ -53,9 +53,12 @@ def test_crs_on_a_glob_applies_only_to_files_without_one(tmp_path):
     lonlat = tmp_path / "a_DE.geojson"
     _grid(["1", "2"]).to_file(lonlat)
     mercator = _no_crs_shapefile(_grid(["3", "4"], x0=-75.58).to_crs(3857), tmp_path / "b_DE.shp")
-    layer = _read([lonlat, mercator], crs="EPSG:3857")
+    bare = tmp_path / "c_DE.geojson"  # metres in GeoJSON with no crs member: read as 4326
+    bare.write_text(_grid(["5"], x0=-75.56).to_crs(3857).to_json().replace('"crs"', '"unused"'))
+    layer = _read([lonlat, mercator, bare], crs="EPSG:3857")
+    assert len(layer) == 5
     west, south, east, north = layer.to_crs(4326).total_bounds
-    assert -75.61 < west < east < -75.55 and 38.99 < south < north < 39.02
+    assert -75.61 < west < east < -75.54 and 38.99 < south < north < 39.02
     assert any("kept its own CRS" in n for n in layer.attrs["notes"])
 
 
