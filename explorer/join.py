@@ -255,12 +255,22 @@ def join_returns(
                 source="crosswalk",
                 hint="check the crosswalk against the precinct layer",
             )
+        wide_rows = crosswalk["result_precinct"].isin(county_wide)
+        if wide_rows.any():  # a county-wide row (PROVISIONAL, AB...) is no place
+            row = crosswalk[wide_rows].iloc[0]
+            raise ExplorerError(
+                f"line {row['_line']}: result precinct {row['result_precinct']} is a "
+                "county-wide row (not a place) and cannot take a polygon",
+                source="crosswalk",
+                hint="remove that line from the crosswalk",
+            )
         for result, layer_id in zip(crosswalk["result_precinct"], crosswalk["layer_precinct"]):
             if result in match.index:
                 owner[position[layer_id]] = result
                 match[result] = "crosswalk"
     else:
-        exact = [p for p in wide.index if p in position]
+        # a county-wide row never takes a polygon, even one with the same ID
+        exact = [p for p in wide.index[is_place] if p in position]
         for precinct in exact:
             owner[position[precinct]] = precinct
         match[exact] = "exact"

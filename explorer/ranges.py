@@ -37,8 +37,10 @@ Each area then has a ``share_low`` / ``share_high`` (the 5th and 95th percentile
 candidate's share over the draws, as fractions; in every draw all candidates' votes are
 moved together, each clipped at zero, and the share is taken of their drawn sum, so the
 shares of one draw add up and, in a two-candidate race, one range is 1 minus the other)
-and each rank a ``p_rank`` (share of draws in which the area holds the same rank among the
-ranked areas).
+and each rank a ``p_rank`` (:func:`rank_probability`: share of draws in which the area
+holds the rank it is shown at among the ranked areas, the list the reader sees; tied areas
+share the ranks they span). :func:`central` and :func:`rank_probability` are the only
+places these are computed: ``rank``, ``ask`` and the tooltips all read them.
 """
 
 from __future__ import annotations
@@ -150,11 +152,42 @@ def mirrored(draws: np.ndarray, point: np.ndarray) -> np.ndarray:
 def interval(draws: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The central ``LEVEL`` of the mirrored ``draws`` (shares, shape (draws, areas)),
     always including ``point``: (low, high)."""
-    shares = mirrored(draws, point)
+    return central(mirrored(draws, point), point)
+
+
+def central(shares: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``LEVEL`` of already mirrored ``shares`` (shape (draws, areas)), always
+    including ``point`` (shape (areas,)): (low, high).
+    The one place a plausible range is computed (rank tables, ``ask``, tooltips and the
+    backtest all come here)."""
     tail = (1 - LEVEL) / 2 * 100
-    low = np.nanpercentile(shares, tail, axis=0)
-    high = np.nanpercentile(shares, 100 - tail, axis=0)
+    with np.errstate(invalid="ignore"):
+        low = np.nanpercentile(shares, tail, axis=0)
+        high = np.nanpercentile(shares, 100 - tail, axis=0)
     return np.minimum(low, point), np.maximum(high, point)
+
+
+def rank_probability(shares: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """For each area of a ranked list, the share of draws in which it holds the rank it is
+    shown at (``ranks``, 1 = the highest share) *among the areas of that list*.
+
+    ``shares`` is (draws, areas) for exactly the areas the reader sees (the probability
+    depends on the list: the same area ranked among other areas has another one). Areas
+    tied in a draw (mirrored draws clipped at 0% or 100%) share the ranks they span, each
+    holding each of them with equal chance, so no tie goes to whichever is listed first; a
+    draw without a share (NaN) ranks last."""
+    values = np.where(np.isnan(shares), -np.inf, shares)
+    ranks = np.asarray(ranks)
+    held = np.zeros(values.shape[1])
+    for draw in values:
+        ascending = np.sort(draw)
+        above = len(draw) - np.searchsorted(ascending, draw, side="right")  # strictly higher
+        tied = np.searchsorted(ascending, draw, side="right") - np.searchsorted(
+            ascending, draw, side="left"
+        )
+        best, worst = above + 1, above + tied
+        held += ((best <= ranks) & (ranks <= worst)) / tied
+    return held / len(values) if len(values) else held
 
 
 def attach(areas: gpd.GeoDataFrame, features: gpd.GeoDataFrame, candidates: list[str], **kw):
@@ -212,14 +245,9 @@ def add_ranges(ranked: pd.DataFrame, areas: pd.DataFrame, candidate: str) -> pd.
     if shares is None or not len(ranked):
         return ranked
     ranked = ranked.copy()
-    tail = (1 - LEVEL) / 2 * 100
-    low = np.nanpercentile(shares, tail, axis=0)
-    high = np.nanpercentile(shares, 100 - tail, axis=0)
     point = ranked["share"].to_numpy(dtype=float)
-    ranked["share_low"] = np.minimum(low, point)
-    ranked["share_high"] = np.maximum(high, point)
-    order = np.argsort(np.argsort(-shares, axis=1, kind="stable"), axis=1) + 1
-    ranked["p_rank"] = (order == ranked["rank"].to_numpy()[None, :]).mean(axis=0)
+    ranked["share_low"], ranked["share_high"] = central(shares, point)
+    ranked["p_rank"] = rank_probability(shares, ranked["rank"].to_numpy())
     return ranked
 
 
@@ -228,14 +256,12 @@ def plausible_text(areas: pd.DataFrame, candidate: str, name: str) -> str:
     shares = share_draws(areas, candidate, pd.Index([name]))
     if shares is None:
         return ""
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.nanpercentile(shares[:, 0], [tail, 100 - tail])
     label = areas.attrs.get("target_id", "name")
     row = areas[areas[label] == name].iloc[0]
-    if row["total"] > 0:
-        point = row[candidate] / row["total"]
-        low, high = min(low, point), max(high, point)
-    return f"(plausible {low * 100:.0f}-{high * 100:.0f}%)"
+    if not row["total"] > 0:
+        return ""  # no votes: no share to give a range to
+    low, high = central(shares, np.array([row[candidate] / row["total"]]))
+    return f"(plausible {low[0] * 100:.0f}-{high[0] * 100:.0f}%)"
 
 
 def coverage(low: np.ndarray, high: np.ndarray, truth: np.ndarray) -> float:

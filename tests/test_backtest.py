@@ -3,6 +3,8 @@ surroundings; the county-wide run is in bench/backtest.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from explorer import backtest
@@ -244,3 +246,79 @@ def test_precinct_membership_notches_and_islands():
     eligible = np.array([True, True, True, False, True, True, True])
     member, notes = precinct_membership(eligible, held, geoms, line, tolerance=1.0)
     assert member[3] and any("mostly surrounded" in n for n in notes)
+
+
+# ------------------------------------------------- one range and one rank probability (#13)
+
+AREAS = ["Koreatown", "Westlake", "Eagle Rock", "Boyle Heights", "Chinatown", "Mount Washington"]
+SAID = re.compile(
+    r"(?P<area>[A-Z][\w .'-]+?) \((?P<share>[\d.]+)% \(plausible (?P<low>\d+)-(?P<high>\d+)%; "
+    r"ranked (?P<rank>\w+) with probability (?P<p>[\d.]+)\)\)"
+)
+
+
+@pytest.mark.parametrize("candidate", ["Ahn", "Gomez"])
+def test_ask_rank_and_tooltips_give_one_range_and_one_rank_probability(general, candidate):
+    """The same question gets the same figures everywhere: `rank`, `ask` (one place and the
+    full listing) and the map tooltips, for several areas and both runoff candidates; and
+    p_rank is the probability that the area holds the rank it is shown at among the areas
+    the reader sees (checked here against the draws with argmax / argmin)."""
+    from explorer.ask.facts import rank_words
+    from explorer.ranges import plausible_text, share_draws
+
+    ranked, _ = general.rank(candidate)
+    name = next(c for c in general.candidates if candidate in c)
+    areas = general.areas()
+    listing = str(general.ask(f"top {len(ranked)} neighbourhoods for {candidate}"))
+    said = {m["area"]: m for m in SAID.finditer(listing.split("\n")[0])}
+    assert list(said) == list(ranked.index)  # every ranked area, in rank order
+    for area in AREAS:
+        row = ranked.loc[area]
+        low, high = f"{row['share_low'] * 100:.0f}", f"{row['share_high'] * 100:.0f}"
+        figures = f"(plausible {low}-{high}%; ranked {rank_words(int(row['rank']))} "
+        figures += f"with probability {row['p_rank']:.2f})"
+        assert figures in str(general.ask(f"{candidate}'s share in {area}"))
+        m = said[area]
+        assert (m["low"], m["high"], m["p"]) == (low, high, f"{row['p_rank']:.2f}")
+        assert m["rank"] == rank_words(int(row["rank"]))
+        assert plausible_text(areas, name, area) == f"(plausible {low}-{high}%)"  # tooltip
+    draws = share_draws(areas, name, ranked.index)  # ties (clipped at 0 or 1) share the rank
+    top = (draws == draws.max(axis=1, keepdims=True)) / (
+        draws == draws.max(axis=1, keepdims=True)
+    ).sum(axis=1, keepdims=True)
+    bottom = (draws == draws.min(axis=1, keepdims=True)) / (
+        draws == draws.min(axis=1, keepdims=True)
+    ).sum(axis=1, keepdims=True)
+    assert ranked.iloc[0]["p_rank"] == pytest.approx(top[:, 0].mean())
+    assert ranked.iloc[-1]["p_rank"] == pytest.approx(bottom[:, -1].mean())
+    assert ranked["p_rank"].nunique() > 1  # the draws do tell the areas apart
+
+
+def test_the_readme_quotes_what_ask_and_the_tooltips_say(general):
+    """README's example sentences are the runoff's real output (it once said 'ranked first
+    with probability 0.55' where rank and ask both give 0.45, and 3,847 votes for 3,836)."""
+    from pathlib import Path
+
+    from explorer.ranges import plausible_text
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    answer = str(general.ask("Ahn's share in Koreatown")).split(" in the runoff")[0]
+    assert f'"{answer}"' in readme
+    areas = general.areas().set_index("name", drop=False)
+    ahn = "Robert Lee Ahn"
+    votes, total = areas.loc["Koreatown", ahn], areas.loc["Koreatown", "total"]
+    tip = f"{ahn} {votes:,.0f} ({votes / total:.1%}) {plausible_text(areas, ahn, 'Koreatown')}"
+    assert f'"{tip}"' in readme
+
+
+def test_a_margin_listing_gives_no_share_rank_probability_out_of_its_order(primary):
+    """In the 24-way primary the widest-margin order is not the share order: a 'ranked
+    fourth with probability' beside the third area shown would be another list's rank."""
+    from explorer.ask.facts import rank_words
+
+    text = str(primary.ask("where did Ahn win by the widest margin?")).split("\n")[0]
+    shown = re.findall(r"ranked (\w+) with probability", text)
+    assert shown == [rank_words(n) for n in range(1, len(shown) + 1)]
+    ranked, _ = primary.rank("Ahn")
+    won = ranked[ranked["margin"] > 0].sort_values("margin", ascending=False).head(5)
+    assert (won["rank"].to_numpy() != range(1, 6)).any()  # the orders do differ here

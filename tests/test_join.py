@@ -203,3 +203,52 @@ def test_runoff_outline_is_drawn_at_precinct_resolution(general):
     mapped = general.precincts[general.precincts["match"] != "none"].to_crs("EPSG:3310")
     assert outline.to_crs("EPSG:3310").area.iloc[0] == pytest.approx(mapped.union_all().area)
     assert outline["district"].iloc[0] == "CA-34"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"infer": False}, {"method": "nearest-number"}],
+    ids=["local", "no-inference", "nearest-number"],
+)
+def test_a_county_wide_row_never_takes_a_polygon_with_its_id(tmp_path, options):
+    """A layer can carry a feature whose ID reads like a vote method (here PROVISIONAL):
+    the returns' county-wide PROVISIONAL row must still stay unmapped, and the polygon is a
+    free polygon like any other (absorbed by a neighbour or listed as unassigned), never
+    silently held by a row that is not a place."""
+    from explorer import loaders
+
+    ids = ["0101", "0102", "PROVISIONAL"]
+    boxes = [shapely.box(i * 1000, 0, i * 1000 + 1000, 1000) for i in range(3)]
+    layer_file = tmp_path / "layer.geojson"
+    gpd.GeoDataFrame({"PRECINCT": ids}, geometry=boxes, crs="EPSG:3310").to_crs(
+        "EPSG:4326"
+    ).to_file(layer_file)
+    lines = ["county,precinct,office,district,party,candidate,votes"]
+    for precinct, ann, bob in [("0101", 10, 20), ("0102", 30, 5), ("PROVISIONAL", 7, 8)]:
+        lines += [
+            f"Los Angeles,{precinct},U.S. House,34,DEM,Ann,{ann}",
+            f"Los Angeles,{precinct},U.S. House,34,REP,Bob,{bob}",
+        ]
+    (tmp_path / "returns.csv").write_text("\n".join(lines) + "\n")
+    returns = loaders.wide_returns(loaders.load_returns(tmp_path / "returns.csv"))
+    assert returns.attrs["county_wide"] == ["PROVISIONAL"]
+    layer = loaders.load_precincts(layer_file, id_field="PRECINCT")
+    boundary = gpd.GeoDataFrame(geometry=[layer.union_all()], crs=layer.crs)
+
+    features = join.join_returns(returns, layer, boundary, **options)
+    row = features.set_index("precinct").loc["PROVISIONAL"]
+    assert row["match"] == "none"
+    assert row.geometry is None or row.geometry.is_empty
+    assert join.vote_ledger(features).loc["total", "unmapped"] == 15
+    members = ",".join(features["members"].fillna("")).split(",")
+    assert ("PROVISIONAL" in members) != ("PROVISIONAL" in features.attrs["unassigned"])
+
+
+def test_a_crosswalk_giving_a_county_wide_row_a_polygon_is_refused(tmp_path):
+    layer = grid_layer(["0000100A", "0000200A"])
+    returns = wide({"0000100A": (1, 1), "PROVISIONAL": (2, 2)})
+    returns.attrs["county_wide"] = ["PROVISIONAL"]
+    path = tmp_path / "cw.csv"
+    path.write_text("result_precinct,layer_precinct\n0000100A,0000100A\nPROVISIONAL,0000200A\n")
+    with pytest.raises(ExplorerError, match="line 3: result precinct PROVISIONAL is a county"):
+        join.join_returns(returns, layer, crosswalk=join.read_crosswalk(str(path)))

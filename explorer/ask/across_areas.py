@@ -87,12 +87,17 @@ def _by_margin(candidate, ranked, too_few, n, race: Race, result: Answer, min_vo
     if not len(won):
         raise Refusal(f"{candidate} won no {kind} with {min_votes:,.0f} votes or more.")
     rows = won.head(n)
+    # a rank probability is that of the rank the reader sees: by share, so only where the
+    # margin order is the share order (a two-way race), never beside a margin listing's
+    # other order
+    same_order = (rows["rank"].to_numpy() == np.arange(1, len(rows) + 1)).all()
+    shown = rows if same_order else rows.drop(columns="p_rank", errors="ignore")
     result.headline = (
         f"The {len(rows)} {kind}s {candidate} won by the widest margin in {race.short} "
         "(share minus the strongest rival's): "
         + ", ".join(
             f"{p} (by {pts(r['margin'])[1:]} over {r['rival']}; {pct(r['share'])}{plausible(r)})"
-            for p, r in rows.iterrows()
+            for p, r in shown.iterrows()
         )
         + "."
     )
