@@ -862,6 +862,7 @@ def watch(
 
     base: list[Election] = []
     last: list[dict] = []  # the states published so far
+    printed: set[str] = set()  # notes already printed
     estimate = _projector(baseline, source.data_dir) if baseline else None
     listed = live.read_precinct_list(source.expected) if source.expected else None
 
@@ -870,7 +871,16 @@ def watch(
             first = replace(source, expected=None)
             first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
-        current = live.with_returns(base[0], path, listed)
+        # a catalog election's own precinct list is the denominator of a snapshot
+        # lacking rows; with your own files, the precincts in each snapshot are
+        known = live.known_precincts(base[0].returns) if source.precincts is None else None
+        current = live.with_returns(base[0], path, listed, known=known)
+        # the returns repairs and the join's notes (sub-precincts summed, IDs matched),
+        # as info and map print them; each once per watch
+        for line in current.precincts.attrs.get("notes", []):
+            if line not in printed:
+                printed.add(line)
+                note(f"note: {line}")
         state = live.publish(
             current,
             out_dir,
@@ -924,6 +934,17 @@ def project(
     runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
     fmt: Format = "table",
     data_dir: DataDir = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="Contest to keep: a CSV's office, or a Clarity file's contest."),
+    ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the snapshot lacks count as not reporting (as on watch)."
+        ),
+    ] = None,
 ) -> None:
     """Election night: project the final margin from a partial snapshot, with an interval,
     only where the backtest on real races says the projection beats the count so far.
@@ -936,7 +957,15 @@ def project(
         echo("Backtest of the projection (margins in percentage points; interval: 90%):")
         echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
         return
-    current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
+    chosen = load_election(election, data_dir=data_dir)
+    known = live.known_precincts(chosen.returns)  # the election's precinct list: the M
+    if office is not None:  # the contest to read from the snapshot
+        from dataclasses import replace
+
+        chosen = replace(chosen, spec=replace(chosen.spec, office=office))
+    listed = live.read_precinct_list(expected) if expected is not None else None
+    current = live.with_returns(chosen, snapshot, listed, known=known)
+    _print_notes(current)  # the returns repairs and the join's notes, as map prints them
     echo(current.reporting())
     echo(_projector(baseline, data_dir, table)(current))
 
