@@ -175,6 +175,31 @@ def _polygon_weights(
     return np.where(uses_weights[source_index], share, area_weight), uses_weights
 
 
+#: columns the result computes from the apportioned ones (see ``join.add_result_columns``)
+COMPUTED = ("total", "winner", "winner_share", "margin")
+
+
+def check_columns(sources: pd.DataFrame, columns: list[str]) -> None:
+    """Raise :class:`ExplorerError` for a count column ``sources`` lacks (naming the ones
+    it has) or one named like a column the result computes (``total``: it is the sum of
+    the others, so apportioning it too would count every vote twice)."""
+    computed = [c for c in columns if c in COMPUTED]
+    if computed:
+        raise ExplorerError(
+            f"column {computed[0]!r} is computed from the other columns (total = their sum)",
+            hint=f"leave {computed[0]!r} out of the columns to apportion",
+        )
+    missing = [c for c in columns if c not in sources.columns]
+    if missing:
+        have = [
+            str(c) for c in sources.columns if c != getattr(sources, "_geometry_column_name", "")
+        ]
+        raise ExplorerError(
+            f"no column {missing[0]!r} in the sources",
+            hint="columns: " + ", ".join(have[:20]) + (" ..." if len(have) > 20 else ""),
+        )
+
+
 def apportion(
     sources: gpd.GeoDataFrame,
     targets: gpd.GeoDataFrame,
@@ -214,6 +239,7 @@ def apportion(
     """
     if backend not in BACKENDS:
         raise ExplorerError(f"unknown backend {backend!r}", hint="use local or dask")
+    check_columns(sources, columns)
     from explorer.distributed import is_dask_frame
 
     if is_dask_frame(sources) and backend == "dask":

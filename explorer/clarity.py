@@ -12,6 +12,7 @@ Over- and undervotes are not candidates: they are left out and counted in a note
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ import pandas as pd
 from explorer.errors import ExplorerError
 from explorer.live import add_expected
 from explorer.loaders import repair_returns, vote_method_name
+from explorer.loaders.returns import _GROUPED
 
 NOT_CANDIDATES = ("undervotes", "overvotes")
 
@@ -70,6 +72,7 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     chosen = _choose_contest(parser.contests, path, contest)
     precincts = [j for j in parser.result_jurisdictions if j.level == "precinct"]
     rows, skipped = [], {}
+    read = {"grouped": [], "blank": []}  # vote values read with a repair, for the notes
     for result in chosen.results:
         if result.jurisdiction is None or result.jurisdiction.level != "precinct":
             continue
@@ -77,18 +80,23 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             kind = str(result.vote_type)
             skipped[kind] = skipped.get(kind, 0) + int(result.votes or 0)
             continue
+        precinct = str(result.jurisdiction.name).strip().upper()
+        candidate = " ".join(str(result.choice.text).split())
         rows.append(
             {
-                "precinct": str(result.jurisdiction.name).strip().upper(),
-                "candidate": " ".join(str(result.choice.text).split()),
+                "precinct": precinct,
+                "candidate": candidate,
                 "party": str(getattr(result.choice, "party", "") or ""),
                 "vote_type": str(result.vote_type),
-                "votes": int(result.votes or 0),
+                "votes": _count(result.votes, precinct, candidate, path, read),
             }
         )
     if not rows:
         raise ExplorerError(f"contest {chosen.text!r} has no precinct results", source=path)
     table = pd.DataFrame(rows)
+    blank = table["votes"].isna()  # a blank vote value: not counted yet there
+    blank_share = blank.groupby(table["precinct"]).mean()
+    table["votes"] = table["votes"].fillna(0).astype("int64")
     long = table.groupby(["precinct", "candidate", "party"], as_index=False, sort=False)[
         "votes"
     ].sum()
@@ -119,6 +127,10 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         "reported" if pd.isna(p) or p > 0 else "none" for p in state["percent"].to_numpy()
     ]
     state["methods"] = vote_types.reindex(state.index).fillna("").to_numpy()
+    # blank vote values: nothing counted there yet (all blank) or only part of it
+    blanks = blank_share.reindex(state.index).fillna(0.0)
+    state.loc[(blanks > 0).to_numpy() & (state["status"] == "reported"), "status"] = "partial"
+    state.loc[(blanks >= 1).to_numpy(), "status"] = "none"
     state["methods"] = state["methods"].mask(state["status"] == "none", "")
     present = state.index.isin(long["precinct"])
     long, _ = add_expected(long, state[present], state.index)  # listed, no results yet
@@ -126,6 +138,18 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         f"{path}: Clarity contest {chosen.text!r}, snapshot {parser.timestamp}; the contest "
         f"says {chosen.precincts_reported} of {chosen.precincts_reporting} precincts reported"
     ]
+    if read["grouped"]:
+        notes.append(
+            f"{path}: read {len(read['grouped'])} vote value(s) written with thousands "
+            f"separators (e.g. {read['grouped'][0]!r})"
+        )
+    if read["blank"]:
+        where = list(dict.fromkeys(read["blank"]))
+        notes.append(
+            f"{path}: {len(read['blank'])} vote value(s) blank in {len(where)} precinct(s) "
+            f"({', '.join(where[:5])}{', ...' if len(where) > 5 else ''}): read as not "
+            "counted yet: those precincts do not count as reporting"
+        )
     if skipped:
         notes.append(
             f"{path}: left out {', '.join(f'{k} ({v:,})' for k, v in skipped.items())}: "
@@ -143,6 +167,32 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         "election_name": " ".join(str(parser.election_name or "").split()) or None,
     }
     return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
+
+
+def _count(value, precinct: str, candidate: str, path: Path, read: dict) -> float | None:
+    """One Clarity vote value as a whole count, read as the CSV path reads counts:
+    '1,022' (thousands groups) is 1022, a blank is None (not counted yet); anything else
+    that is not a non-negative whole number is refused in one line naming the precinct."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, text = value, str(value)
+    else:
+        text = str(value if value is not None else "").strip()
+        if text == "":
+            read["blank"].append(precinct)
+            return None
+        cleaned = text.replace(",", "") if _GROUPED.match(text) else text
+        if cleaned != text:
+            read["grouped"].append(text)
+        number = int(float(cleaned)) if re.fullmatch(r"-?\d+(?:\.0+)?", cleaned) else None
+    if number is None or number < 0:
+        what = "is negative" if number is not None else "is not a whole number"
+        raise ExplorerError(
+            f"precinct {precinct}, candidate {candidate}: votes {text[:60]!r} {what}",
+            source=path,
+            hint="a vote count is a whole number of 0 or more; fix the file or wait for "
+            "the next snapshot",
+        )
+    return float(number)
 
 
 def _with_attrs(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:

@@ -604,7 +604,14 @@ def map_command(
     by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
-    scheme: Annotated[str, typer.Option(help="fixed, quantiles, fisherjenks...")] = "fixed",
+    scheme: Annotated[
+        str,
+        typer.Option(
+            help="Classes of share maps (--candidate, demographic): fixed steps, or quantiles, "
+            "fisherjenks, naturalbreaks, equalinterval from the data. Margin maps always take "
+            "their classes from the data."
+        ),
+    ] = "fixed",
     tolerance: Annotated[
         float | None,
         typer.Option(
@@ -729,13 +736,24 @@ def swing(
     s = result.summary
     table = swing_table(result, by, min_votes)
     prose = outputs.markdown_text if fmt == "markdown" else str
-    echo(
-        prose(
-            f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
-            f"{s['after_share']:.1%} in {after}."
-        )
+    line = (
+        f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
+        f"{s['after_share']:.1%} in {after}."
     )
+    if s.get("rival"):  # the table and map compare like with like: the two finalists' votes
+        line += (
+            f" Head to head with {s['rival']}: {s['before_h2h']:.1%} to {s['after_h2h']:.1%} "
+            f"({(s['after_h2h'] - s['before_h2h']) * 100:+.1f} pts); the table compares "
+            "head-to-head shares."
+        )
+    echo(prose(line))
     echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
+    for why, names in table.attrs.get("left_out", {}).items():
+        line = f"Not in the table, {why}: " + ", ".join(names) + "."
+        if fmt in ("csv", "json"):  # the data on stdout stays parseable
+            note(line)
+        else:
+            echo(prose(line))
     echo(
         prose(
             f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
@@ -894,6 +912,7 @@ def watch(
 
     base: list[Election] = []
     last: list[dict] = []  # the states published so far
+    printed: set[str] = set()  # notes already printed
     estimate = _projector(baseline, source.data_dir) if baseline else None
     listed = live.read_precinct_list(source.expected) if source.expected else None
 
@@ -902,7 +921,16 @@ def watch(
             first = replace(source, expected=None)
             first = replace(first, returns=path) if source.precincts else first
             base.append(first.load(election))
-        current = live.with_returns(base[0], path, listed)
+        # a catalog election's own precinct list is the denominator of a snapshot
+        # lacking rows; with your own files, the precincts in each snapshot are
+        known = live.known_precincts(base[0].returns) if source.precincts is None else None
+        current = live.with_returns(base[0], path, listed, known=known)
+        # the returns repairs and the join's notes (sub-precincts summed, IDs matched),
+        # as info and map print them; each once per watch
+        for line in current.precincts.attrs.get("notes", []):
+            if line not in printed:
+                printed.add(line)
+                note(f"note: {line}")
         state = live.publish(
             current,
             out_dir,
@@ -956,6 +984,17 @@ def project(
     runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
     fmt: Format = "table",
     data_dir: DataDir = None,
+    office: Annotated[
+        str | None,
+        typer.Option(help="Contest to keep: a CSV's office, or a Clarity file's contest."),
+    ] = None,
+    expected: Annotated[
+        Path | None,
+        typer.Option(
+            help="Every precinct of the contest (CSV with a precinct column, or one ID a "
+            "line): precincts the snapshot lacks count as not reporting (as on watch)."
+        ),
+    ] = None,
 ) -> None:
     """Election night: project the final margin from a partial snapshot, with an interval,
     only where the backtest on real races says the projection beats the count so far.
@@ -968,7 +1007,15 @@ def project(
         echo("Backtest of the projection (margins in percentage points; interval: 90%):")
         echo(outputs.format_frame(shown.set_index(["race", "order", "reporting"]).round(2), fmt))
         return
-    current = live.with_returns(load_election(election, data_dir=data_dir), snapshot)
+    chosen = load_election(election, data_dir=data_dir)
+    known = live.known_precincts(chosen.returns)  # the election's precinct list: the M
+    if office is not None:  # the contest to read from the snapshot
+        from dataclasses import replace
+
+        chosen = replace(chosen, spec=replace(chosen.spec, office=office))
+    listed = live.read_precinct_list(expected) if expected is not None else None
+    current = live.with_returns(chosen, snapshot, listed, known=known)
+    _print_notes(current)  # the returns repairs and the join's notes, as map prints them
     echo(current.reporting())
     echo(_projector(baseline, data_dir, table)(current))
 

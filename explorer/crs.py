@@ -88,9 +88,19 @@ def require_crs(gdf: gpd.GeoDataFrame, source: str, option: str = "--crs") -> No
 
 
 def declare_crs(
-    gdf: gpd.GeoDataFrame, declared: str | None, source: str, option: str = "--crs"
+    gdf: gpd.GeoDataFrame,
+    declared: str | None,
+    source: str,
+    option: str = "--crs",
+    *,
+    override: bool = True,
 ) -> gpd.GeoDataFrame:
     """Set the CRS a catalog or user declares for a file that has none, and sanity-check it.
+
+    With ``override`` (one file named by the user) ``declared`` also replaces a CRS the
+    file states (a wrong .prj); without it (one ``--crs`` for a glob of files) a file's own
+    CRS is kept and ``declared`` applies only to files that state none (or a lon/lat one
+    their coordinates rule out, as GeoJSON without a ``crs`` member has).
 
     Coordinates outside +-180/+-90 cannot be longitude/latitude, so declaring EPSG:4326 on
     them is refused rather than silently producing a map in the wrong ocean. ``option``
@@ -107,7 +117,11 @@ def declare_crs(
             ) from None
         if gdf.crs is None:
             gdf = gdf.set_crs(declared_crs)
-        elif not CRS.from_user_input(gdf.crs).equals(declared_crs):
+        elif not override and outside_lonlat(gdf):
+            # a lon/lat CRS its coordinates rule out (GeoJSON without a crs member is read
+            # as EPSG:4326 whatever it holds): the file states no usable CRS
+            gdf = gdf.set_crs(declared_crs, allow_override=True)
+        elif override and not CRS.from_user_input(gdf.crs).equals(declared_crs):
             gdf = gdf.set_crs(declared_crs, allow_override=True)
     require_crs(gdf, source, option)
     if CRS.from_user_input(gdf.crs).is_geographic and len(gdf):
@@ -126,6 +140,14 @@ def declare_crs(
                 hint=f"give the layer's real projected CRS with {option} ({example})",
             )
     return gdf
+
+
+def outside_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether ``gdf`` has a geographic CRS but coordinates beyond +-180/+-90."""
+    if gdf.crs is None or not len(gdf) or not CRS.from_user_input(gdf.crs).is_geographic:
+        return False
+    lon_min, lat_min, lon_max, lat_max = gdf.total_bounds
+    return bool(lon_min < -180.5 or lon_max > 180.5 or lat_min < -90.5 or lat_max > 90.5)
 
 
 #: a projected layer of polygons smaller than this (in its units) is taken for lon/lat

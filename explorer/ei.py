@@ -1,7 +1,7 @@
 """Ecological inference: how did each demographic group vote, estimated from precinct
 aggregates, with 95% credible intervals and convergence diagnostics.
 
-Built on PyEI (the optional extra ``explorer[ei]``; ``pip install "explorer[ei]"``): the
+Built on PyEI (the optional extra ``ei``; from a checkout ``pip install ".[ei]"``): the
 r x c multinomial-Dirichlet model (``multinomial-dirichlet-modified``) sampled with NUTS
 (numpyro). Rows are non-overlapping groups of the citizen voting-age population (CVAP, see
 :func:`explorer.demographics.group_partition`); columns are the candidates asked for, the
@@ -37,7 +37,7 @@ from explorer.outputs import terminal
 if TYPE_CHECKING:
     from explorer.elections import Election
 
-EXTRA_HINT = 'install the ei extra: pip install "explorer[ei]"'
+EXTRA_HINT = 'install the ei extra from a checkout: pip install ".[ei]"'
 NO_VOTE = "no vote"
 OTHER_CANDIDATES = "other candidates"
 RHAT_POOR = 1.05

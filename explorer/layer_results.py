@@ -29,7 +29,7 @@ import pyogrio
 import shapely
 
 from explorer import catalog
-from explorer.crs import declare_crs
+from explorer.crs import check_extent, declare_crs, outside_lonlat
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, polygonal_part
 
@@ -39,7 +39,8 @@ OTHER = "other"
 #: fields naming a feature's state, read into ``state`` when the file name does not say
 STATE_FIELDS = ("STUSPS", "STUSPS20", "STATE", "state", "STATEFP20", "STATEFP")
 STATE_FIELD = "\0state"
-_STATE = re.compile(r"(?:^|[_\-/\\])([A-Z]{2})(?:[_.\-/\\]|$)")
+#: DRA's own file naming, ``Geojson_<ST>.v06.zip`` (the only file name a state is read from)
+_DRA_NAME = re.compile(r"^Geojson_([A-Za-z]{2})(?:\.v\d+)?\.(?:zip|geojson|json)$")
 
 
 def expand_paths(
@@ -76,13 +77,13 @@ def expand_paths(
 
 
 def state_of(path: Path) -> str:
-    """A two-letter state code from a file name or its folder (``Geojson_MI.v06.zip`` ->
-    ``MI``), else ``""`` (unknown: a file name is not a state)."""
-    for text in (path.name, path.parent.name):
-        found = _STATE.search(text)
-        if found:
-            return found.group(1)
-    return ""
+    """The state in DRA's own file naming (``Geojson_MI.v06.zip`` -> ``MI``), else ``""``.
+
+    No other file name is read: a two-letter capital token (``Delaware_2020_OR_later``,
+    ``precincts_by_ID``) is not a state. A layer's own state field wins over this (see
+    :func:`read_results_file`)."""
+    found = _DRA_NAME.match(Path(path).name)
+    return found.group(1).upper() if found else ""
 
 
 def _target(path: Path) -> str:
@@ -130,6 +131,26 @@ def resolve_fields(available: Iterable[str], wanted: Iterable[str], source) -> d
     return found
 
 
+#: a field name that looks like a feature ID: GEOID20, VTDST20, PRECINCT, UNIQUE_ID, precinctID
+_ID_LIKE = re.compile(r"(?i:geoid|vtd|precinct|(?:^|[^a-z])id(?:[^a-z]|$))|[a-z]ID(?:[^a-zA-Z]|$)")
+
+
+def id_like_fields(target: str, fields: Iterable[str], options: Mapping | None = None) -> list[str]:
+    """Fields of the layer at ``target`` whose name looks like an ID (``GEOID20``,
+    ``VTDST20``, ``PRECINCT``, ``..._ID``) and whose values are all present and unique:
+    what to suggest for ``--precinct-id``. Reads those columns only, without geometry."""
+    looks = [f for f in fields if _ID_LIKE.search(f)]
+    if not looks:
+        return []
+    try:
+        frame = pyogrio.read_dataframe(
+            target, columns=looks, read_geometry=False, **(options or {})
+        )
+    except Exception:  # a suggestion only: the caller's error says what is wrong
+        return []
+    return [f for f in looks if frame[f].notna().all() and frame[f].is_unique]
+
+
 def read_results_file(
     path: str | Path,
     fields: Iterable[str],
@@ -137,13 +158,17 @@ def read_results_file(
     precinct_id: str = "id",
     crs: str | None = None,
     allow_missing: bool = False,
+    crs_overrides: bool = True,
 ) -> gpd.GeoDataFrame:
     """One layer file with its ID, the chosen result fields and a ``state`` column.
 
     Returns columns ``precinct`` (string), ``state``, one column per wanted field (named as
     asked), ``geometry``. Nested properties are flattened by GDAL; only the needed columns
     are read. With ``allow_missing`` a result field the file lacks is read as missing
-    values (``attrs["missing"]`` names it) instead of raising :class:`ExplorerError`."""
+    values (``attrs["missing"]`` names it) instead of raising :class:`ExplorerError`.
+    ``crs`` is the file's CRS when it states none; it replaces a stated one only with
+    ``crs_overrides`` (``attrs["own_crs"]`` is true when the file's own CRS was kept).
+    A stated CRS its coordinates contradict (lon/lat under a projected .prj) is refused."""
     path = Path(path)
     target = _target(path)
     fields = list(dict.fromkeys(fields))
@@ -153,13 +178,15 @@ def read_results_file(
         try:
             columns = resolve_fields(info["fields"], [precinct_id], path)
         except ExplorerError as exc:
+            like = id_like_fields(target, info["fields"], flatten)
             raise ExplorerError(
                 f"{exc.message} (the feature ID field)",
                 source=path,
-                hint=f"name the layer's ID field with --precinct-id; {exc.hint}",
+                hint="name the layer's ID field with --precinct-id; "
+                + (f"ID-like fields with unique values: {', '.join(like)}" if like else exc.hint),
             ) from None
         state_fields = [f for f in STATE_FIELDS if f in info["fields"]]
-        if state_fields and not state_of(path):
+        if state_fields:  # the layer's own field wins over any file name
             columns[STATE_FIELD] = state_fields[0]
         missing = []
         for name in fields:
@@ -183,13 +210,20 @@ def read_results_file(
         raise ExplorerError(f"cannot read this layer ({reason})", source=path) from None
     if frame.empty:
         raise ExplorerError("layer has no features", source=path)
-    frame = declare_crs(frame, crs, str(path))
+    own_crs = bool(crs) and frame.crs is not None and not crs_overrides
+    own_crs = own_crs and not outside_lonlat(frame)
+    frame = declare_crs(frame, crs, str(path), override=crs_overrides)
+    check_extent(frame, str(path), "--crs", given=None if own_crs else crs)
     ids, kept_apart = case_distinct_ids(frame[columns[precinct_id]].astype("string").fillna(""))
     out = gpd.GeoDataFrame({"precinct": ids}, geometry=frame.geometry.values, crs=frame.crs)
-    state = state_of(path)
-    if not state and columns.get(STATE_FIELD) in frame:  # from the layer's own field
-        state = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
-        state = state.to_numpy(dtype=object)
+    state, state_from = state_of(path), "DRA's file name (Geojson_<ST>)" if state_of(path) else ""
+    if columns.get(STATE_FIELD) in frame:  # from the layer's own field, where it says
+        own = frame[columns[STATE_FIELD]].astype("string").fillna("").str.strip()
+        if (own != "").any():
+            state = np.where(own.to_numpy(dtype=object) == "", state, own.to_numpy(dtype=object))
+            state_from = f"the layer's {columns[STATE_FIELD]} field" + (
+                f" (blank ones from {state_from})" if state_from and (own == "").any() else ""
+            )
     out.insert(1, "state", state)
     for name in fields:
         if name in missing:
@@ -198,9 +232,8 @@ def read_results_file(
             out[name] = read_counts(frame[columns[name]], out["precinct"], name, path)
     out.attrs["missing"] = missing
     out.attrs["case_distinct"] = kept_apart
-    out.attrs["state_field"] = (
-        columns.get(STATE_FIELD) if columns.get(STATE_FIELD) in frame else None
-    )
+    out.attrs["own_crs"] = own_crs
+    out.attrs["state_from"] = state_from
     return out
 
 
@@ -273,7 +306,12 @@ def read_results_layers(
 
     def read(path):
         return read_results_file(
-            path, fields, precinct_id=precinct_id, crs=crs, allow_missing=len(paths) > 1
+            path,
+            fields,
+            precinct_id=precinct_id,
+            crs=crs,
+            allow_missing=len(paths) > 1,
+            crs_overrides=len(paths) == 1,
         )
 
     with ThreadPoolExecutor(jobs) as pool:
@@ -284,22 +322,32 @@ def read_results_layers(
             parts = tqdm(parts, total=len(paths), desc="reading layers", unit="file")
         parts = list(parts)
     notes = []
+    sources: dict[str, list[str]] = {}
     for path, part in zip(paths, parts):
-        if not state_of(path):
-            notes.append(
-                f"{path.name}: state "
-                + (
-                    f"read from the layer's {part.attrs['state_field']} field"
-                    if part.attrs.get("state_field")
-                    else "left empty (neither the file name nor a state field names it)"
-                )
-            )
+        states = sorted({str(v) for v in part["state"] if str(v)})
+        sources.setdefault(part.attrs["state_from"], []).append(
+            f"{path.name} ({', '.join(states[:3])}{' ...' if len(states) > 3 else ''})"
+            if states
+            else path.name
+        )
+    for where, names in sources.items():
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        notes.append(
+            f"state read from {where}: {shown}"
+            if where
+            else f"state left empty (no state field; not DRA's Geojson_<ST> file name): {shown}"
+        )
+    for path, part in zip(paths, parts):
         if part.attrs.get("case_distinct"):
             shown = ", ".join(f"{a} as {b}" for a, b in part.attrs["case_distinct"][:5])
             notes.append(
                 f"{state_of(path) or path.name}: {len(part.attrs['case_distinct'])} ID(s) "
                 f"differ from another only in letter case and are different precincts, kept "
                 f"apart ({shown})"
+            )
+        if part.attrs.get("own_crs"):
+            notes.append(
+                f"{path.name}: kept its own CRS ({part.crs.name}); --crs is for files without one"
             )
         if part.attrs["missing"]:
             notes.append(
@@ -314,6 +362,8 @@ def read_results_layers(
     parts = [p if p.crs == crs0 else p.to_crs(crs0) for p in parts]
     frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=crs0)
     frame.attrs["files"] = [str(p) for p in paths]
+    origin = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+    _refuse_across_files(frame, origin, paths)
     frame = merge_duplicate_ids(frame, fields)
     frame = repair_in_place(frame)
     frame.attrs["files"] = [str(p) for p in paths]
@@ -358,6 +408,64 @@ def merge_duplicate_ids(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDa
     )
     merged.attrs = {**frame.attrs, "notes": notes}
     return merged.reset_index(drop=True)
+
+
+#: two files' polygons of one ID sharing this share of their area are the same precinct read twice
+SAME_POLYGON_SHARE = 0.99
+
+
+def _refuse_across_files(frame: gpd.GeoDataFrame, origin: np.ndarray, paths: list[Path]) -> None:
+    """Raise :class:`ExplorerError` when one precinct ID is on features from two files.
+
+    Features of one ID from different files are never one precinct. When their polygons
+    overlap (:data:`SAME_POLYGON_SHARE` of the area: byte-identical copies, or DRA's
+    ``.v05`` and ``.v06`` of one state) the glob reads the same data twice, and summing
+    would double its votes: the error names both files and says to narrow the glob.
+    ``origin`` gives each row's index in ``paths``.
+    Otherwise (touching or apart: two states' VTDs numbered alike) summing would move
+    votes between states: the error suggests an ID unique across files."""
+    from explorer.crs import to_equal_area
+
+    twice = frame["precinct"].duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return
+    rows = np.flatnonzero(twice)
+    files = pd.DataFrame({"id": frame["precinct"].to_numpy()[rows], "file": origin[rows]})
+    spread = files.groupby("id", sort=False)["file"].nunique()
+    across = spread[spread > 1]
+    if across.empty:
+        return
+    first = across.index[0]
+    mine = rows[files["id"].to_numpy() == first]
+    one, two = sorted(set(origin[mine]))[:2]
+    shapes = frame.iloc[mine][["precinct", "geometry"]]
+    shapes = shapes[~(shapes.geometry.isna() | shapes.geometry.is_empty)]
+    share = 1.0
+    if len(shapes):
+        area = to_equal_area(shapes).geometry.to_numpy()
+        here = origin[mine][
+            ~(frame.geometry.iloc[mine].isna() | frame.geometry.iloc[mine].is_empty)
+        ]
+        a = shapely.union_all(area[here == one])
+        b = shapely.union_all(area[here == two])
+        largest = max(shapely.area(a), shapely.area(b))
+        share = shapely.area(shapely.intersection(a, b)) / largest if largest else 1.0
+    names = f"{paths[one]} and {paths[two]}"
+    if share >= SAME_POLYGON_SHARE:
+        raise ExplorerError(
+            f"{len(across)} precinct ID(s) (first {first}) are on the same polygons in both "
+            "files: one state's data is read twice and its votes would be doubled",
+            source=names,
+            hint="narrow the glob so it names each state's file once (e.g. only .v06 files)",
+        )
+    states = sorted({str(s) for s in frame["state"].iloc[mine] if str(s)})
+    raise ExplorerError(
+        f"precinct ID {first} is on features in both files"
+        + (f" ({' and '.join(states)})" if len(states) > 1 else "")
+        + f": features from different files are never one precinct ({len(across)} such ID(s))",
+        source=names,
+        hint="use an ID unique across the files with --precinct-id (e.g. GEOID20)",
+    )
 
 
 def _refuse_apart(pieces: gpd.GeoDataFrame, source) -> None:

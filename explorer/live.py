@@ -325,6 +325,7 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     nothing changes."""
     if reporting is None:
         return features
+    from_file = reporting.attrs.get("denominator") == "file"
     key = lambda ids: pd.Index(ids).astype(str).str.lstrip("0")  # noqa: E731 (zeros restored)
     # the result IDs as the join matched them to the layer ('101' -> 'PCT 0101')
     reporting = reporting.set_axis(joined_ids(reporting.index, features.attrs.get("renamed")))
@@ -353,6 +354,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
         features.attrs["reporting"] = reporting_summary(
             features, features.attrs.get("county_wide", [])
         )
+        if from_file:
+            features.attrs["reporting"]["denominator"] = "file"
         return features
     # pooled units (explorer.infer) hold several result precincts: report each precinct,
     # and give a unit "reported" / "none" only when all its members agree, else "partial"
@@ -375,6 +378,8 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     )
     summary = reporting_summary(each, features.attrs.get("county_wide", []))
     summary["votes_counted"] = int(features["total"].sum()) if "total" in features else None
+    if from_file:
+        summary["denominator"] = "file"
     features.attrs["reporting"] = summary
     features.attrs["reported_members"] = each.loc[each["status"] == "reported", "precinct"].tolist()
     return features
@@ -421,6 +426,11 @@ def describe_reporting(summary: dict | None) -> str:
         return ""
     n, m = summary["reported"], summary["expected"]
     text = f"{n:,} of {m:,} precincts reporting ({summary['fraction']:.1%})"
+    if summary.get("denominator") == "file":
+        text += (
+            f" (the {m:,} are the precincts in this file: no precinct list, "
+            "give --expected for one)"
+        )
     methods = summary.get("methods") or {}
     real = {k: v for k, v in methods.items() if k != "votes"}
     if real:
@@ -550,11 +560,26 @@ def check_complete(path: Path) -> None:
         raise ExplorerError("the last line is unfinished (still being written?)", source=path)
 
 
-def with_returns(election, path: str | Path, expected: Iterable[str] | None = None):
+def known_precincts(returns: pd.DataFrame) -> list[str]:
+    """The result precincts of a final returns table (county-wide rows left out): the
+    election's known precinct list, the denominator of a snapshot that lacks rows."""
+    wide = set(returns.attrs.get("county_wide", []))
+    return [p for p in dict.fromkeys(returns["precinct"].astype(str)) if p not in wide]
+
+
+def with_returns(
+    election,
+    path: str | Path,
+    expected: Iterable[str] | None = None,
+    known: Iterable[str] | None = None,
+):
     """The same election (layers, boundary, title) with the returns of another snapshot;
     layers already loaded are shared, not read again. District totals are dropped: they
     describe the final count, not a snapshot. ``expected`` lists every precinct of the
-    contest (see :func:`read_returns`)."""
+    contest (see :func:`read_returns`); without it, ``known`` (the election's own precinct
+    list, e.g. a catalog election's final returns) is the denominator of a CSV snapshot,
+    else the result precincts in the file are, and the reporting line says so. "N of M"
+    always counts result precincts, never map areas."""
     import dataclasses
 
     spec = dataclasses.replace(election.spec, returns=str(path), totals=None)
@@ -562,10 +587,21 @@ def with_returns(election, path: str | Path, expected: Iterable[str] | None = No
     for name in ("layer", "boundary", "neighbourhoods", "freeways"):
         if name in election.__dict__:
             fresh.__dict__[name] = election.__dict__[name]
+    source = fresh._path(str(path))
+    options = {"office": spec.office, "district": spec.district}
+    csv = Path(source).suffix.lower() != ".xml"
+    from_file = False
+    if expected is None and csv:
+        if known is not None:
+            expected = list(known)
+        else:  # no list: the precincts in the file are the denominator, said plainly
+            expected = known_precincts(read_returns(source, **options))
+            from_file = True
     if expected is not None:  # the returns, read now with the full precinct list
-        fresh.__dict__["returns"] = read_returns(
-            fresh._path(str(path)), office=spec.office, district=spec.district, expected=expected
-        )
+        returns = read_returns(source, expected=expected, **options)
+        if from_file:
+            returns.attrs["reporting"].attrs["denominator"] = "file"
+        fresh.__dict__["returns"] = returns
     return fresh
 
 

@@ -217,3 +217,42 @@ def suggest_places(name: str, places: list[str], limit: int = 3) -> list[str]:
         if score >= PLACE_SUGGEST_SCORE and place not in out:
             out.append(place)
     return out[:limit]
+
+
+#: name suffixes that follow a surname ("Ahn Jr.", "Smith III"), normalised
+NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "vi", "md", "phd", "esq", "dds", "cpa"}
+SURNAME_PARTICLES = {"de", "la", "del", "della", "van", "von", "der", "den", "da", "di", "du"}
+
+
+def surname(name: str) -> str:
+    """The surname to print in a headline: the last word of "Given Middle Surname", with
+    suffixes ("Jr.", "III") dropped and particles kept ("de la Cruz"); the part before the
+    comma of "Surname, Given". When the shape of the name leaves the surname in doubt (a
+    comma followed by more than a given name or a suffix, a lower-case last word, no letters)
+    the full name is returned: a long name is better than a wrong one."""
+    full = " ".join(str(name).split())
+    if not full:
+        return str(name)
+    head, comma, tail = full.partition(",")
+    if comma:
+        tail_words = [normalise(w) for w in tail.split()]
+        if not tail_words or all(w in NAME_SUFFIXES for w in tail_words):
+            full = head.strip()  # "Ahn, Jr." -> "Ahn"
+        elif len(head.split()) == 1 and len(tail_words) <= 3 and "," not in tail:
+            if not any(w in NAME_SUFFIXES for w in tail_words):
+                return head.strip()  # "Ahn, Robert Lee"
+            return full
+        else:
+            return full  # "..., the Third of His Name": unsure
+    words = full.split()
+    while len(words) > 1 and normalise(words[-1]) in NAME_SUFFIXES:
+        words.pop()
+    if len(words) < 2:
+        return full if not words else words[0]
+    last = words[-1]
+    if not any(ch.isalpha() for ch in last) or last[:1].islower():
+        return full
+    start = len(words) - 1
+    while start > 1 and words[start - 1].casefold() in SURNAME_PARTICLES:
+        start -= 1
+    return " ".join(words[start:])

@@ -388,11 +388,12 @@ _SHARE_SUFFIXES = ("share", "margin", "coverage", "_h2h")
 class Table(pd.DataFrame):
     """A DataFrame that a notebook shows formatted (whole votes with thousands separators,
     shares and margins as percentages with one decimal) while its values stay numeric.
-    Anything derived from it is a plain DataFrame again."""
+    Frames derived from it (``head``, ``tail``, ``sort_values``, slices, column selections)
+    are Tables too and show the same formatting; a single column is a plain Series."""
 
     @property
     def _constructor(self):
-        return pd.DataFrame
+        return Table
 
     def _repr_html_(self) -> str:
         formats = {}

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from explorer.ask import find_candidate
+from explorer.ask.ranking import MIN_COVERAGE
 from explorer.elections import Election
 from explorer.errors import ExplorerError
 
@@ -45,9 +46,16 @@ class Swing:
         from explorer.render import esc
 
         s = self.summary
+        h2h = ""
+        if s.get("rival"):
+            h2h = (
+                f" (head to head with {esc(s['rival'])}: {s['before_h2h']:.1%} to "
+                f"{s['after_h2h']:.1%})"
+            )
         return (
-            f"<b>{esc(self.candidate)}</b>: {s['before_share']:.1%} in {esc(self.before.name)} "
-            f"to {s['after_share']:.1%} in {esc(self.after.name)}; "
+            f"<b>{esc(self.candidate)}</b>: {s['before_share']:.1%} in "
+            f"{esc(self.before.spec.title)} to {s['after_share']:.1%} in "
+            f"{esc(self.after.spec.title)}{h2h}; "
             f"{s['compared_precincts']} precincts compared, "
             f"{s['not_compared_votes_after']:,} runoff votes could not be compared."
         )
@@ -134,24 +142,55 @@ def head_to_head_rival(before: Election, after: Election, name: str) -> str | No
 
 def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100) -> pd.DataFrame:
     """Areas (or precincts) ordered by the change, largest gain first, in percentage points."""
+    left_out: dict[str, list[str]] = {}
     if by.startswith("neigh"):
-        frame = swing.areas[
-            (swing.areas["before_total"] >= min_votes) & (swing.areas["after_total"] >= min_votes)
+        areas = swing.areas[swing.areas["after_total"] > 0.5]
+        enough = (areas["before_total"] >= min_votes) & (areas["after_total"] >= min_votes)
+        covered = ~(areas["coverage"].to_numpy(dtype=float) < MIN_COVERAGE)  # as rank does
+        frame = areas[enough & covered]
+        left_out[f"too few votes (under {min_votes:,.0f} in either)"] = [
+            f"{row['name']} ({row['before_total']:,.0f} then {row['after_total']:,.0f})"
+            for _, row in areas[~enough].sort_values("after_total", ascending=False).iterrows()
+        ]
+        left_out[f"under {MIN_COVERAGE:.0%} of the area covered by mapped precincts"] = [
+            f"{row['name']} ({row['coverage']:.0%} covered, {row['after_total']:,.0f} votes after)"
+            for _, row in areas[enough & ~covered].iterrows()
         ]
         label = "name"
     else:
         frame = swing.precincts
         label = "precinct"
+    # with two finalists the head-to-head share is the one figure compared (like with like)
+    before, after, change, tag = ("before_share", "after_share", "change", "")
+    if "h2h_change" in frame:
+        before, after, change, tag = ("before_h2h", "after_h2h", "h2h_change", " h2h")
     table = pd.DataFrame(
         {
             label: frame[label].to_numpy(),
-            "before %": (frame["before_share"] * 100).round(1).to_numpy(),
-            "after %": (frame["after_share"] * 100).round(1).to_numpy(),
-            "change pts": (frame["change"] * 100).round(1).to_numpy(),
+            f"before{tag} %": (frame[before] * 100).round(1).to_numpy(),
+            f"after{tag} %": (frame[after] * 100).round(1).to_numpy(),
+            "change pts": (frame[change] * 100).round(1).to_numpy(),
             "votes after": frame["after_total"].round().astype("int64").to_numpy(),
         }
     )
-    return table.sort_values("change pts", ascending=False).set_index(label)
+    table = table.sort_values("change pts", ascending=False).set_index(label)
+    table.attrs["left_out"] = {why: names for why, names in left_out.items() if names}
+    return table
+
+
+def _h2h_rows(row, first: str, second: str, name: str, rival: str) -> list[tuple[str, str]]:
+    """Tooltip rows of the head-to-head share (of the two finalists' votes) in each election."""
+    if pd.isna(row["h2h_change"]):
+        return [
+            (first, "no votes for either finalist" if pd.isna(row["before_h2h"]) else "-"),
+            (second, "no votes for either finalist" if pd.isna(row["after_h2h"]) else "-"),
+        ]
+    return [
+        (first, f"{row['before_h2h']:.1%} head to head"),
+        (second, f"{row['after_h2h']:.1%} head to head"),
+        ("Change", f"{row['h2h_change'] * 100:+.1f} pts (share of {name} + {rival} votes)"),
+        ("Votes", f"{row['before_total']:,.0f} then {row['after_total']:,.0f}"),
+    ]
 
 
 def swing_map(
@@ -208,27 +247,41 @@ def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> d
     else:
         styled = render.style_swing(features["change"], swing.candidate)
     styled = render.grey_out(styled, too_few, f"too few votes to compare (under {min_votes:,.0f})")
+    if by.startswith("neigh"):  # as the margin map: areas mostly outside are dotted, not called
+        from explorer.render.views import OUTSIDE_SHARE, clip_to_district
+
+        features = clip_to_district(features, swing.after.outline)
+        outside = (features["in_district"] < OUTSIDE_SHARE) | (
+            features["coverage"].to_numpy(dtype=float) < MIN_COVERAGE
+        )
+        styled = render.grey_out(
+            styled,
+            outside & ~too_few,
+            "mostly outside the district or its mapped precincts (dotted; shown only as clipped)",
+            colour=render.OUTSIDE,
+        )
+    first, second = swing.before.spec.title, swing.after.spec.title
     tips = [
         render._tip(
             str(row[label]),
             [
-                (swing.before.name, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
-                (swing.after.name, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
-                ("Change", f"{row['change'] * 100:+.1f} pts"),
                 *(
-                    [
-                        (
-                            "Head to head",
-                            f"{row['before_h2h']:.1%} to {row['after_h2h']:.1%} "
-                            f"({row['h2h_change'] * 100:+.1f} pts)",
-                        )
+                    _h2h_rows(row, first, second, swing.candidate, rival)
+                    if h2h
+                    else [
+                        (first, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
+                        (second, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
+                        ("Change", f"{row['change'] * 100:+.1f} pts"),
                     ]
-                    if h2h and pd.notna(row["h2h_change"])
-                    else []
                 ),
                 *(
                     [("Turnout change", f"{row['turnout_change']:+.0%}")]
                     if pd.notna(row["turnout_change"])
+                    else []
+                ),
+                *(
+                    [("Area inside the district", f"{row['in_district']:.0%}")]
+                    if "in_district" in row and pd.notna(row["in_district"])
                     else []
                 ),
             ],
@@ -250,10 +303,6 @@ def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> d
         f"one of the two elections. Runoff ledger: "
         f"{join.describe_ledger(swing.after.ledger_summary)}"
     )
-    if by.startswith("neigh"):
-        from explorer.render.views import clip_to_district
-
-        features = clip_to_district(features, swing.after.outline)
     layers = render.MapLayers(
         swing.after.outline,
         swing.after.neighbourhoods,

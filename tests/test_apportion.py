@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from explorer.apportion import apportion, area_table, conservation_gap
 from explorer.crs import to_equal_area
+from explorer.errors import ExplorerError
 
 
 def test_runoff_onto_neighbourhoods_conserves_every_vote(general):
@@ -238,3 +239,30 @@ def test_ring_arrays_equal_shapely_oriented_ragged_arrays():
     assert np.array_equal(coords, their_coords)
     assert np.array_equal(ring_offsets, their_rings)
     assert np.array_equal(geom_offsets, polygon_offsets[multi_offsets])
+
+
+def _two_squares():
+    from shapely.geometry import box
+
+    sources = gpd.GeoDataFrame(
+        {"Biden": [10, 20], "Trump": [5, 5], "total": [15, 25]},
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+        crs=3310,
+    )
+    targets = gpd.GeoDataFrame({"name": ["all"]}, geometry=[box(0, 0, 2000, 1000)], crs=3310)
+    return sources, targets
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_a_column_named_like_the_computed_total_is_refused(backend):
+    sources, targets = _two_squares()
+    with pytest.raises(ExplorerError, match="'total' is computed"):
+        apportion(sources, targets, ["Biden", "Trump", "total"], backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_an_unknown_column_is_one_error_naming_it_and_the_others(backend):
+    sources, targets = _two_squares()
+    with pytest.raises(ExplorerError) as error:
+        apportion(sources, targets, ["Biden", "Nobody"], backend=backend)
+    assert "'Nobody'" in str(error.value) and "Biden, Trump, total" in str(error.value)

@@ -134,7 +134,7 @@ def test_without_the_extra_the_cli_names_it(monkeypatch, capsys):
     assert main(["ei", "ca34-2017-general"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        'explorer: error: ecological inference needs PyEI; install the ei extra: pip install "explorer[ei]"'
+        'explorer: error: ecological inference needs PyEI; install the ei extra from a checkout: pip install ".[ei]"'
     ]
 
 

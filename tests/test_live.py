@@ -636,3 +636,174 @@ def test_grid_layer_helper_maps_the_clarity_sample(clarity_xml, tmp_path, capsys
     args = ["--returns", str(clarity_xml), "--precincts", str(grid), "--precinct-id", "name"]
     assert main(["info", *args]) == 0
     assert "32 of 32 precincts reporting" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- N of M counts
+# result precincts in every command, never map areas (the breaker's defects of #18)
+
+
+def test_watch_and_project_count_result_precincts_without_a_list(general, tmp_path, capsys):
+    """An unchanged copy of the runoff is 195 of 195 (as `info` says), not its 164 map
+    areas; a copy lacking rows is measured against the catalog election's precincts."""
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    full = tmp_path / "full.csv"
+    table.to_csv(full, index=False)
+    half = tmp_path / "half.csv"
+    table[table["precinct"].isin(listed[::2])].to_csv(half, index=False)
+    for path, line in ((full, "195 of 195 precincts"), (half, "98 of 195 precincts")):
+        args = ["watch", str(path), "--election", "ca34-2017-general", "--once"]
+        assert main([*args, "--out-dir", str(tmp_path / path.stem), "--tiles", "none"]) == 0
+        assert line in capsys.readouterr().out
+    assert main(["project", str(half), "--runs", "2"]) == 0
+    assert "98 of 195 precincts reporting" in capsys.readouterr().out
+
+
+FINAL_WITH_PROVISIONAL = """precinct,office,party,candidate,votes
+0101,State Senate,REP,Mara Kell,412
+0101,State Senate,DEM,Ann Roe,198
+0102,State Senate,REP,Mara Kell,120
+0102,State Senate,DEM,Ann Roe,130
+0103,State Senate,REP,Mara Kell,100
+0103,State Senate,DEM,Ann Roe,90
+PROVISIONAL,State Senate,REP,Mara Kell,5
+PROVISIONAL,State Senate,DEM,Ann Roe,3
+"""
+
+
+def test_own_files_without_a_list_say_the_denominator_is_the_file(tmp_path, capsys):
+    """Your own returns and layer, no --expected: M is the precincts in the file, said so;
+    a PROVISIONAL row is a county-wide row, not a precinct (as with --expected)."""
+    path = tmp_path / "final.csv"
+    path.write_text(FINAL_WITH_PROVISIONAL, encoding="utf-8")
+    layer = grid_layer(["0101", "0102", "0103"], tmp_path / "grid.geojson")
+    args = ["--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"]
+    out_dir = tmp_path / "live"
+    options = ["--once", "--out-dir", str(out_dir), "--tiles", "none"]
+    assert main(["watch", str(path), *args, *options]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 precincts reporting" in out and "precincts in this file" in out
+    summary = json.loads((out_dir / "live-summary.json").read_text())
+    assert summary["reporting"]["county_wide_rows"] == ["PROVISIONAL"]
+    assert summary["reporting"]["expected"] == 3
+
+
+def test_watch_and_project_print_the_repair_notes(general, tmp_path, capsys):
+    """The repairs load_snapshot records reach the terminal as `note:` lines, as in info."""
+    table = runoff_table(general)
+    first = table.iloc[0]
+    extra = pd.DataFrame(
+        [
+            {**first.to_dict(), "precinct": "TOTAL", "votes": "25569"},
+            {**first.to_dict(), "candidate": "Over Votes", "votes": "3"},
+        ]
+    )
+    path = tmp_path / "night.csv"
+    pd.concat([table, extra]).to_csv(path, index=False)
+    args = ["watch", str(path), "--election", "ca34-2017-general", "--once"]
+    assert main([*args, "--out-dir", str(tmp_path / "live"), "--tiles", "none"]) == 0
+    err = capsys.readouterr().err
+    assert "note: " in err and "'Over Votes' are not candidates" in err
+    assert "dropped the row(s) of 'TOTAL'" in err
+    assert main(["project", str(path), "--runs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "'Over Votes' are not candidates" in err and "dropped the row(s) of 'TOTAL'" in err
+
+
+MCCONNELL_A101 = '<Precinct name="A101" votes="22" />'
+
+
+def clarity_with_a101(clarity_xml, tmp_path, value):
+    """The real sample with McConnell's A101 vote value written as a county might."""
+    text = clarity_xml.read_text()
+    assert text.count(MCCONNELL_A101) == 1
+    path = tmp_path / "a101.xml"
+    path.write_text(text.replace(MCCONNELL_A101, f'<Precinct name="A101" votes="{value}" />'))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [("22&lt;b&gt;x&lt;/b&gt;", "is not a whole number"), ("-22", "is negative")],
+)
+def test_a_bad_clarity_vote_value_is_one_line(clarity_xml, tmp_path, capsys, value, what):
+    path = clarity_with_a101(clarity_xml, tmp_path, value)
+    assert main(["grid-layer", str(path), "-o", str(tmp_path / "g.geojson")]) == 2
+    err = capsys.readouterr().err
+    assert "a101.xml" in err and "precinct A101, candidate Mitch McCONNELL" in err
+    assert what in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_clarity_thousands_separator_and_blank_vote_values(clarity_xml, tmp_path):
+    from explorer.clarity import load_clarity
+
+    grouped = load_clarity(clarity_with_a101(clarity_xml, tmp_path, "1,022"))
+    assert grouped["votes"].sum() == 2_060 - 22 + 1_022  # as the CSV path reads '1,022'
+    assert "read 1 vote value(s) written with thousands separators" in " ".join(
+        grouped.attrs["notes"]
+    )
+    blank = load_clarity(clarity_with_a101(clarity_xml, tmp_path, ""))
+    assert blank["votes"].sum() == 2_060 - 22
+    assert blank.attrs["reporting"].loc["A101", "status"] != "reported"  # not counted yet
+    assert (blank.attrs["reporting"]["status"] == "reported").sum() == 32
+    assert "1 vote value(s) blank in 1 precinct(s) (A101)" in " ".join(blank.attrs["notes"])
+
+
+def test_project_takes_expected_as_watch_does(general, tmp_path, capsys):
+    table = runoff_table(general)
+    listed = table["precinct"].drop_duplicates().tolist()
+    (tmp_path / "list.txt").write_text("\n".join(listed[:100]) + "\n")
+    path = tmp_path / "early.csv"
+    table[table["precinct"].isin(listed[:40])].to_csv(path, index=False)
+    assert (
+        main(["project", str(path), "--runs", "2", "--expected", str(tmp_path / "list.txt")]) == 0
+    )
+    assert "40 of 100 precincts reporting (40.0%)" in capsys.readouterr().out
+
+
+def test_project_names_a_clarity_contest_with_office(clarity_xml, capsys):
+    """project's hint names an option project has, and --office chooses the contest (the
+    sample then stops at the join: its precincts are not on the CA-34 layer)."""
+    assert main(["project", str(clarity_xml), "--runs", "2", "--office", "no such contest"]) == 2
+    err = capsys.readouterr().err
+    assert "0 contests match 'no such contest'" in err and "--office" in err
+    assert main(["project", str(clarity_xml), "--runs", "2", "--office", "us senator"]) == 2
+    err = capsys.readouterr().err
+    assert "contests match" not in err and "result precincts match a polygon ID" in err
+
+
+def test_clarity_sub_precinct_is_noted_in_watch_as_in_map(clarity_xml, tmp_path, capsys):
+    """'A101 AB' (a sub-precinct of A101 in the XML) goes onto A101's polygon with the
+    note the CSV path prints, in watch as in map."""
+    from explorer.clarity import precinct_names
+
+    path = tmp_path / "sub.xml"
+    path.write_text(clarity_xml.read_text().replace('name="A102"', 'name="A101 AB"'))
+    names = [n for n in precinct_names(clarity_xml) if n not in ("A102", "AB")]
+    layer = grid_layer(names, tmp_path / "grid.geojson")
+    args = ["--returns", str(path), "--precincts", str(layer), "--precinct-id", "name"]
+    options = ["--once", "--out-dir", str(tmp_path / "live"), "--tiles", "none"]
+    assert main(["watch", str(path), *args, *options]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "1 polygon(s) carry the sum of their result sub-precincts (e.g. A101 = A101 + A101 AB)"
+        in err
+    )
+
+
+def test_candidate_names_with_a_vote_method_fold_into_the_candidate(tmp_path):
+    """'Mara Kell - Mail' rows are Mara Kell's mail votes, in a final file and a snapshot;
+    'Lee Fox - Mail' names no candidate of the file and stays, noted."""
+    text = FINAL_WITH_PROVISIONAL + (
+        "0101,State Senate,REP,Mara Kell - Mail,50\n"
+        "0102,State Senate,REP,Mara Kell - Mail,7\n"
+        "0101,State Senate,IND,Lee Fox - Mail,4\n"
+    )
+    path = tmp_path / "final.csv"
+    path.write_text(text, encoding="utf-8")
+    for long in (loaders.load_returns(path), live.load_snapshot(path)):
+        votes = long.groupby("candidate")["votes"].sum().to_dict()
+        assert votes == {"Mara Kell": 637 + 57, "Ann Roe": 421, "Lee Fox - Mail": 4}
+        notes = " | ".join(long.attrs["notes"])
+        assert "folded 1 vote-method candidate name(s) into their candidates" in notes
+        assert "'Lee Fox - Mail'); kept as candidates" in notes

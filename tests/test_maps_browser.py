@@ -60,7 +60,18 @@ MEASURE = """() => {
     inside++;
     if (stack[0].closest('.xl-title,.xl-legend')) covered++;
   }
-  return {labels: labels.length, overlaps, hatched: document.querySelectorAll('path.xl-inferred').length,
+  const title = document.querySelector('.xl-title').getBoundingClientRect();
+  const control = document.querySelector('.leaflet-control-layers').getBoundingClientRect();
+  const clash = title.left < control.right && control.left < title.right
+    && title.top < control.bottom && control.top < title.bottom;
+  const legend = document.querySelector('.xl-legend').getBoundingClientRect();
+  const spill = [...document.querySelectorAll('.xl-title *,.xl-legend *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > (e.closest('.xl-legend') ? legend.right : title.right) + 1;
+  }).length;
+  const head = document.querySelector('.xl-title .xl-h');
+  return {clash, spill, headTitle: head.title === head.textContent,
+    labels: labels.length, overlaps, hatched: document.querySelectorAll('path.xl-inferred').length,
     fill: Math.max((Math.min(box.right, innerWidth) - Math.max(box.left, 0)) / innerWidth,
                    (Math.min(box.bottom, innerHeight) - Math.max(box.top, 0)) / innerHeight),
     covered: inside ? covered / inside : 1, inside};
@@ -110,6 +121,21 @@ def pages(tmp_path_factory, general, primary):
         args = ["map", *own_args, f"--{view}", "--tiles", tiles, "-o", str(files[f"own-{view}"])]
         assert main(args) == 0
         expected[f"own-{view}"] = int(render.inferred_mask(shown).sum())
+    # own files whose candidates have very long names (a headline and legend that must wrap)
+    ids = shown.loc[shown["match"] == "exact", "precinct"].head(12)
+    long = "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name"
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for i, precinct in enumerate(ids):
+        rows += [
+            f'LA,{precinct},Mayor,,,"{long}",{5 + i}',
+            f"LA,{precinct},Mayor,,,Ana Ruiz,{9 + i}",
+        ]
+    (out / "long.csv").write_text("\n".join(rows) + "\n")
+    files["own-long"] = out / "own-long.html"
+    args = ["map", "--returns", str(out / "long.csv"), "--precincts", str(own_precincts)]
+    args += ["--precinct-id", "Precinct", "--crs", "EPSG:4326", "--tiles", "none"]
+    assert main([*args, "-o", str(files["own-long"])]) == 0
+    expected["own-long"] = 0
     # own files with layers of one's own: the primary by neighbourhood, with roads
     files["own-neighbourhood"] = out / "own-neighbourhood.html"
     args = ["map", "--returns", str(MIRROR / PRIMARY), "--precincts", str(own_precincts)]
@@ -161,7 +187,14 @@ def test_views_read_cleanly_at_each_size(pages, size):
             page.screenshot(path=str(SHOTS / f"{name}-{width}x{height}.png"))
             where = f"{name} at {width}x{height}: {found}"
             assert found["overlaps"] == 0, where
-            bare = name in ("own-margin", "own-winner")  # own files without layers: no names
+            # the headline stays clear of the layer switch; nothing spills past its box;
+            # a clipped headline reads in full on hover
+            assert not found["clash"] and found["spill"] == 0 and found["headTitle"], where
+            bare = name in (
+                "own-margin",
+                "own-winner",
+                "own-long",
+            )  # own files without layers: no names
             assert found["labels"] >= (0 if bare else 3), where
             assert found["hatched"] == expected[name], where
             assert found["fill"] >= 0.8, where

@@ -232,6 +232,18 @@ def test_notebook_tables_are_formatted_but_stay_numeric():
     assert ranked["votes"].dtype == float  # the data: unrounded
     html = ranked._repr_html_()
     assert not re.search(r">\d+\.\d{3,}<", html)  # no raw floats such as 3117.632079
+    # the formatting survives what a notebook does next; the data stays numeric
+    for derived in (
+        ranked.head(10),
+        ranked.tail(3),
+        ranked.sort_values("votes"),
+        ranked.iloc[2:5],
+        ranked[ranked["votes"] > 500],
+    ):
+        assert isinstance(derived, type(ranked)) and derived["votes"].dtype == float
+        html = derived._repr_html_()
+        assert not re.search(r">\d+\.\d{3,}<", html)
+        assert re.search(r">\d+\.\d%<", html)  # shares as percentages
 
 
 def test_version_flag(capsys):
@@ -285,3 +297,126 @@ def test_outside_and_too_few_votes_have_their_own_keys(general, tmp_path):
     fmap, _, _ = general.build_map("margin", by="neighbourhood", tiles="none")
     html = render.save_html(fmap, tmp_path / "n.html").read_text()
     assert "id='xl-outside'" in html and "radial-gradient" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Robert Lee Ahn", "Ahn"),
+        ("Robert Lee Ahn Jr.", "Ahn"),
+        ("John Smith III", "Smith"),
+        ("Martin Luther King, Jr.", "King"),
+        ("Smith, John", "Smith"),
+        ("Ana de la Cruz", "de la Cruz"),
+        ("María José Núñez-O'Brien", "Núñez-O'Brien"),
+        # the shape leaves the surname in doubt: the full name, never a wrong word
+        (
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name",
+            "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name",
+        ),
+        ("Cher", "Cher"),
+    ],
+)
+def test_headline_surnames_handle_suffixes_and_commas(name, expected):
+    from explorer.names import surname
+
+    assert surname(name) == expected
+
+
+def _returns_only(votes: dict[str, int]):
+    """Just what :func:`render.views.headline` reads: wide returns and a ledger summary."""
+    import types
+
+    import pandas as pd
+
+    return types.SimpleNamespace(
+        wide=pd.DataFrame([votes]), candidates=list(votes), ledger_summary={}
+    )
+
+
+def test_headline_never_names_a_suffix_and_separates_a_near_tie():
+    from explorer.render.views import headline
+
+    long = "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine Jr., the Third of His Name"
+    line = headline(_returns_only({"María José Núñez-O'Brien": 3655, long: 527}))
+    assert line == f"Núñez-O'Brien beat {long} 87.4% to 12.6%"
+    line = headline(_returns_only({"Ana Ruiz": 1126, "Bo Chen": 1125}))
+    assert line == "Ruiz beat Chen 50.02% to 49.98% (by 1 vote)"
+    assert headline(_returns_only({"Ana Ruiz": 5920, "Bo Chen": 4080})) == (
+        "Ruiz beat Chen 59.2% to 40.8%"
+    )
+
+
+def test_tooltips_show_the_files_own_id_spelling_and_say_inferred_once(tmp_path, general):
+    ids = general.precincts.loc[general.precincts["match"] == "exact", "precinct"].head(4)
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for i, precinct in enumerate(ids):  # lower case in the file: compared in upper case
+        rows.append(f"LA,{precinct.lower()},Mayor,1,X,Ana Ruiz,{10 + i}")
+        rows.append(f"LA,{precinct.lower()},Mayor,1,Y,Bo Chen,{5 + i}")
+    returns = tmp_path / "lower.csv"
+    returns.write_text("\n".join(rows) + "\n")
+    election = Election.from_files(
+        returns=returns,
+        precincts=general._path(PRECINCTS_2018),
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        office="Mayor",
+        name="lower",
+    )
+    titles = [t[0] for t in election.map_parts("margin")["tips"]]
+    assert sorted(titles) == sorted(f"Precinct {p.lower()}" for p in ids)
+    inferred = general.precincts[general.precincts["match"] == "inferred"]
+    tips = render.precinct_tooltips(inferred, general.candidates)
+    assert tips and all(
+        str(t).count("inferred from neighbouring precinct numbers") == 1 for t in tips
+    )
+
+
+def test_one_clean_credit_line_for_page_and_print(general, tmp_path):
+    line = render.credit_line(general.credits())
+    assert line.startswith("Sources: OpenElections (public records); ")
+    assert "none stated" not in line and "((" not in line and "))" not in line
+    assert "(MIT);" in line and "(CC0)." in line
+    assert "Los Angeles Times Mapping L.A. (licence not stated)" in line
+    parts = general.map_parts("margin")
+    assert parts["credit"] == line and parts["subtitle"].endswith(line)
+
+
+def test_print_text_the_font_lacks_is_said_once_or_drawn(general, tmp_path):
+    import warnings
+
+    parts = general.map_parts("margin")
+    png = tmp_path / "cjk.png"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render.save_static(
+            parts["features"],
+            parts["styled"],
+            png,
+            title="t",
+            credits="c",
+            layers=parts["layers"],
+            headline="李小龙 (Bruce) Lee beat Ana Ruiz",
+        )
+    said = [str(w.message) for w in caught]
+    assert not any("Glyph" in m for m in said)  # never one matplotlib line per character
+    from matplotlib import font_manager, ft2font
+
+    has_cjk = any(
+        26446 in ft2font.FT2Font(f.fname).get_charmap()
+        for f in font_manager.fontManager.ttflist
+        if "last resort" not in f.name.lower()
+    )
+    lacking = [m for m in said if "no installed font has the characters" in m]
+    assert lacking == ([] if has_cjk else lacking[:1]) and (has_cjk or len(lacking) == 1)
+    if lacking:
+        assert "李小龙 (Bruce) Lee beat Ana Ruiz" in lacking[0] and "cjk.png" in lacking[0]
+    assert png.stat().st_size > 50_000
+
+
+def test_one_colour_means_one_margin_on_both_views_of_an_election(general, primary):
+    for election in (general, primary):
+        precincts = election.map_parts("margin")["styled"]
+        areas = election.map_parts("margin", by="neighbourhood")["styled"]
+        assert areas.legend[:8] == precincts.legend[:8]  # same colours, same ranges
+        assert areas.legend_title.endswith("classes as on the precinct map")

@@ -412,11 +412,13 @@ def test_cli_maps_all_views_and_png(hostile, capsys, monkeypatch):
     for name in runoff.candidates:
         assert page_text(name) in pages["margin"]  # legend title and labels
         assert script_json(page_text(name))[1:-1] in pages["margin"]  # tooltip labels
+    spelling = runoff.returns.attrs.get("precinct_spelling", {})  # shown as the file has it
     for precinct, match in runoff.precincts.loc[
         runoff.precincts["match"] != "none", ["precinct", "match"]
     ].itertuples(index=False):
         title = "Pooled unit" if match == "pooled" else "Precinct"  # pooled: no --district too
-        assert script_json(page_text(f"{title} {precinct}"))[1:-1] in pages["margin"]
+        shown = spelling.get(precinct, precinct)
+        assert script_json(page_text(f"{title} {shown}"))[1:-1] in pages["margin"]
     for hood in runoff.neighbourhoods["name"]:
         in_view = script_json(page_text(hood))[1:-1] in pages["neighbourhoods"]
         drawn = runoff.areas().query("total > 0.5")["name"]  # names only where votes are

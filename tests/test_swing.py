@@ -36,9 +36,42 @@ def test_precinct_swing_matches_the_two_joins(ahn_swing, primary, general):
 def test_neighbourhood_swing_table(ahn_swing):
     table = swing_table(ahn_swing, "neighbourhood")
     assert table["change pts"].is_monotonic_decreasing
-    assert table.loc["Koreatown", "after %"] == pytest.approx(65.5, abs=0.05)
-    assert (table["change pts"] > 0).all()  # Ahn gained everywhere with enough votes
+    # two finalists: the table compares head-to-head shares (like with like), as the map does,
+    # never the 24-way primary share with the two-way runoff share
+    assert "before %" not in table
+    assert table.loc["Koreatown", "before h2h %"] == pytest.approx(77.1, abs=0.05)
+    assert table.loc["Koreatown", "after h2h %"] == pytest.approx(65.5, abs=0.05)
+    assert table.loc["Koreatown", "change pts"] == pytest.approx(-11.7, abs=0.05)
+    assert (table["change pts"] < 0).any() and (table["change pts"] > 0).any()
     assert (table["votes after"] >= 100).all()
+
+
+def test_areas_mostly_outside_are_dotted_and_left_out_of_the_table(ahn_swing):
+    from explorer import render
+    from explorer.swing import swing_parts
+
+    table = swing_table(ahn_swing, "neighbourhood")
+    thin = ["East Los Angeles", "Echo Park", "East Hollywood", "Arlington Heights"]
+    assert not set(thin) & set(table.index)  # as rank: under half the area covered
+    said = " ".join(n for names in table.attrs["left_out"].values() for n in names)
+    assert all(f"{name} (" in said for name in thin)
+    parts = swing_parts(ahn_swing, "neighbourhood")
+    fills = dict(zip(parts["features"]["name"], parts["styled"].fills))
+    assert all(fills[name] == render.OUTSIDE for name in thin)
+    assert fills["Koreatown"] != render.OUTSIDE
+    assert any(c == render.OUTSIDE for c, _ in parts["styled"].legend)
+
+
+def test_swing_tooltips_show_one_head_to_head_figure(ahn_swing):
+    from explorer.swing import swing_parts
+
+    parts = swing_parts(ahn_swing, "neighbourhood")
+    tip = next(t for t in parts["tips"] if t[0] == "Koreatown")
+    rows = dict(tip[1])
+    assert rows["CA-34 special primary election"] == "77.1% head to head"
+    assert rows["Change"].startswith("-11.7 pts")
+    assert not any("ca34-2017" in label for label in rows)  # readable names, not keys
+    assert "+16.9" not in str(tip)
 
 
 def test_swing_command_writes_a_diverging_map(tmp_path, capsys):
@@ -63,6 +96,7 @@ def test_swing_command_writes_a_diverging_map(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert "22.3% of the vote in ca34-2017-primary, 40.8% in ca34-2017-general" in out
+    assert "Head to head with Jimmy Gomez: 46.7% to 40.8% (-6.0 pts)" in out
     html = target.read_text()
     assert "Robert Lee Ahn gained 20-40 pts" in html
     assert html.count('"className":"xl-area"') == 161

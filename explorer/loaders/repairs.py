@@ -261,6 +261,43 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     return long
 
 
+def _fold_method_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Rows whose candidate is another candidate plus a vote method ('Jimmy Gomez - Mail')
+    are that candidate's votes cast by that method: fold them into the candidate (noted).
+    A name whose part before the method is no candidate of the file is left as it is,
+    and noted."""
+    names = pd.Series(long["candidate"].unique())
+    found = names.str.extract(_METHOD_SUFFIX)
+    base = found["base"].str.strip()
+    present = set(names)
+    folds = {n: b for n, b in zip(names, base) if isinstance(b, str) and b in present}
+    left = [n for n, b in zip(names, base) if isinstance(b, str) and b not in present]
+    if left:
+        _note(
+            long,
+            f"{path}: {len(left)} candidate name(s) end in a vote method but name no other "
+            f"candidate of the file ({', '.join(map(repr, left[:3]))}); kept as candidates",
+        )
+    if not folds:
+        return long
+    long = long.copy()
+    long["candidate"] = long["candidate"].replace(folds)
+    example = next(iter(folds))
+    _note(
+        long,
+        f"{path}: folded {len(folds)} vote-method candidate name(s) into their candidates "
+        f"(e.g. {example!r} into {folds[example]!r})",
+    )
+    extra = {
+        c: (c, "sum" if c.startswith("_votes_") else "max")
+        for c in long.columns
+        if c not in _RETURNS_ROW_COLUMNS
+    }
+    return long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
+        party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
+    )
+
+
 def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Move pseudo-candidate rows (Total, Ballots Cast, Under Votes...) out of the
     candidates into ``attrs["pseudo"]`` (a list of (precinct, kind, votes)), noted."""
@@ -552,6 +589,7 @@ def repair_returns(
     long = _same_numbers(long, path)
     long["precinct"] = long["precinct"].mask(long["precinct"] == "", BLANK_PRECINCT)
     long = _fold_method_rows(long, path)
+    long = _fold_method_candidates(long, path)
     long = _split_pseudo_candidates(long, path)
     pseudo = long.attrs["pseudo"]
     long = _county_wide_rows(long, path, county_wide_ids)

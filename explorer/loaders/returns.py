@@ -242,7 +242,13 @@ def load_returns(
             "_line": table["_line"].to_numpy(),
         }
     ).copy()  # own, writable arrays: pandas 3 without pyarrow hands out read-only views
-    return repair_returns(long, table, path)
+    # IDs are compared in upper case; a reader sees the file's own spelling ("1e5", "PCT-9é")
+    spelt = table["precinct"].astype(str).str.translate(_INVISIBLE).str.split().str.join(" ")
+    spelt = spelt.str.replace(r"^(\d+)\.0+$", r"\1", regex=True).to_numpy()
+    spelling = {k: v for k, v in zip(long["precinct"], spelt) if k != v}
+    repaired = repair_returns(long, table, path)
+    repaired.attrs["precinct_spelling"] = spelling
+    return repaired
 
 
 def load_totals(

@@ -5,6 +5,7 @@ inlined. Data reach the page as JSON read by small scripts of our own; see
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -156,6 +157,7 @@ class PageFrame(LiteralMacro):
   var box = document.querySelector('.xl-title');
   if (box) {
     box.querySelector('.xl-h').textContent = text.headline;
+    box.querySelector('.xl-h').title = text.headline;  // the full line on hover if clipped
     box.querySelector('.xl-credit').textContent = text.credit;
     var more = box.querySelector('.xl-more');
     text.more.forEach(function (line) {
@@ -235,16 +237,50 @@ def title_box(title: str, dek: str) -> str:
     )
 
 
-def short_credits(credits: list[str]) -> str:
-    """One short credit line: each source's name without its licence and notes."""
-    names = []
+def _split_last_parens(text: str) -> tuple[str, str]:
+    """``"name (note (inner))"`` -> ``("name", "note (inner)")``; no trailing group: (text, "")."""
+    text = text.strip()
+    if not text.endswith(")"):
+        return text, ""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[:i].strip(), text[i + 1 : -1].strip()
+    return text, ""
+
+
+def _credit(credit: str) -> tuple[str, str]:
+    """A catalog credit (``"Source (licence)"``, or a bare ``"none stated (c) Holder"``) as
+    (source, licence in a reader's words; "" when there is none to say)."""
+    name, licence = _split_last_parens(credit)
+    if name.lower().startswith("none stated"):  # the whole line was the licence note
+        name, licence = name[len("none stated") :].strip(), "none stated"
+    name = re.sub(r"^\(c\)\s*|^©\s*", "", name).replace("; ", " and ")
+    if licence.lower().startswith("none stated"):
+        licence = "licence not stated"
+    else:
+        licence = _split_last_parens(licence)[0]  # "MIT (LA Times Data Desk)" -> "MIT"
+    return name, licence
+
+
+def credit_line(credits: list[str]) -> str:
+    """One clean credit line for the page and the print: each source once, with its licence
+    where the catalog states one ("Sources: OpenElections (public records); ...")."""
+    parts = []
     for credit in credits:
-        if credit.lower().startswith("none stated"):  # a licence note, then the holder
-            credit = credit.split(")", 1)[-1].strip()
-        name = credit.split(" (")[0].split(";")[0].strip()
-        if name and name not in names:
-            names.append(name)
-    return "Sources: " + ", ".join(names) + "." if names else ""
+        name, licence = _credit(credit)
+        if not name:
+            continue
+        part = f"{name} ({licence})" if licence else name
+        if part not in parts:
+            parts.append(part)
+    return "Sources: " + "; ".join(parts) + "." if parts else ""
+
+
+def short_credits(credits: list[str]) -> str:
+    """The credit line of a map (:func:`credit_line`)."""
+    return credit_line(credits)
 
 
 def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
@@ -262,7 +298,8 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
     come from this package, never from data."""
     swatch = {fill: look for fill, (_, look, _) in PATTERNS.items()}
     swatches = "".join(
-        f"<div><i style='background:{swatch.get(c, c)}'></i>{esc(label)}</div>"
+        f"<div class='k' title='{esc(label)}'><i style='background:{swatch.get(c, c)}'></i>"
+        f"{esc(label)}</div>"
         for c, label in styled.legend
     )
     if styled.steps and styled.legend:
@@ -279,7 +316,9 @@ def _legend_html(title: str, styled: Styled, extra: list[str], inferred: bool = 
         if inferred
         else ""
     )
-    return f"<div class='xl-legend'><b>{esc(title)}</b>{swatches}{dashed}{notes}</div>"
+    # long labels (long candidate names) take the legend's full width on a phone, one column
+    wide = " xl-wide" if max((len(label) for _, label in styled.legend), default=0) > 40 else ""
+    return f"<div class='xl-legend{wide}'><b>{esc(title)}</b>{swatches}{dashed}{notes}</div>"
 
 
 PLAIN_BACKGROUND = "<style>.leaflet-container{background:#fff}</style>"
@@ -288,6 +327,10 @@ PAGE_CSS = """<style>
 border-radius:4px;box-shadow:0 1px 4px #0004;font:12px/1.3 system-ui,sans-serif;max-width:min(520px,
 calc(100% - 120px));display:flex;flex-direction:column;color:#444}
 .xl-title .xl-h{order:-1;font-size:17px;line-height:1.2;color:#111}.xl-title .xl-h:empty{display:none}
+.xl-title .xl-h{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;overflow:hidden;
+overflow-wrap:anywhere}.xl-title small{overflow-wrap:anywhere}
+.xl-legend .k{overflow-wrap:anywhere;display:-webkit-box;-webkit-box-orient:vertical;
+-webkit-line-clamp:3;overflow:hidden}.xl-legend b{overflow-wrap:anywhere}
 .xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
 .xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
 .xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
@@ -308,12 +351,13 @@ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;transform:transl
 display:inline-block;visibility:hidden}.xl-route{font:bold 10px system-ui,sans-serif;background:#fff;
 border:1px solid #c00;color:#c00;border-radius:3px;padding:0 2px;white-space:nowrap;display:inline-block;
 transform:translate(-50%,-50%);visibility:hidden}
-@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 100px);padding:4px 6px}
+@media (max-width:700px){.xl-title{left:46px;max-width:calc(100% - 136px);padding:4px 6px}
 .xl-title .xl-h{font-size:14px}.xl-legend{font-size:10px;line-height:1.25;left:6px;right:6px;
 max-width:none;bottom:62px;column-count:2;column-gap:8px;padding:4px 6px}
 .xl-legend b{column-span:all;display:block}.xl-legend div{break-inside:avoid}
 .xl-legend i{width:10px;height:9px;margin-right:3px}.xl-legend .x{display:none}
-.leaflet-control-scale{margin-bottom:20px!important}}
+.leaflet-control-scale{margin-bottom:20px!important}.xl-legend.xl-wide{column-count:1}
+.xl-legend .k{-webkit-line-clamp:2}}
 </style>"""
 
 

@@ -40,7 +40,36 @@ def save_static(
     """A print map (PNG or SVG by the file suffix) with the same colours, legend and credits.
 
     Every text is drawn literally: matplotlib's mathtext is off for each (``$x^2$`` in a
-    name stays dollars and a caret) and control characters are shown as escapes."""
+    name stays dollars and a caret) and control characters are shown as escapes. Characters
+    the font lacks are drawn with an installed font that has them, else one warning names
+    the texts (see :func:`_cover_glyphs`)."""
+    import warnings
+
+    with warnings.catch_warnings():  # said once, by _cover_glyphs, not once per glyph
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return _save_static(
+            features,
+            styled,
+            target,
+            title=title,
+            credits=credits,
+            layers=layers,
+            headline=headline,
+            dek=dek,
+        )
+
+
+def _save_static(
+    features: gpd.GeoDataFrame,
+    styled: Styled,
+    target: str | Path,
+    *,
+    title: str,
+    credits: str,
+    layers: MapLayers,
+    headline: str = "",
+    dek: str = "",
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -221,7 +250,61 @@ def save_static(
     fig.text(
         0.02, 0.01, _print_text(credits), fontsize=7, wrap=True, color="#444", parse_math=False
     )
+    _cover_glyphs(fig, target)
     with atomic_path(target) as temporary, plt.rc_context({"hatch.linewidth": 0.6}):
         fig.savefig(temporary, format=suffix, dpi=150)  # hatches thin enough to read under
     plt.close(fig)
     return Path(target)
+
+
+def _cover_glyphs(fig, target) -> None:
+    """Texts with characters the figure's font lacks (CJK names in DejaVu Sans) are drawn
+    with an installed font that has them (matplotlib's font fallback); when none is
+    installed, one warning names the texts (they would print as empty boxes)."""
+    from matplotlib import font_manager, ft2font
+    from matplotlib.text import Text
+
+    texts = [t for t in fig.findobj(Text) if t.get_text().strip()]
+    if not texts:
+        return
+
+    def charmap(path: str) -> set[int]:
+        try:
+            return set(ft2font.FT2Font(path).get_charmap())
+        except (OSError, RuntimeError, ValueError):
+            return set()
+
+    default = font_manager.findfont(font_manager.FontProperties(family=texts[0].get_family()))
+    have = charmap(default)
+    lacking = {
+        t: {ch for ch in t.get_text() if ord(ch) > 127 and ord(ch) not in have} for t in texts
+    }
+    lacking = {t: chars for t, chars in lacking.items() if chars}
+    if not lacking:
+        return
+    wanted = {ord(ch) for chars in lacking.values() for ch in chars}
+    fallback = None
+    for entry in font_manager.fontManager.ttflist:
+        if "last resort" in entry.name.lower():  # draws every character as a box
+            continue
+        if entry.fname != default and wanted <= charmap(entry.fname):
+            fallback = entry.name
+            break
+    if fallback:
+        family = font_manager.FontProperties(fname=default).get_name()
+        for text in lacking:
+            text.set_fontfamily([family, fallback])
+        return
+    import warnings
+
+    shown = "; ".join(sorted({repr(t.get_text()[:60]) for t in lacking})[:3])
+    warnings.warn(
+        f"{Path(target).name}: no installed font has the characters "
+        f"{''.join(sorted({chr(c) for c in wanted}))[:20]!r}; they print as empty boxes in "
+        f"{shown} (install a font with them, e.g. Debian's fonts-noto-cjk)",
+        stacklevel=4,
+    )
+    for text in lacking:  # one warning above, not one per glyph from matplotlib
+        text.set_text(
+            "".join(ch if ord(ch) not in wanted else "\N{WHITE SQUARE}" for ch in text.get_text())
+        )

@@ -215,16 +215,20 @@ def margin_edges(values: pd.Series) -> list[float]:
     return [float(e) for e in best]
 
 
-def style_margin(values: pd.Series, first: str, second: str) -> Styled:
+def style_margin(
+    values: pd.Series, first: str, second: str, edges: list[float] | None = None, note: str = ""
+) -> Styled:
     """Two-way margin: orange where the first candidate leads, purple where the second does;
-    class edges from the data (:func:`margin_edges`)."""
+    class edges from the data (:func:`margin_edges`) unless ``edges`` are given (e.g. the
+    precinct map's, so a colour means the same on every view of one election); ``note`` is
+    added to the legend title."""
     first, second = bidi_closed(first), bidi_closed(second)  # names cannot flip the figures
     return style_diverging(
         values,
-        margin_edges(values),
+        edges or margin_edges(values),
         lambda span: f"{second} ahead by {span} pts",
         lambda span: f"{first} ahead by {span} pts",
-        f"Two-way margin, percentage points ({first} v {second})",
+        f"Two-way margin, percentage points ({first} v {second}){note}",
     )
 
 

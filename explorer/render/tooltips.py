@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from explorer.names import surname
 from explorer.render.literal import esc
 
 
@@ -41,7 +42,7 @@ MATCH_WORDS = {
 def _margin_label(candidates: list[str]) -> str:
     if len(candidates) == 2:
         return "Margin"
-    return "Margin, " + " v ".join(c.split()[-1] if c.split() else c for c in candidates[:2])
+    return "Margin, " + " v ".join(surname(c) for c in candidates[:2])
 
 
 def two_way_margin(row, first: str, second: str) -> str:
@@ -53,11 +54,16 @@ def two_way_margin(row, first: str, second: str) -> str:
     if round(points, 1) == 0:
         return "tied"
     leader = first if points > 0 else second
-    return f"{leader.split()[-1] if leader.split() else leader} +{abs(points):.1f} pts"
+    return f"{surname(leader)} +{abs(points):.1f} pts"
 
 
-def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) -> list:
-    """One escaped tooltip per precinct: ID, members, match class, votes, total, shares."""
+def precinct_tooltips(
+    frame: pd.DataFrame, candidates: list[str], top: int = 5, spelling: dict | None = None
+) -> list:
+    """One escaped tooltip per precinct: ID, members, match class, votes, total, shares.
+    ``spelling`` maps the upper-case IDs compared internally to the returns file's own
+    spelling, which is what the reader sees ("1e5", not "1E5")."""
+    spelling = spelling or {}
     tips = []
     matrix = frame[candidates].to_numpy(float)
     order = np.argsort(-matrix, axis=1, kind="stable")[:, :top]  # most votes first
@@ -67,10 +73,13 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
         votes = {candidates[i]: counts[i] for i in best}
         if row.get("status") == "none":  # election night: nothing counted, not a zero
             rows = [("Status", "not reporting yet"), ("Polygons", row.get("members", ""))]
-            tips.append(_tip(f"Precinct {row['precinct']}", rows, "No votes counted yet."))
+            shown = spelling.get(row["precinct"], row["precinct"])
+            tips.append(_tip(f"Precinct {shown}", rows, "No votes counted yet."))
             continue
         match = MATCH_WORDS.get(row["match"], str(row["match"]))
-        if row.get("absorbed") is True or row.get("inferred_members"):
+        if row["match"] != "inferred" and (
+            row.get("absorbed") is True or row.get("inferred_members")
+        ):  # said once: an inferred shape already says so
             match += "; includes shapes inferred from neighbouring precinct numbers"
         rows = [("Match", match), ("Polygons", row.get("members", ""))]
         if len(candidates) >= 2:
@@ -93,7 +102,7 @@ def precinct_tooltips(frame: pd.DataFrame, candidates: list[str], top: int = 5) 
         elif row.get("inferred_members"):
             note = f"Includes inferred polygons: {row['inferred_members']}"
         title = "Pooled unit" if row["match"] == "pooled" else "Precinct"
-        tips.append(_tip(f"{title} {row['precinct']}", rows, note))
+        tips.append(_tip(f"{title} {spelling.get(row['precinct'], row['precinct'])}", rows, note))
     return tips
 
 

@@ -25,8 +25,9 @@ VIEW_DEKS = {
 
 
 def _surname(name: str) -> str:
-    words = str(name).split()
-    return words[-1] if words else str(name)
+    from explorer.names import surname
+
+    return surname(name)
 
 
 def vote_totals(election: Election) -> pd.Series:
@@ -93,14 +94,28 @@ def headline(election: Election) -> str:
         return f"{names[0]} ran unopposed"
     if share.iloc[0] == share.iloc[1]:
         return f"{names[0]} and {names[1]} tied at {share.iloc[0]:.1f}%"
+    digits = _separating_digits(share.iloc[0], share.iloc[1])
+    first, second = f"{share.iloc[0]:.{digits}f}%", f"{share.iloc[1]:.{digits}f}%"
+    lead = totals.iloc[0] - totals.iloc[1]
+    by = ""
+    if digits > 1 or first == second:  # a near tie: the vote lead says it plainly
+        by = f" (by {lead:,.0f} vote{'' if round(lead) == 1 else 's'})"
     if len(totals) == 2:
         verb = "leads" if partial else "beat"
-        return f"{names[0]} {verb} {names[1]} {share.iloc[0]:.1f}% to {share.iloc[1]:.1f}%"
+        return f"{names[0]} {verb} {names[1]} {first} to {second}{by}"
     verb = "leads" if partial else "led"
     return (
-        f"{names[0]} {verb} {len(totals)} candidates with {share.iloc[0]:.1f}%; "
-        f"{names[1]} second with {share.iloc[1]:.1f}%"
+        f"{names[0]} {verb} {len(totals)} candidates with {first}; "
+        f"{names[1]} second with {second}{by}"
     )
+
+
+def _separating_digits(a: float, b: float, most: int = 3) -> int:
+    """Decimals (1 to ``most``) needed for two different percentages to print differently."""
+    for digits in range(1, most + 1):
+        if f"{a:.{digits}f}" != f"{b:.{digits}f}":
+            return digits
+    return most
 
 
 def dek(election: Election, view: str, by: str) -> str:
@@ -191,7 +206,13 @@ def map_parts(
         if features.empty:
             raise ExplorerError("no result precinct has geometry: nothing to draw")
         large = len(features) > LARGE_ABOVE  # the large page builds its own tooltips
-        tips = [] if large else render.precinct_tooltips(features, candidates)
+        tips = (
+            []
+            if large
+            else render.precinct_tooltips(
+                features, candidates, spelling=election.returns.attrs.get("precinct_spelling")
+            )
+        )
         layer_name = "Precinct results"
     else:
         areas = election.areas(by)
@@ -201,7 +222,14 @@ def map_parts(
     if view == "margin":
         if len(candidates) < 2:
             raise ExplorerError("a margin needs two candidates", hint="use --candidate")
-        styled = render.style_margin(features["margin"], candidates[0], candidates[1])
+        edges, note = None, ""
+        if by not in ("precinct", "precincts"):  # one election, one meaning per colour
+            mapped = election.precincts[election.precincts["match"] != "none"]
+            edges = render.margin_edges(mapped["margin"])
+            note = "; classes as on the precinct map"
+        styled = render.style_margin(
+            features["margin"], candidates[0], candidates[1], edges=edges, note=note
+        )
     elif view == "winner":
         called = pd.Series(True, index=features.index)
         if by not in ("precinct", "precincts"):  # areas drawn grey below are not counted as won
@@ -271,7 +299,7 @@ def map_parts(
 
         subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
     if credits:
-        subtitle += " Sources: " + "; ".join(credits) + "."
+        subtitle += " " + render.credit_line(credits)
     county_wide = len(summary.get("county_wide", []))
     places = len(summary["unmapped_precincts"]) - county_wide
     notes = [
