@@ -379,7 +379,11 @@ def test_one_clean_credit_line_for_page_and_print(general, tmp_path):
     assert "(MIT);" in line and "(CC0)." in line
     assert "Los Angeles Times Mapping L.A. (licence not stated)" in line
     parts = general.map_parts("margin")
-    assert parts["credit"] == line and parts["subtitle"].endswith(line)
+    assert parts["subtitle"].endswith(line)  # the full line: print and "Sources and method"
+    # the page's line names each source once, without licences or provenance notes
+    short = parts["credit"]
+    assert short.startswith("Sources: OpenElections; ") and len(short) < len(line)
+    assert "(" not in short and "licence" not in short
 
 
 def test_print_text_the_font_lacks_is_said_once_or_drawn(general, tmp_path):

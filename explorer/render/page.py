@@ -279,8 +279,17 @@ def credit_line(credits: list[str]) -> str:
 
 
 def short_credits(credits: list[str]) -> str:
-    """The credit line of a map (:func:`credit_line`)."""
-    return credit_line(credits)
+    """The one short credit line a page shows: each source's name once, without licences
+    or provenance notes, which the "Sources and method" text gives in full
+    (:func:`credit_line`)."""
+    names = []
+    for credit in credits:
+        name = _credit(credit)[0]
+        while name.endswith(")"):  # "Los Angeles County (via ...)" -> "Los Angeles County"
+            name = _split_last_parens(name)[0]
+        if name and name not in names:
+            names.append(name)
+    return "Sources: " + "; ".join(names) + "." if names else ""
 
 
 def _feature_collection(geoms: np.ndarray, properties: list[dict]) -> dict:
