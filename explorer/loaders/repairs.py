@@ -247,18 +247,22 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"{path}: folded {len(folds)} vote-method row group(s) into their precincts "
         f"(e.g. {example!r} into {folds[example]!r})",
     )
-    # other columns (a snapshot's reporting marks) take their largest value: a precinct
-    # has reported, or counted a method, when any of its rows says so; a snapshot's votes
-    # by method (``_votes_<method>``) add up like the votes
+    return _merge_folded(long)
+
+
+def _merge_folded(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per precinct and candidate after a fold: votes add up, the party and the
+    first line are kept. Other columns (a snapshot's reporting marks) take their largest
+    value: a precinct has reported, or counted a method, when any of its rows says so; a
+    snapshot's votes by method (``_votes_<method>``) add up like the votes."""
     extra = {
         c: (c, "sum" if c.startswith("_votes_") else "max")
         for c in long.columns
         if c not in _RETURNS_ROW_COLUMNS
     }
-    long = long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
+    return long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
         party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
     )
-    return long
 
 
 def _fold_method_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -288,14 +292,7 @@ def _fold_method_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"{path}: folded {len(folds)} vote-method candidate name(s) into their candidates "
         f"(e.g. {example!r} into {folds[example]!r})",
     )
-    extra = {
-        c: (c, "sum" if c.startswith("_votes_") else "max")
-        for c in long.columns
-        if c not in _RETURNS_ROW_COLUMNS
-    }
-    return long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
-        party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
-    )
+    return _merge_folded(long)
 
 
 def _split_pseudo_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
