@@ -201,23 +201,9 @@ def swing_map(
     min_votes: float = 100,
 ):
     """A diverging map of the change; returns the folium map and facts about it."""
-    from explorer import render
+    from explorer.render.views import choropleth_of
 
-    parts = swing_parts(swing, by, min_votes)
-    return render.choropleth(
-        parts["features"],
-        parts["styled"],
-        parts["tips"],
-        title=parts["title"],
-        subtitle=parts["subtitle"],
-        layers=parts["layers"],
-        layer_name=parts["layer_name"],
-        tiles=tiles,
-        tolerance=tolerance,
-        headline=parts["headline"],
-        dek=parts["dek"],
-        credit=parts["credit"],
-    )
+    return choropleth_of(swing_parts(swing, by, min_votes), tiles=tiles, tolerance=tolerance)
 
 
 def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> dict:

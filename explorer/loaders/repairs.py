@@ -237,28 +237,40 @@ def _fold_method_rows(long: pd.DataFrame, path: Path) -> pd.DataFrame:
         and not county_wide(parent)
         and (parent in present or counts.get(parent, 0) > 1)
     }
+    return _apply_folds(long, "precinct", folds, path, "vote-method row group(s)", "precincts")
+
+
+def _apply_folds(
+    long: pd.DataFrame, column: str, folds: dict, path: Path, what: str, into: str
+) -> pd.DataFrame:
+    """``long`` with each ``column`` value in ``folds`` replaced by its parent and the rows
+    merged (:func:`_merge_folded`), noted with one example; unchanged when nothing folds."""
     if not folds:
         return long
     long = long.copy()
-    long["precinct"] = long["precinct"].replace(folds)
+    long[column] = long[column].replace(folds)
     example = next(iter(folds))
     _note(
         long,
-        f"{path}: folded {len(folds)} vote-method row group(s) into their precincts "
+        f"{path}: folded {len(folds)} {what} into their {into} "
         f"(e.g. {example!r} into {folds[example]!r})",
     )
-    # other columns (a snapshot's reporting marks) take their largest value: a precinct
-    # has reported, or counted a method, when any of its rows says so; a snapshot's votes
-    # by method (``_votes_<method>``) add up like the votes
+    return _merge_folded(long)
+
+
+def _merge_folded(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per precinct and candidate after a fold: votes add up, the party and the
+    first line are kept. Other columns (a snapshot's reporting marks) take their largest
+    value: a precinct has reported, or counted a method, when any of its rows says so; a
+    snapshot's votes by method (``_votes_<method>``) add up like the votes."""
     extra = {
         c: (c, "sum" if c.startswith("_votes_") else "max")
         for c in long.columns
         if c not in _RETURNS_ROW_COLUMNS
     }
-    long = long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
+    return long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
         party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
     )
-    return long
 
 
 def _fold_method_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -278,23 +290,8 @@ def _fold_method_candidates(long: pd.DataFrame, path: Path) -> pd.DataFrame:
             f"{path}: {len(left)} candidate name(s) end in a vote method but name no other "
             f"candidate of the file ({', '.join(map(repr, left[:3]))}); kept as candidates",
         )
-    if not folds:
-        return long
-    long = long.copy()
-    long["candidate"] = long["candidate"].replace(folds)
-    example = next(iter(folds))
-    _note(
-        long,
-        f"{path}: folded {len(folds)} vote-method candidate name(s) into their candidates "
-        f"(e.g. {example!r} into {folds[example]!r})",
-    )
-    extra = {
-        c: (c, "sum" if c.startswith("_votes_") else "max")
-        for c in long.columns
-        if c not in _RETURNS_ROW_COLUMNS
-    }
-    return long.groupby(["precinct", "candidate"], as_index=False, sort=False).agg(
-        party=("party", "first"), votes=("votes", "sum"), _line=("_line", "min"), **extra
+    return _apply_folds(
+        long, "candidate", folds, path, "vote-method candidate name(s)", "candidates"
     )
 
 

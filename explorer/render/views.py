@@ -14,6 +14,8 @@ from explorer import catalog, join
 from explorer.errors import ExplorerError
 
 if TYPE_CHECKING:
+    import folium
+
     from explorer.elections import Election
 
 VIEW_DEKS = {
@@ -346,6 +348,31 @@ def map_parts(
     }
 
 
+def choropleth_of(
+    parts: dict, *, tiles: str = "light", tolerance: float | None = None
+) -> tuple[folium.Map, dict]:
+    """The folium map of a map's parts (as :func:`map_parts` or
+    :func:`explorer.swing.swing_parts` return them; ``notes`` optional), and facts about it
+    (see :func:`explorer.render.choropleth`)."""
+    from explorer import render
+
+    return render.choropleth(
+        parts["features"],
+        parts["styled"],
+        parts["tips"],
+        title=parts["title"],
+        subtitle=parts["subtitle"],
+        headline=parts["headline"],
+        dek=parts["dek"],
+        credit=parts["credit"],
+        layers=parts["layers"],
+        layer_name=parts["layer_name"],
+        tiles=tiles,
+        tolerance=tolerance,
+        notes=parts.get("notes"),
+    )
+
+
 def build_map(
     election: Election,
     view=None,
@@ -362,21 +389,7 @@ def build_map(
     from explorer import render
 
     parts = map_parts(election, view, candidate, by, scheme, min_votes, demographic, overlay)
-    fmap, facts = render.choropleth(
-        parts["features"],
-        parts["styled"],
-        parts["tips"],
-        title=parts["title"],
-        subtitle=parts["subtitle"],
-        headline=parts["headline"],
-        dek=parts["dek"],
-        credit=parts["credit"],
-        layers=parts["layers"],
-        layer_name=parts["layer_name"],
-        tiles=tiles,
-        tolerance=tolerance,
-        notes=parts["notes"],
-    )
+    fmap, facts = choropleth_of(parts, tiles=tiles, tolerance=tolerance)
     if parts["overlay"]:
         over = parts["overlay"]
         render.add_overlay(
