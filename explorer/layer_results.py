@@ -32,6 +32,7 @@ from explorer import catalog
 from explorer.crs import check_extent, declare_crs, outside_lonlat
 from explorer.errors import ExplorerError
 from explorer.loaders import normalise_ids, polygonal_part
+from explorer.loaders.returns import MAX_COUNT
 
 FLATTEN = {"FLATTEN_NESTED_ATTRIBUTES": "YES", "NESTED_ATTRIBUTE_SEPARATOR": "."}
 NESTED_PREFIXES = ("", "datasets.")
@@ -263,18 +264,28 @@ def case_distinct_ids(raw: pd.Series) -> tuple[pd.Series, list[tuple[str, str]]]
 def read_counts(values: pd.Series, ids: pd.Series, field: str, source) -> np.ndarray:
     """Vote counts of one field as floats (NaN where the value is truly missing: null or
     blank). Numbers and text holding a number ("748", "748.0") are read; anything else
-    ("12,5", "abc", a name), a fractional count (12.5), infinity or a negative count raises
+    ("12,5", "abc", "1e3", a name), true/false, a fractional count (12.5), infinity, a negative
+    count or one over ``MAX_COUNT`` (as in a returns file) raises
     :class:`ExplorerError` naming ``source``, the feature ID, the field and the value."""
     raw = pd.Series(values.to_numpy(dtype=object), dtype=object)
     text = raw.astype(str).str.strip()
     missing = raw.isna().to_numpy() | (text == "").to_numpy()
-    numbers = pd.to_numeric(raw.where(~missing), errors="coerce").to_numpy(dtype=float)
-    problems = (
-        (np.isnan(numbers) & ~missing, "is not a number"),
-        (np.isinf(numbers), "is not a finite number"),
-        (np.isfinite(numbers) & (numbers != np.round(numbers)), "is not a whole number"),
-        (numbers < 0, "is negative"),
-    )
+    boolean = raw.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy()
+    # text must read as the CSV path reads it: plain digits ("748", "748.0"); not "1e3",
+    # "+5" or "0x10", which a file writes by mistake and which would round or mislead
+    is_text = raw.map(lambda v: isinstance(v, str)).to_numpy()
+    plain = text.str.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)").to_numpy()
+    numbers = pd.to_numeric(raw.where(~missing & ~boolean), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        problems = (
+            (boolean, "is true/false, not a count"),
+            (np.isnan(numbers) & ~missing & ~boolean, "is not a number"),
+            (is_text & ~missing & ~plain, "is text that is not a plain whole number"),
+            (np.isinf(numbers), "is not a finite number"),
+            (np.isfinite(numbers) & (numbers != np.round(numbers)), "is not a whole number"),
+            (numbers < 0, "is negative"),
+            (numbers > MAX_COUNT, f"is implausibly large for one feature (over {MAX_COUNT:,})"),
+        )
     for bad, what in problems:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

@@ -4,6 +4,7 @@ or many as one layer, on the real 2020 VTDs (Dave's Redistricting, CC BY-SA 4.0)
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from explorer.cli import main
@@ -195,6 +196,7 @@ def _write_de(tmp_path, small_states, dem_values, name="de.geojson", ids=None):
         ("12,5", "'12,5' is not a number"),
         ("abc", "'abc' is not a number"),
         (12.5, "12.5 is not a whole"),
+        (1e20, "1e+20 is implausibly large for one feature"),
     ],
 )
 def test_a_vote_that_is_not_a_count_is_refused_naming_file_feature_field(
@@ -206,6 +208,25 @@ def test_a_vote_that_is_not_a_count_is_refused_naming_file_feature_field(
     assert code == 2 and len(err) == 1
     assert str(path) in err[0] and f"feature {ids[1]}: Dem {why}" in err[0]
     assert "UserWarning" not in err[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [(True, "is true/false"), ("1e3", "is text that is not a plain whole number"), ("+5", "plain")],
+)
+def test_counts_in_a_frame_that_are_not_plain_counts_are_refused(value, why):
+    # GDAL types a GeoJSON field itself (true -> 1, "1e3" -> 1000); a frame given to the
+    # API keeps the values as written, and they are read as a returns file's are
+    from explorer.layer_results import read_counts
+
+    values = pd.Series([748, value, "829"], dtype=object)
+    ids = pd.Series(["a", "b", "c"])
+    with pytest.raises(ExplorerError, match=f"feature b: Dem .*{why}"):
+        read_counts(values, ids, "Dem", "layer.geojson")
+    assert list(read_counts(pd.Series([748, "829", None], dtype=object), ids, "Dem", "x")[:2]) == [
+        748,
+        829,
+    ]
 
 
 def test_a_text_field_as_votes_is_refused(small_states, tmp_path, capsys):
