@@ -141,29 +141,6 @@ def test_scientific_notation_and_plus_signs_are_refused(tmp_path, value, says):
 # ====================================================== 3. pseudo-candidates by family
 
 
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [
-        ("Contest Total", "total"),
-        ("Precinct Totals", "total"),
-        ("Precincts Reporting", "precincts reporting"),
-        ("Number of Precincts", "precincts reporting"),
-        ("Over/Under", "over and under votes"),
-        ("Undervote/Overvote", "over and under votes"),
-        ("Voter Turnout", "ballots cast"),
-        ("Number of Voters", "ballots cast"),
-        ("Exhausted Ballots", "exhausted ballots"),
-        ("None of These Candidates", None),
-        ("Uncommitted", None),
-        ("Scatterings", None),
-        ("Total Wine Smith", None),
-        ("Over Lee", None),
-    ],
-)
-def test_pseudo_candidate_families(name, kind):
-    assert loaders.pseudo_candidate(name) == kind
-
-
 def test_write_in_total_is_pseudo_only_beside_individual_write_ins(tmp_path):
     rows = rows_for(["1"]) + [
         "LA,1,Mayor,1,,Jo Doe (Write-In),2",

@@ -17,6 +17,7 @@ from explorer.ask.answers import Answer, Race, answer
 from explorer.ask.intents import KINDS, Parsed, kinds_help
 from explorer.ask.parse import Ballot, parse
 from explorer.ask.ranking import MIN_VOTES, RANK_COLUMNS, rank, rounded
+from explorer.errors import ExplorerError
 from explorer.names import find_candidate, find_place
 
 if TYPE_CHECKING:
@@ -154,12 +155,22 @@ def _described(election: Election) -> Race:
                 pd.DataFrame(), pd.DataFrame(), {})  # fmt: skip
 
 
+def _ei_refused(result: Answer, group: str, error: ExplorerError) -> Answer:
+    """``result`` as a refusal: the returns alone can't say how a group voted and
+    ecological inference could not run (PyEI missing, too few areas, a bad candidate...)."""
+    result.refused = True
+    result.reason = result.headline = (
+        f"The returns alone can't say how {group} voters voted, and ecological "
+        f"inference could not run: {error}."
+    )
+    return result
+
+
 def group_support(election: Election, parsed: Parsed) -> Answer:
     """How a census group voted for a candidate, by ecological inference on the census
     demographics (:func:`explorer.ei.answer_group_support`): the estimate, its 95% credible
     interval, diagnostics and caveats. Refused, naming what is missing, without PyEI."""
     from explorer import ei
-    from explorer.errors import ExplorerError
 
     spec = election.spec
     how = "named in the question" if parsed.election_named else "the default"
@@ -178,12 +189,7 @@ def group_support(election: Election, parsed: Parsed) -> Answer:
             raise ExplorerError(f"{parsed.candidate} was not on the ballot of {spec.title}")
         text, table = ei.answer_group_support(election, parsed.group, parsed.candidate)
     except ExplorerError as error:
-        result.refused = True
-        result.reason = result.headline = (
-            f"The returns alone can't say how {parsed.group} voters voted, and ecological "
-            f"inference could not run: {error}."
-        )
-        return result
+        return _ei_refused(result, parsed.group, error)
     lines = text.splitlines()
     result.headline = lines[0]
     result.details = [line for line in lines[1:] if not line.startswith("Caveat: ")]
@@ -202,7 +208,6 @@ def _group_support_all(election: Election, parsed: Parsed, result: Answer) -> An
     """ "How did white voters vote" with no candidate: both finalists of a two-candidate race
     from one run, else ask which candidate."""
     from explorer import ei
-    from explorer.errors import ExplorerError
 
     candidates = list(election.candidates)
     if len(candidates) != 2:
@@ -222,12 +227,7 @@ def _group_support_all(election: Election, parsed: Parsed, result: Answer) -> An
             ei.answer_group_support(election, parsed.group, c, result=run) for c in candidates
         ]
     except ExplorerError as error:
-        result.refused = True
-        result.reason = result.headline = (
-            f"The returns alone can't say how {parsed.group} voters voted, and ecological "
-            f"inference could not run: {error}."
-        )
-        return result
+        return _ei_refused(result, parsed.group, error)
     heads = [f"{c}: {text.splitlines()[0]}" for c, (text, _) in zip(candidates, answers)]
     result.headline = " ".join(heads)
     lines = answers[0][0].splitlines()[1:]
