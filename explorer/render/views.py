@@ -352,8 +352,8 @@ def choropleth_of(
     parts: dict, *, tiles: str = "light", tolerance: float | None = None
 ) -> tuple[folium.Map, dict]:
     """The folium map of a map's parts (as :func:`map_parts` or
-    :func:`explorer.swing.swing_parts` return them; ``notes`` optional), and facts about it
-    (see :func:`explorer.render.choropleth`)."""
+    :func:`explorer.render.swing_view.swing_parts` return them; ``notes`` optional), and
+    facts about it (see :func:`explorer.render.choropleth`)."""
     from explorer import render
 
     return render.choropleth(
