@@ -54,7 +54,7 @@ def swing_parts(
     their area covered by mapped precincts, are dotted and not called.
     """
     from explorer import join, render
-    from explorer.render.views import OUTSIDE_SHARE, clip_to_district
+    from explorer.render.views import OUTSIDE_SHARE, clip_to_district, own_files, with_own_files
 
     if by.startswith("neigh"):
         features = areas[areas["after_total"] > 0.5].reset_index(drop=True)
@@ -149,5 +149,7 @@ def swing_parts(
         "layer_name": layer_name,
         "headline": headline,
         "dek": f"{before.spec.title} to {after.spec.title}",
-        "credit": render.short_credits(after.credits()),
+        "credit": with_own_files(
+            render.short_credits(after.credits()), own_files(after, after.credits())
+        ),
     }
