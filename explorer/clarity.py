@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.errors import ExplorerError
-from explorer.live import add_expected
+from explorer.live.snapshots import add_expected
 from explorer.loaders import repair_returns, vote_method_name
 from explorer.loaders.returns import _GROUPED
 
