@@ -116,12 +116,15 @@ def test_unreachable_scheduler_is_one_line(capsys):
     assert code == 2 and "cannot reach the dask scheduler" in err and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("encoding", ["geoarrow", "WKB"])
-def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path, encoding):
+@pytest.mark.parametrize(
+    ("encoding", "crs"), [("geoarrow", None), ("WKB", None), ("geoarrow", "EPSG:4326")]
+)
+def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path, encoding, crs):
     """A dask-geopandas frame from parquet: each partition is read by a worker (not sent
     in the graph), and the result equals the local one on the same rows, whether the
-    files hold GeoArrow polygons (read straight into ring arrays) or WKB (decoded by
-    geopandas, as files from other tools are)."""
+    files hold GeoArrow polygons (read straight into ring arrays), WKB (decoded by
+    geopandas, as files from other tools are) or GeoArrow polygons in lon/lat (decoded
+    and reprojected on the worker)."""
     dask_geopandas = pytest.importorskip("dask_geopandas")
     from bench.partitions import write_partitioned
     from explorer.distributed import parquet_files
@@ -130,6 +133,8 @@ def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path
     sources["match"] = np.where(np.arange(len(sources)) % 3, "exact", "inferred")
     sources.loc[7, "geometry"] = None  # a source without geometry is unmapped, not lost
     targets = voronoi_targets(200, seed=9)
+    if crs is not None:
+        sources = sources.to_crs(crs)
     path = write_partitioned(sources, tmp_path, 12, encoding=encoding)
     frame = dask_geopandas.read_parquet(path)
     assert frame.npartitions == 12 and frame.spatial_partitions is not None
