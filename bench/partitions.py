@@ -1,7 +1,7 @@
 """The dask backend with partitions read on the workers, against the local backend.
 
     python -m bench.partitions SOURCES TARGETS [--workers 2] [--partitions 8]
-                                               [--encoding geoarrow|WKB]
+                                               [--encoding geoarrow|WKB] [--rounds 3]
 
 Writes the synthetic sources once as a Hilbert-sorted GeoParquet dataset (one file per
 partition, GeoArrow polygons by default, not timed), then times in this process, on the
@@ -14,10 +14,12 @@ same rows:
   the local run is warmed up too, on 3,000 rows). With GeoArrow files each worker reads its
   files straight into ring arrays; reading alone (no pieces) is timed apart, on the workers.
 
-Prints one JSON line: wall and CPU seconds (CPU of this process only for dask: the workers'
-CPU is read from their own clocks), whether the numbers are identical (counts, totals,
-shares, coverage, outside and overlap), the numba thread count of the local run and the
-machine's 1-minute load average at the end.
+Both sides are timed ``--rounds`` times (3), alternating local and dask so that a swing in
+the machine's load hits both. Prints one JSON line: per round and as medians, wall and CPU
+seconds (CPU of this process only for dask: the workers' CPU is read from their own
+clocks), dask / local, whether the numbers are identical (counts, totals, shares,
+coverage, outside and overlap); the numba thread count of the local run and the
+machine's 1-minute load average before and at the end.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--encoding", choices=["geoarrow", "WKB"], default="geoarrow")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     import dask_geopandas
@@ -98,19 +101,26 @@ def main() -> None:
     # the partitions' own order (file names part.10 sort before part.2 on disk)
     sources = dask_geopandas.read_parquet(path).compute(scheduler="threads")
     read_seconds = time.perf_counter() - start
-    apportion(sources.head(3_000), targets, columns)  # compile or load the kernel
-    start, start_cpu = time.perf_counter(), time.process_time()
-    local = apportion(sources, targets, columns)
+    compared = [*columns, "total", "partial_share", "coverage"]
+
+    def same(local, remote) -> bool:
+        return bool(
+            all(
+                np.array_equal(local[c].to_numpy(), remote[c].to_numpy(), equal_nan=True)
+                for c in compared
+            )
+            and all(local.attrs[k].equals(remote.attrs[k]) for k in ("outside", "overlap"))
+        )
+
     point = {
         "sources": len(sources),
         "targets": len(targets),
         "numba_threads": numba.get_num_threads(),
-        "local_seconds": time.perf_counter() - start,
-        "local_cpu_seconds": time.process_time() - start_cpu,
         "local_read_seconds": read_seconds,
         "workers": args.workers,
         "partitions": args.partitions,
         "encoding": args.encoding,
+        "load_average_1min_before": os.getloadavg()[0],
     }
     with (
         LocalCluster(
@@ -121,6 +131,7 @@ def main() -> None:
         address = cluster.scheduler_address
         frame = dask_geopandas.read_parquet(path)
         point["spatial_partitions"] = frame.spatial_partitions is not None
+        apportion(sources.head(3_000), targets, columns)  # compile or load the kernel
         start = time.perf_counter()
         apportion(frame.partitions[:4], targets, columns, backend="dask", scheduler=address)
         point["dask_warmup_seconds"] = time.perf_counter() - start
@@ -133,24 +144,38 @@ def main() -> None:
         else:
             frame.map_partitions(len).compute()
         point["dask_read_only_seconds"] = time.perf_counter() - start
-        middle = sum(client.run(_worker_cpu).values())
-        point["dask_read_only_worker_cpu_seconds"] = middle - before
-        before = middle
-        start, start_cpu = time.perf_counter(), time.process_time()
-        remote = apportion(frame, targets, columns, backend="dask", scheduler=address)
-        point["dask_seconds"] = time.perf_counter() - start
-        point["dask_client_cpu_seconds"] = time.process_time() - start_cpu
-        point["dask_worker_cpu_seconds"] = sum(client.run(_worker_cpu).values()) - before
-    compared = [*columns, "total", "partial_share", "coverage"]
-    point["identical"] = bool(
-        all(
-            np.array_equal(local[c].to_numpy(), remote[c].to_numpy(), equal_nan=True)
-            for c in compared
-        )
-        and all(local.attrs[k].equals(remote.attrs[k]) for k in ("outside", "overlap"))
-    )
+        point["dask_read_only_worker_cpu_seconds"] = sum(client.run(_worker_cpu).values()) - before
+        rounds = []
+        for _ in range(args.rounds):  # local and dask alternate: a load swing hits both
+            before = sum(client.run(_worker_cpu).values())
+            start, start_cpu = time.perf_counter(), time.process_time()
+            local = apportion(sources, targets, columns)
+            one = {
+                "local_seconds": time.perf_counter() - start,
+                "local_cpu_seconds": time.process_time() - start_cpu,
+                # the idle workers' CPU meanwhile (heartbeats): not counted anywhere
+                "idle_worker_cpu_seconds": sum(client.run(_worker_cpu).values()) - before,
+            }
+            before = sum(client.run(_worker_cpu).values())
+            start, start_cpu = time.perf_counter(), time.process_time()
+            remote = apportion(frame, targets, columns, backend="dask", scheduler=address)
+            one["dask_seconds"] = time.perf_counter() - start
+            one["dask_client_cpu_seconds"] = time.process_time() - start_cpu
+            one["dask_worker_cpu_seconds"] = sum(client.run(_worker_cpu).values()) - before
+            one["identical"] = same(local, remote)
+            one["dask_over_local"] = one["dask_seconds"] / one["local_seconds"]
+            rounds.append({k: round(v, 3) if isinstance(v, float) else v for k, v in one.items()})
+    for key in rounds[0]:
+        if key != "identical":
+            point[key] = float(np.median([r[key] for r in rounds]))
+    point["identical"] = all(r["identical"] for r in rounds)
+    point["dask_over_local_range"] = [
+        min(r["dask_over_local"] for r in rounds),
+        max(r["dask_over_local"] for r in rounds),
+    ]
+    point["dask_over_local_of_medians"] = point["dask_seconds"] / point["local_seconds"]
+    point["rounds"] = rounds
     point["load_average_1min"] = os.getloadavg()[0]
-    point["dask_over_local"] = point["dask_seconds"] / point["local_seconds"]
     print(json.dumps(point))
 
 

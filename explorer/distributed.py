@@ -11,7 +11,11 @@ partition order, one term after another in the local backend's order (source, th
 target), so the floats are the local ones bit for bit; only targets x terms floats travel.
 Nothing is shuffled: a spatially partitioned input (Hilbert-sorted files, or
 ``spatial_shuffle`` once, before writing) keeps each task's targets few, and any other
-partitioning still gives the same numbers.
+partitioning still gives the same numbers. Files whose geometry is GeoArrow polygons
+(``to_parquet(..., geometry_encoding="geoarrow")``) in the equal-area CRS are read by
+pyarrow on the worker straight into the compiled kernel's ring arrays, in the same task
+as their pieces: no geometry objects are built for the sources. Any other frame (WKB
+files, another CRS, operations after the read) has its partitions decoded by geopandas.
 
 Sources as an in-memory frame: they are sorted along a Hilbert curve on the client and cut
 into spatially compact partitions (no shuffle on the cluster), which then travel inside the
