@@ -19,7 +19,8 @@ the machine's load hits both. Prints one JSON line: per round and as medians, wa
 seconds (CPU of this process only for dask: the workers' CPU is read from their own
 clocks), dask / local, whether the numbers are identical (counts, totals, shares,
 coverage, outside and overlap); the numba thread count of the local run and the
-machine's 1-minute load average before and at the end.
+machine's 1-minute load average before and at the end. The local run is also timed once
+before the cluster starts (its idle workers take a little CPU), and dask's median against it.
 """
 
 from __future__ import annotations
@@ -122,6 +123,12 @@ def main() -> None:
         "encoding": args.encoding,
         "load_average_1min_before": os.getloadavg()[0],
     }
+    # once before the cluster exists as well (its idle workers use some CPU: about 0.15 s
+    # of heartbeats and monitoring over a 3.5 s local run at load 4.5)
+    apportion(sources.head(3_000), targets, columns)  # compile or load the kernel
+    start = time.perf_counter()
+    apportion(sources, targets, columns)
+    point["local_seconds_without_cluster"] = time.perf_counter() - start
     with (
         LocalCluster(
             n_workers=args.workers, threads_per_worker=1, dashboard_address=None
@@ -131,7 +138,6 @@ def main() -> None:
         address = cluster.scheduler_address
         frame = dask_geopandas.read_parquet(path)
         point["spatial_partitions"] = frame.spatial_partitions is not None
-        apportion(sources.head(3_000), targets, columns)  # compile or load the kernel
         start = time.perf_counter()
         apportion(frame.partitions[:4], targets, columns, backend="dask", scheduler=address)
         point["dask_warmup_seconds"] = time.perf_counter() - start
@@ -174,6 +180,9 @@ def main() -> None:
         max(r["dask_over_local"] for r in rounds),
     ]
     point["dask_over_local_of_medians"] = point["dask_seconds"] / point["local_seconds"]
+    point["dask_over_local_without_cluster"] = (
+        point["dask_seconds"] / point["local_seconds_without_cluster"]
+    )
     point["rounds"] = rounds
     point["load_average_1min"] = os.getloadavg()[0]
     print(json.dumps(point))
