@@ -376,11 +376,35 @@ def _geos_areas(coords, ring_offsets, part_offsets, geom_offsets):
     return out
 
 
-def _box_pairs(source_bounds, target_bounds):
+def _grid_side(target_bounds: np.ndarray) -> int:
+    """Cells per side of :func:`_box_pairs`' grid: about one target per cell, fewer cells
+    where large targets would be listed in too many (at most ~8 entries per target)."""
+    located = target_bounds[target_bounds[:, 0] <= target_bounds[:, 2]]
+    side = max(1, int(np.sqrt(len(target_bounds))))
+    if not len(located):
+        return side
+    x0, y0 = located[:, 0].min(), located[:, 1].min()
+    span_x = max(located[:, 2].max() - x0, 1e-300)
+    span_y = max(located[:, 3].max() - y0, 1e-300)
+    while side > 1:
+        cols = np.floor((located[:, 2] - x0) / span_x * side) - np.floor(
+            (located[:, 0] - x0) / span_x * side
+        )
+        rows = np.floor((located[:, 3] - y0) / span_y * side) - np.floor(
+            (located[:, 1] - y0) / span_y * side
+        )
+        if ((cols + 1) * (rows + 1)).sum() <= 8 * len(located) + 1_000:
+            break
+        side //= 2
+    return side
+
+
+def _box_pairs(source_bounds, target_bounds, side):
     """Every (source, target) pair whose boxes meet (edges included), as a spatial
     index's box query finds them, from two bounds arrays (n, 4): the targets are
-    bucketed in a uniform grid, and a pair is kept only in the cell holding the corner
-    (larger xmin, larger ymin) of the two boxes, so none is found twice."""
+    bucketed in a uniform grid of ``side`` x ``side`` cells, and a pair is kept only in the
+    cell holding the corner (larger xmin, larger ymin) of the two boxes, so none is found
+    twice."""
     m = len(target_bounds)
     x0, y0, x1, y1 = np.inf, np.inf, -np.inf, -np.inf
     for t in range(m):
@@ -389,7 +413,6 @@ def _box_pairs(source_bounds, target_bounds):
             y0 = min(y0, target_bounds[t, 1])
             x1 = max(x1, target_bounds[t, 2])
             y1 = max(y1, target_bounds[t, 3])
-    side = max(1, int(np.sqrt(m)))
     width = max((x1 - x0) / side, 1e-300)
     height = max((y1 - y0) / side, 1e-300)
     counts = np.zeros(side * side + 1, np.int64)
@@ -530,7 +553,8 @@ def _file_pieces(
             ]
         )
         target_geoms = targets.geometry.values
-        pairs = _compiled(_box_pairs)(bounds, shapely.bounds(target_geoms))
+        target_bounds = shapely.bounds(target_geoms)
+        pairs = _compiled(_box_pairs)(bounds, target_bounds, _grid_side(target_bounds))
         source_index, target_index = pairs
         source_arrays = (
             coords,

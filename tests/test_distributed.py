@@ -223,3 +223,26 @@ def test_geoarrow_files_give_the_general_paths_terms_on_the_la_county_layer(
     local = apportion(frame.compute(), hoods, ["A", "B"])
     remote = apportion(frame, hoods, ["A", "B"], backend="dask", scheduler=cluster)
     assert_identical(local, remote)
+
+
+def test_box_pairs_are_the_spatial_index_pairs():
+    """The compiled grid finds exactly the pairs a shapely STRtree box query finds, once
+    each, with targets covering everything, tiny and empty ones among ordinary ones."""
+    import shapely
+
+    from explorer.distributed import _box_pairs, _compiled, _grid_side
+
+    sources = jittered_grid(5_000, seed=12).geometry.values
+    targets = np.concatenate(
+        [
+            voronoi_targets(300, seed=13).geometry.values,
+            [shapely.box(-1e4, -1e4, 3e5, 3e5)] * 20,  # larger than the whole square
+            [shapely.box(5e4, 5e4, 5e4 + 1, 5e4 + 1), shapely.Polygon()],
+        ]
+    )
+    bounds = shapely.bounds(targets)
+    for side in (_grid_side(bounds), 1, 40):
+        left, right = _compiled(_box_pairs)(shapely.bounds(sources), bounds, side)
+        expected = shapely.STRtree(targets).query(sources)
+        found = set(zip(left.tolist(), right.tolist()))
+        assert len(found) == len(left) and found == set(zip(*(a.tolist() for a in expected)))
