@@ -265,10 +265,10 @@ def score(
     join_a = unit_matrix.T @ unit_a
     join_total = unit_matrix.T @ unit_votes
     keep = true_total >= min_votes
-    if not keep.any():
+    if not true_total.any():
         raise ExplorerError(
-            f"backtest of {case.name}: no target area holds {min_votes:,.0f} or more of its "
-            "votes (the layer and the areas do not overlap), so there is nothing to score",
+            f"backtest of {case.name}: no target area overlaps the layer, so there is "
+            "nothing to score",
             hint="give areas that cover the layer with --neighbourhoods FILE "
             "(and --neighbourhood-name FIELD)",
         )
@@ -291,6 +291,7 @@ def score(
 
     by_class = pd.Series(votes).groupby(klass).sum()
     return {
+        "min_votes": min_votes,
         "case": case.name,
         "result_precincts": len(truth),
         "votes": int(votes.sum()),
@@ -374,6 +375,25 @@ def format_scores(scores: dict) -> str:
         if scores.get("affected_areas")
         else "no area moved by inference (> 0.01 points); "
     )
+    header = f"{scores['case']}: {scores['result_precincts']:,} result precincts, "
+    header += f"{scores['votes']:,} votes ({classes})"
+    needing = (
+        f"  votes needing inference (no exact ID): {scores['needing']:,} in "
+        f"{scores['needing_precincts']:,} precincts; "
+        f"{scores['right_area']:.1%} land in the right area ("
+        + ", ".join(f"{k} {v:.1%}" for k, v in scores["right_area_by_class"].items())
+        + ")"
+    )
+    if not scores["areas"]:  # areas overlap the layer, none with enough votes to score
+        return "\n".join(
+            [
+                header,
+                needing,
+                f"  no target area holds {scores.get('min_votes', 1000):,.0f} or more of the "
+                "votes: no per-area error or range to score (give larger areas with "
+                "--neighbourhoods)",
+            ]
+        )
     ranges = (
         f"  plausible ranges ({LEVEL:.0%}): cover the true share in "
         f"{scores['range_coverage']:.1%} of areas, {moved}"
@@ -383,13 +403,8 @@ def format_scores(scores: dict) -> str:
     )
     return "\n".join(
         [
-            f"{scores['case']}: {scores['result_precincts']:,} result precincts, "
-            f"{scores['votes']:,} votes ({classes})",
-            f"  votes needing inference (no exact ID): {scores['needing']:,} in "
-            f"{scores['needing_precincts']:,} precincts; "
-            f"{scores['right_area']:.1%} land in the right area ("
-            + ", ".join(f"{k} {v:.1%}" for k, v in scores["right_area_by_class"].items())
-            + ")",
+            header,
+            needing,
             f"  centroid moved: median {scores['centroid_km_median']:.2f} km, "
             f"90th percentile {scores['centroid_km_p90']:.2f} km; "
             f"{scores['far_2km']} placed > 2 km from their true polygon",

@@ -439,4 +439,5 @@ def test_backtest_refuses_areas_that_miss_the_layer(tmp_path, capsys):
     grid.to_file(path)
     assert main(["backtest", "--precincts", str(path), "--precinct-id", "name"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "nothing to score" in err and "--neighbourhoods" in err
+    assert err.count("\n") == 1 and "no target area overlaps the layer" in err
+    assert "--neighbourhoods" in err
