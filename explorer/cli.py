@@ -21,7 +21,6 @@ import typer
 from explorer import catalog, outputs
 from explorer.elections import Election, default_election, election_names, load_election
 from explorer.errors import ExplorerError
-from explorer.join import describe_ledger
 
 app = typer.Typer(
     add_completion=False,
@@ -417,6 +416,8 @@ def ledger(
 ) -> None:
     """The vote ledger: every vote by match class, unmapped precincts listed, checked
     against the district totals. Writes <election>-ledger.csv and .json."""
+    from explorer.join import describe_ledger
+
     outputs.check_folder(out_dir)
     chosen = source.load(election)
     table = chosen.ledger
@@ -628,6 +629,7 @@ def map_command(
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
     (``-print`` added with ``--tiles none``: a white background for print)."""
     from explorer import render
+    from explorer.join import describe_ledger
     from explorer.render import views
 
     if sum([bool(candidate), margin, winner, bool(demographic)]) > 1:

@@ -10,14 +10,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from explorer import catalog, join, loaders
+# geopandas, shapely and the join load inside the methods that need them, so that reading
+# the returns (``explorer info``) imports no geometry library
+from explorer import catalog, loaders
 from explorer.errors import ExplorerError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: below this share of result precincts matching a polygon by ID, a join is refused
 MIN_ID_MATCH = 0.05
@@ -257,6 +261,8 @@ class Election:
     @cached_property
     def precincts(self) -> gpd.GeoDataFrame:
         """The joined precincts: one feature per result precinct, with ``match`` class."""
+        from explorer import join
+
         crosswalk = join.read_crosswalk(str(self.crosswalk)) if self.crosswalk else None
         from explorer import live
 
@@ -274,6 +280,8 @@ class Election:
     def outline(self) -> gpd.GeoDataFrame:
         """The district boundary, or the dissolved mapped precincts when none is given
         or when the precinct layer nests in the boundary (a precinct-resolution edge)."""
+        import geopandas as gpd
+
         if self.boundary is not None:
             from explorer.infer import precinct_outline
 
@@ -287,11 +295,15 @@ class Election:
     @cached_property
     def ledger(self) -> pd.DataFrame:
         """The vote ledger: every candidate's votes by match class, checked against totals."""
+        from explorer import join
+
         parsed = self.returns.groupby("candidate")["votes"].sum()
         return join.vote_ledger(self.precincts, self.totals, returns=parsed)
 
     @cached_property
     def ledger_summary(self) -> dict:
+        from explorer import join
+
         summary = join.ledger_summary(self.precincts)
         if self.precincts.attrs.get("reporting"):  # election night: N of M reporting
             summary["reporting"] = self.precincts.attrs["reporting"]
@@ -527,6 +539,8 @@ class Election:
         """CVAP, VAP and population by group for each mapped precinct (``by="precinct"``)
         or neighbourhood, vintage closest to the election (``attrs``: vintages, population
         ledger, credit). See :mod:`explorer.demographics`."""
+        import geopandas as gpd
+
         from explorer import demographics
 
         key = (by, cvap_year)
@@ -595,6 +609,7 @@ class Election:
 
     def _repr_html_(self) -> str:
         """A notebook summary: title, date, candidates with votes, the ledger in one line."""
+        from explorer import join
         from explorer.render import esc
 
         table = self.summary().head(8)
@@ -643,6 +658,8 @@ class Election:
 
 def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
     """Sources and vintages, method, and the ledger's caveats, in a few lines."""
+    from explorer import join
+
     summary = election.ledger_summary
     spec = election.spec
     lines = ["Methods:"]
@@ -710,6 +727,8 @@ class LayerElection(Election):
 
     @cached_property
     def layer(self) -> gpd.GeoDataFrame:
+        import geopandas as gpd
+
         from explorer import layer_results
 
         fields = [*self.votes.values(), *([self.total_field] if self.total_field else [])]
@@ -764,6 +783,10 @@ class LayerElection(Election):
     @cached_property
     def precincts(self) -> gpd.GeoDataFrame:
         layer, wide = self.layer, self.wide
+        import geopandas as gpd
+
+        from explorer import join
+
         empty = layer.geometry.isna().to_numpy() | layer.geometry.is_empty.to_numpy()
         ids = layer["precinct"].to_numpy()
         features = gpd.GeoDataFrame(
@@ -787,6 +810,9 @@ class LayerElection(Election):
     def outline(self) -> gpd.GeoDataFrame:
         """The dissolved mapped precincts; past the large-map threshold (where a page only
         needs the bounds) their bounding box, since dissolving 75,000 polygons takes long."""
+        import geopandas as gpd
+        import shapely
+
         from explorer.large_map import LARGE_ABOVE
 
         mapped = self.precincts[self.precincts["match"] != "none"]
