@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if mirror.is_dir():
         os.environ.setdefault("EXPLORER_DATA_MIRROR", str(mirror))
     from explorer import catalog
-    from explorer.elections import election_spec
+    from explorer.specs import election_spec
 
     spec = election_spec("ca34-2017-general")
     files = [str(catalog.local_path(f)) for f in (spec.returns, spec.totals)]  # fetched now

@@ -19,9 +19,10 @@ from explorer.errors import ExplorerError
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
     from explorer.catalog import fetch
-    from explorer.elections import Election, election_names, load_election
+    from explorer.elections import Election, load_election
     from explorer.join import join_returns, vote_ledger
     from explorer.loaders import load_returns, wide_returns
+    from explorer.specs import election_names
     from explorer.swing import Swing, compare
 
     load = load_election
@@ -47,7 +48,7 @@ _WHERE = {
     "Election": ("explorer.elections", "Election"),
     "Swing": ("explorer.swing", "Swing"),
     "compare": ("explorer.swing", "compare"),
-    "election_names": ("explorer.elections", "election_names"),
+    "election_names": ("explorer.specs", "election_names"),
     "fetch": ("explorer.catalog", "fetch"),
     "join_returns": ("explorer.join", "join_returns"),
     "load": ("explorer.elections", "load_election"),
