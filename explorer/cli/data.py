@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from explorer import catalog, outputs
+from explorer import catalog, loaders, outputs
 from explorer.cli.common import (
     DataDir,
     ElectionArg,
@@ -86,11 +86,7 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     table = chosen.summary()
     totals = chosen.totals
     if totals is not None:
-        table["district_totals"] = totals.reindex(table.index)
-        missing = [c for c in totals.index if c not in table.index]
-        for candidate in missing:
-            table.loc[candidate] = [0, 0.0, totals[candidate]]
-        table["district_totals"] = table["district_totals"].astype("Int64")
+        table = loaders.with_totals(table, totals)
     shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
     echo(outputs.format_frame(shown))
     echo(f"Total votes: {int(table['votes'].sum()):,}")
@@ -105,11 +101,10 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     if totals is None:
         echo("No district totals file: nothing to check against.")
         return
-    difference = table["votes"] - table["district_totals"]
-    if (difference == 0).all() and int(table["votes"].sum()) == int(totals.sum()):
+    off = loaders.totals_differences(table)
+    if not off:
         echo(f"Check: precinct returns match the district totals for all {len(table)} candidates.")
     else:
-        off = difference[difference != 0]
         echo(
             "Check: MISMATCH against the district totals: "
             + ", ".join(f"{c} {d:+,}" for c, d in off.items())

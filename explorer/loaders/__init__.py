@@ -73,7 +73,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
         _same_district,
         load_returns,
         load_totals,
+        totals_differences,
         wide_returns,
+        with_totals,
     )
     from explorer.loaders.roads import (
         _ROUTE_PATTERNS,
@@ -162,8 +164,10 @@ __all__ = [
     "repair_polygons",
     "repair_returns",
     "route_label",
+    "totals_differences",
     "vote_method_name",
     "wide_returns",
+    "with_totals",
 ]
 
 #: the submodule that defines each name
@@ -220,6 +224,8 @@ _WHERE = {
         "load_returns",
         "load_totals",
         "wide_returns",
+        "with_totals",
+        "totals_differences",
     ),
     "layers": (
         "_check_shapefile_parts",
