@@ -519,7 +519,11 @@ class Election:
         return ei.run(self, groups, candidates, **options).table
 
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
-        return _methods_note(self, areas, by)
+        """Sources and vintages, method, and the ledger's caveats, in a few lines (see
+        :func:`explorer.ask.methods.methods_note`)."""
+        from explorer.ask.methods import methods_note
+
+        return methods_note(self, areas, by)
 
     def _repr_html_(self) -> str:
         """A notebook summary: title, date, candidates with votes, the ledger in one line."""
@@ -568,58 +572,6 @@ class Election:
         from explorer.outputs import notebook_table
 
         return notebook_table(table)
-
-
-def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
-    """Sources and vintages, method, and the ledger's caveats, in a few lines."""
-    from explorer import join
-
-    summary = election.ledger_summary
-    spec = election.spec
-    lines = ["Methods:"]
-    contest = ", ".join(
-        str(part)
-        for part in (
-            spec.title,
-            spec.date,
-            spec.office or election.returns.attrs.get("office"),
-            f"district {spec.district}" if spec.district else "",
-        )
-        if part
-    )
-    lines.append(f"- Returns: {contest} ({Path(spec.returns).name}).")
-    lines.append(
-        f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
-        "result precincts matched exact / base / inferred (see `explorer ledger`)."
-    )
-    lines.append(f"- Ledger: {join.describe_ledger(summary)}")
-    if summary.get("reporting"):
-        from explorer.live import describe_reporting
-
-        lines.append(f"- Reporting: {describe_reporting(summary['reporting'])}")
-    if by != "precinct":
-        layer = spec.neighbourhoods
-        lines.append(
-            f"- Areas: {(layer.title or Path(layer.file).name) if layer else by}; "
-            "votes apportioned by "
-            f"{areas.attrs.get('method', 'area')}. Figures per area are estimates."
-        )
-        outside = areas.attrs.get("outside")
-        if outside is not None:
-            outside_votes = float(outside.sum())
-            outside_votes = 0.0 if abs(outside_votes) < 0.5 else outside_votes  # no "-0"
-            lines.append(f"- {outside_votes:,.0f} mapped votes fall outside every area.")
-        overlap = areas.attrs.get("overlap")
-        if overlap is not None and overlap.sum() >= 0.5:
-            lines.append(
-                f"- {overlap.sum():,.0f} votes counted in more than one area; the target "
-                "polygons overlap, so the areas add up to more than the mapped votes."
-            )
-    credits = election.credits() or [
-        "your files: " + ", ".join(Path(f).name for f in election.source_files())
-    ]
-    lines.append("- Sources: " + "; ".join(credits) + ".")
-    return "\n".join(lines)
 
 
 def load_election(name: str | None = None, **options) -> Election:
