@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 import warnings
 
 import typer
