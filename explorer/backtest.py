@@ -248,6 +248,15 @@ def score(
 
     true_a = true_matrix.T @ a_votes
     true_total = true_matrix.T @ votes
+    layer = to_equal_area(
+        case.layer[case.layer["precinct"] != ""].dissolve("precinct", as_index=False)
+    ).to_crs(crs)
+    layer_matrix = _dense(_distribution(layer, targets), len(layer), len(targets))
+    layer_row = pd.Series(np.arange(len(layer)), index=layer["precinct"].to_numpy())
+    floor_matrix = true_matrix.copy()  # what no inference can remove (see limits)
+    exact_rows = layer_row.reindex(truth["precinct"]).to_numpy()
+    floor_matrix[~needing] = layer_matrix[exact_rows[~needing].astype(int)]
+    local_best = _local_best(truth, layer, true_matrix, layer_matrix, needing, overlap)
     # the joined map: each unit's combined votes spread over its area
     unit_votes = np.zeros(len(feats))
     unit_a = np.zeros(len(feats))
@@ -260,6 +269,9 @@ def score(
         true_share = true_a[keep] / true_total[keep]
         join_share = join_a[keep] / join_total[keep]
     error = np.abs(np.nan_to_num(join_share, nan=0.0) - true_share) * 100
+    with np.errstate(invalid="ignore", divide="ignore"):
+        floor_share = (floor_matrix.T @ a_votes)[keep] / (floor_matrix.T @ votes)[keep]
+    floor_error = np.abs(np.nan_to_num(floor_share, nan=0.0) - true_share) * 100
     # plausible ranges (explorer.ranges) and how often they cover the truth
     changes = ensemble(features.reset_index(drop=True), areas, list(CANDIDATES))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -286,6 +298,10 @@ def score(
         "areas": int(keep.sum()),
         "share_error_mean": float(error.mean()) if len(error) else 0.0,
         "share_error_max": float(error.max()) if len(error) else 0.0,
+        "share_error_floor": float(floor_error.mean()) if len(floor_error) else 0.0,
+        "right_area_local_best": float(
+            (local_best * votes)[needing].sum() / max(votes[needing].sum(), 1)
+        ),
         "winner_flips": int(np.sum((true_share > 0.5) != (np.nan_to_num(join_share) > 0.5))),
         "rank_correlation": float(spearmanr(true_share, np.nan_to_num(join_share)).statistic),
         "has_ranges": "result_votes" in features.attrs,
@@ -294,6 +310,46 @@ def score(
         "affected_areas": int(affected.sum()),
         "range_width_mean": float(np.mean(high - low) * 100),
     }
+
+
+#: how far from its numeric neighbours' polygons :func:`_local_best` looks, metres
+LOCAL_METRES = 2000
+
+
+def _local_best(
+    truth: gpd.GeoDataFrame,
+    layer: gpd.GeoDataFrame,
+    true_matrix: np.ndarray,
+    layer_matrix: np.ndarray,
+    needing: np.ndarray,
+    overlap: np.ndarray,
+) -> np.ndarray:
+    """Per result precinct, the right-area overlap a rule could reach by local evidence
+    if it knew the truth: the better of its joined unit's overlap and that of the best
+    single layer polygon within :data:`LOCAL_METRES` of the polygons of its numeric
+    neighbours (the precincts numbered just below and above it in its prefix whose ID
+    the layer has). An upper bound for rules that place a precinct near its numeric
+    neighbours (as :mod:`explorer.infer` does), not for rules with other evidence."""
+    from explorer.infer import _neighbours, _numeric, prefix
+
+    ids = truth["precinct"].to_numpy()
+    row_of = {p: i for i, p in enumerate(layer["precinct"])}
+    numbers = {p: _numeric(p) for p in ids}
+    located = sorted((prefix(p), numbers[p], p) for p in ids if p in row_of)
+    geoms = layer.geometry.values
+    tree = shapely.STRtree(geoms)
+    best = overlap.copy()
+    for i in np.flatnonzero(needing):
+        rows = [row_of[n] for n in _neighbours(located, numbers, ids[i]) if n]
+        if not rows:
+            continue
+        near = tree.query(
+            shapely.union_all(geoms[rows]), predicate="dwithin", distance=LOCAL_METRES
+        )
+        if len(near):
+            reach = np.minimum(true_matrix[i][None, :], layer_matrix[near]).sum(axis=1)
+            best[i] = max(best[i], float(reach.max()))
+    return best
 
 
 def _dense(table: pd.DataFrame, rows: int, columns: int) -> np.ndarray:
@@ -335,6 +391,11 @@ def format_scores(scores: dict) -> str:
             f"max {scores['share_error_max']:.2f} points, "
             f"{scores['winner_flips']} winner flip(s), "
             f"rank correlation {scores['rank_correlation']:.4f}",
+            "  limits of the data: with every precinct needing inference on its true "
+            f"polygon the mean error would still be {scores['share_error_floor']:.3f} "
+            "points (same-ID precincts that changed shape); picking, knowing the truth, "
+            f"the best polygon within {LOCAL_METRES / 1000:g} km of the numeric neighbours "
+            f"would put {scores['right_area_local_best']:.1%} in the right area",
             ranges,
         ]
     )

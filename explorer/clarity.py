@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.errors import ExplorerError
-from explorer.live import add_expected
+from explorer.live.snapshots import add_expected
 from explorer.loaders import repair_returns, vote_method_name
 from explorer.loaders.returns import _GROUPED
 
@@ -73,7 +73,11 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     precincts = [j for j in parser.result_jurisdictions if j.level == "precinct"]
     rows, skipped = [], {}
     read = {"grouped": [], "blank": []}  # vote values read with a repair, for the notes
+    stated: dict[tuple[str, str], int | None] = {}  # the file's own total per vote type
     for result in chosen.results:
+        if result.jurisdiction is None and result.choice is not None:
+            stated[(result.choice.key, str(result.vote_type))] = _stated(result.votes)
+            continue
         if result.jurisdiction is None or result.jurisdiction.level != "precinct":
             continue
         if result.choice is None:
@@ -89,11 +93,14 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
                 "party": str(getattr(result.choice, "party", "") or ""),
                 "vote_type": str(result.vote_type),
                 "votes": _count(result.votes, precinct, candidate, path, read),
+                "_key": result.choice.key,
             }
         )
     if not rows:
         raise ExplorerError(f"contest {chosen.text!r} has no precinct results", source=path)
     table = pd.DataFrame(rows)
+    disagree = _totals_disagree(chosen.choices, table, stated)
+    table = table.drop(columns="_key")
     blank = table["votes"].isna()  # a blank vote value: not counted yet there
     blank_share = blank.groupby(table["precinct"]).mean()
     table["votes"] = table["votes"].fillna(0).astype("int64")
@@ -150,6 +157,12 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             f"({', '.join(where[:5])}{', ...' if len(where) > 5 else ''}): read as not "
             "counted yet: those precincts do not count as reporting"
         )
+    if disagree:
+        notes.append(
+            f"{path}: the file's own totals differ from the sum of its precincts for "
+            f"{len(disagree)} choice(s): {'; '.join(disagree)}; the precinct figures are "
+            "used everywhere (check the file or wait for the next snapshot)"
+        )
     if skipped:
         notes.append(
             f"{path}: left out {', '.join(f'{k} ({v:,})' for k, v in skipped.items())}: "
@@ -193,6 +206,44 @@ def _count(value, precinct: str, candidate: str, path: Path, read: dict) -> floa
             "the next snapshot",
         )
     return float(number)
+
+
+def _stated(value) -> int | None:
+    """A total the file states (``totalVotes``, a ``<VoteType votes>``) as a whole count,
+    or None where it is not one (then it is not compared)."""
+    text = str(value if value is not None else "").strip().replace(",", "")
+    return int(text) if text.isdigit() else None
+
+
+def _totals_disagree(choices, table: pd.DataFrame, stated: dict) -> list[str]:
+    """Each choice whose stated ``totalVotes`` (or a vote type's stated ``votes``) is not
+    the sum of its precinct values, as text: the choice, both figures, the difference and
+    the vote types that differ. Blank precinct values add nothing (not counted yet)."""
+    sums = table.groupby(["_key", "vote_type"], sort=False)["votes"].sum()
+    lines = []
+    for choice in choices:
+        mine = sums[sums.index.get_level_values(0) == choice.key]
+        counted = int(mine.sum())
+        total = _stated(choice.total_votes)
+        types = []
+        for (key, vote_type), value in stated.items():
+            added = int(mine.get((key, vote_type), 0))
+            if key == choice.key and value is not None and value != added:
+                types.append(f"{vote_type} {value:,} v {added:,}")
+        if (total is None or total == counted) and not types:
+            continue
+        name = " ".join(str(choice.text).split())
+        line = f"{name!r}"
+        if total is not None and total != counted:
+            line += (
+                f" totalVotes {total:,} but the precincts add up to {counted:,} "
+                f"({abs(total - counted):,} {'more' if total > counted else 'fewer'} in the "
+                "file's total)"
+            )
+        if types:
+            line += f" (by vote type, stated v precincts: {', '.join(types)})"
+        lines.append(line)
+    return lines
 
 
 def _with_attrs(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 Precincts are matched across the two elections by their result precinct ID. Only precincts
 with geometry in both joins are compared, and the votes that could not be compared are
 counted (no vote is dropped silently). Neighbourhood figures compare the apportioned shares
-of the two elections. This module sits on top, beside :mod:`explorer.elections`.
+of the two elections. This module sits on top, beside :mod:`explorer.elections`; it only
+computes the change, and :mod:`explorer.render.swing_view` decides what its map shows.
 """
 
 from __future__ import annotations
@@ -178,21 +179,6 @@ def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100)
     return table
 
 
-def _h2h_rows(row, first: str, second: str, name: str, rival: str) -> list[tuple[str, str]]:
-    """Tooltip rows of the head-to-head share (of the two finalists' votes) in each election."""
-    if pd.isna(row["h2h_change"]):
-        return [
-            (first, "no votes for either finalist" if pd.isna(row["before_h2h"]) else "-"),
-            (second, "no votes for either finalist" if pd.isna(row["after_h2h"]) else "-"),
-        ]
-    return [
-        (first, f"{row['before_h2h']:.1%} head to head"),
-        (second, f"{row['after_h2h']:.1%} head to head"),
-        ("Change", f"{row['h2h_change'] * 100:+.1f} pts (share of {name} + {rival} votes)"),
-        ("Votes", f"{row['before_total']:,.0f} then {row['after_total']:,.0f}"),
-    ]
-
-
 def swing_map(
     swing: Swing,
     by: str = "precinct",
@@ -200,111 +186,26 @@ def swing_map(
     tolerance: float | None = None,
     min_votes: float = 100,
 ):
-    """A diverging map of the change; returns the folium map and facts about it."""
+    """A diverging map of the change; returns the folium map and facts about it (drawn by
+    :mod:`explorer.render.swing_view`)."""
     from explorer.render.views import choropleth_of
 
     return choropleth_of(swing_parts(swing, by, min_votes), tiles=tiles, tolerance=tolerance)
 
 
 def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> dict:
-    """What the swing map shows: features, styling, tooltips, title, headline, dek,
-    credit line and context layers (as :func:`explorer.render.views.map_parts`)."""
-    from explorer import join, render
+    """What the swing map shows, as :func:`explorer.render.swing_view.swing_parts` decides
+    it from this swing's frames and summary."""
+    from explorer.render.swing_view import swing_parts as parts
 
-    if by.startswith("neigh"):
-        features = swing.areas[swing.areas["after_total"] > 0.5].reset_index(drop=True)
-        too_few = (features["before_total"] < min_votes) | (features["after_total"] < min_votes)
-        label = "name"
-        layer_name = "Neighbourhood change (apportioned)"
-    else:
-        features = swing.precincts
-        too_few = features["after_total"] < 1
-        label = "precinct"
-        layer_name = "Precinct change"
-    h2h = "h2h_change" in features
-    rival = swing.summary.get("rival")
-    if h2h:
-        styled = render.style_swing(
-            features["h2h_change"],
-            swing.candidate,
-            f"Change in {swing.candidate}'s share of the votes for {swing.candidate} and "
-            f"{rival}, percentage points",
-        )
-    else:
-        styled = render.style_swing(features["change"], swing.candidate)
-    styled = render.grey_out(styled, too_few, f"too few votes to compare (under {min_votes:,.0f})")
-    if by.startswith("neigh"):  # as the margin map: areas mostly outside are dotted, not called
-        from explorer.render.views import OUTSIDE_SHARE, clip_to_district
-
-        features = clip_to_district(features, swing.after.outline)
-        outside = (features["in_district"] < OUTSIDE_SHARE) | (
-            features["coverage"].to_numpy(dtype=float) < MIN_COVERAGE
-        )
-        styled = render.grey_out(
-            styled,
-            outside & ~too_few,
-            "mostly outside the district or its mapped precincts (dotted; shown only as clipped)",
-            colour=render.OUTSIDE,
-        )
-    first, second = swing.before.spec.title, swing.after.spec.title
-    tips = [
-        render._tip(
-            str(row[label]),
-            [
-                *(
-                    _h2h_rows(row, first, second, swing.candidate, rival)
-                    if h2h
-                    else [
-                        (first, f"{row['before_share']:.1%} of {row['before_total']:,.0f}"),
-                        (second, f"{row['after_share']:.1%} of {row['after_total']:,.0f}"),
-                        ("Change", f"{row['change'] * 100:+.1f} pts"),
-                    ]
-                ),
-                *(
-                    [("Turnout change", f"{row['turnout_change']:+.0%}")]
-                    if pd.notna(row["turnout_change"])
-                    else []
-                ),
-                *(
-                    [("Area inside the district", f"{row['in_district']:.0%}")]
-                    if "in_district" in row and pd.notna(row["in_district"])
-                    else []
-                ),
-            ],
-        )
-        for _, row in features.iterrows()
-    ]
-    s = swing.summary
-    title = f"{swing.candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
-    headline = title
-    if h2h:  # a share of all votes in a wide field is not compared with a two-way share
-        title = f"Change in {swing.candidate}'s share of the two finalists' votes"
-        headline = (
-            f"Head to head with {rival}, {swing.candidate} went from {s['before_h2h']:.1%} "
-            f"to {s['after_h2h']:.1%}"
-        )
-    subtitle = (
-        f"{swing.before.spec.title} to {swing.after.spec.title}. {s['compared_precincts']} "
-        f"precincts compared; {s['not_compared_votes_after']:,} runoff votes lack geography in "
-        f"one of the two elections. Runoff ledger: "
-        f"{join.describe_ledger(swing.after.ledger_summary)}"
+    return parts(
+        swing.precincts,
+        swing.areas,
+        swing.summary,
+        swing.candidate,
+        swing.before,
+        swing.after,
+        by,
+        min_votes,
+        min_coverage=MIN_COVERAGE,
     )
-    layers = render.MapLayers(
-        swing.after.outline,
-        swing.after.neighbourhoods,
-        swing.after.freeways,
-        votes=swing.precincts.assign(total=swing.precincts["after_total"]),
-        min_label_votes=max(min_votes, 0.005 * float(swing.precincts["after_total"].sum())),
-    )
-    return {
-        "features": features,
-        "styled": styled,
-        "tips": tips,
-        "title": title,
-        "subtitle": subtitle,
-        "layers": layers,
-        "layer_name": layer_name,
-        "headline": headline,
-        "dek": f"{swing.before.spec.title} to {swing.after.spec.title}",
-        "credit": render.short_credits(swing.after.credits()),
-    }

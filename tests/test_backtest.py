@@ -57,6 +57,38 @@ def test_ranges_cover_the_truth_at_the_flagships_exact_match_rate():
         assert scores["range_width_mean"] < 30  # points: wide, but not the whole scale
 
 
+def test_limits_of_the_data_are_scored(two_layers):
+    """The error no inference can remove (same-ID precincts that changed shape between
+    the June and November layers) is above zero and below the join's own error; a perfect
+    local pick is at least as good as the rule."""
+    for scores in two_layers["local"]:
+        assert 0 < scores["share_error_floor"] < scores["share_error_mean"]
+        assert scores["right_area"] <= scores["right_area_local_best"] <= 1
+
+
+def test_limits_are_exact_when_only_names_change():
+    """A layer scored against itself with two precincts renamed: no shape changed, so the
+    error floor is zero, and the renamed precincts' true polygons (now under another name)
+    are found by a perfect local pick: every vote needing inference is reachable."""
+    layer = backtest._catalog_layer("la-precincts-2018-general")
+    base = backtest.two_layer_case(layer, layer, "x", within=_ca34()).truth
+    ids = sorted(base["precinct"])
+    renamed = {ids[40]: ids[40][:-1] + "Z", ids[90]: ids[90][:-1] + "Z"}
+    joined = base.assign(precinct=base["precinct"].replace(renamed))
+    case = backtest.Case(name="renamed", truth=base, layer=joined)
+    import geopandas as gpd
+
+    from explorer.join import join_returns
+
+    outline = gpd.GeoDataFrame(geometry=[base.union_all()], crs=base.crs)
+    features = join_returns(case.wide, case.layer, outline)
+    targets = backtest._catalog_layer("mappingla-v6")
+    scores = backtest.score(case, features, targets)
+    assert scores["needing_precincts"] == 2
+    assert scores["share_error_floor"] == pytest.approx(0, abs=1e-9)
+    assert scores["right_area_local_best"] == pytest.approx(1.0, abs=1e-6)
+
+
 def test_simulated_reconsolidation_hits_the_exact_rate():
     layer = backtest._catalog_layer("la-precincts-2018-general")
     base = backtest.two_layer_case(layer, layer, "x", within=_ca34()).truth

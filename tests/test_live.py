@@ -415,6 +415,50 @@ def test_clarity_sample_maps_through_returns(clarity_xml, tmp_path, capsys):
     assert "Office: US Senator - REPUBLICAN" in out
 
 
+def test_clarity_own_totals_are_compared_with_its_precincts(clarity_xml, tmp_path, capsys):
+    """A Clarity file states totalVotes per choice (and votes per vote type); where they
+    differ from the sum of its precincts, info, ledger and watch say so, never silently."""
+    import re
+
+    from explorer.clarity import load_clarity, precinct_names
+
+    real = load_clarity(clarity_xml)
+    assert not any("own totals differ" in n for n in real.attrs["notes"])  # it adds up
+    text = clarity_xml.read_text()
+    # a total edited by 1,000, and a precinct value raised by 7 under unchanged totals
+    edited = text.replace(
+        'text="Mitch McCONNELL" totalVotes="1135"', 'text="Mitch McCONNELL" totalVotes="2135"'
+    )
+    bevin = edited.index('text="Matt BEVIN"')
+    a101 = re.compile(r'<Precinct name="A101" votes="(\d+)" />').search(edited, bevin)
+    raised = f'<Precinct name="A101" votes="{int(a101.group(1)) + 7}" />'
+    edited = edited[: a101.start()] + raised + edited[a101.end() :]
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    snapshot = feed / "edited.xml"
+    snapshot.write_text(edited)
+    long = load_clarity(snapshot)
+    said = [n for n in long.attrs["notes"] if "own totals differ" in n]
+    assert len(said) == 1 and "for 2 choice(s)" in said[0]
+    assert (
+        "'Mitch McCONNELL' totalVotes 2,135 but the precincts add up to 1,135 "
+        "(1,000 more in the file's total)" in said[0]
+    )
+    assert (
+        "'Matt BEVIN' totalVotes 820 but the precincts add up to 827 (7 fewer in the "
+        "file's total) (by vote type, stated v precincts: Election 820 v 827)" in said[0]
+    )
+    assert "the precinct figures are used" in said[0]
+    assert long.groupby("candidate")["votes"].sum()["Matt BEVIN"] == 827
+    layer = grid_layer(precinct_names(clarity_xml), tmp_path / "grid.geojson")
+    args = ["--returns", str(snapshot), "--precincts", str(layer), "--precinct-id", "name"]
+    for command in (["info"], ["ledger"], ["watch", str(feed), "--once", "--tiles", "none"]):
+        extra = ["--out-dir", str(tmp_path / "live")] if command[0] == "watch" else []
+        assert main([*command, *args, *extra]) == 0, command
+        err = capsys.readouterr().err
+        assert "note: " in err and "'Mitch McCONNELL' totalVotes 2,135" in err, command
+
+
 @pytest.mark.parametrize("name", ["ABSENTEE", "Provisional", "ABS", "Early Voting"])
 def test_clarity_pseudo_precincts_are_county_wide(clarity_xml, tmp_path, name):
     """The real file with its absentee batch 'AB' written as other counties write their

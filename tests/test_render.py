@@ -424,3 +424,52 @@ def test_one_colour_means_one_margin_on_both_views_of_an_election(general, prima
         areas = election.map_parts("margin", by="neighbourhood")["styled"]
         assert areas.legend[:8] == precincts.legend[:8]  # same colours, same ranges
         assert areas.legend_title.endswith("classes as on the precinct map")
+
+
+def test_own_files_print_and_page_name_their_files_as_sources(tmp_path, general, monkeypatch):
+    """Your own files carry no catalog credit; the print and the page still say where the
+    data came from, naming the files (file names only, drawn as text, never markup)."""
+    import matplotlib
+
+    from explorer import outputs
+
+    ids = general.precincts.loc[general.precincts["match"] == "exact", "precinct"].head(6)
+    rows = ["county,precinct,office,district,party,candidate,votes"]
+    for i, precinct in enumerate(ids):
+        rows.append(f"LA,{precinct},Mayor,1,X,Ana Ruiz,{10 + i}")
+        rows.append(f"LA,{precinct},Mayor,1,Y,Bo Chen,{5 + i}")
+    folder = tmp_path / "my data"
+    folder.mkdir()
+    returns = folder / "<b>$x^2$ returns.csv"  # a name that would be markup or mathtext
+    returns.write_text("\n".join(rows) + "\n")
+    own = Election.from_files(
+        returns=returns,
+        precincts=general._path(PRECINCTS_2018),
+        precinct_id="Precinct",
+        crs="EPSG:4326",
+        office="Mayor",
+        name="own",
+    )
+    parts = own.map_parts("margin")
+    line = "Sources: <b>$x^2$ returns.csv, primary.topojson."
+    assert parts["credit"] == line and parts["subtitle"].endswith(" " + line)
+    assert "my data" not in parts["subtitle"]  # names, never the user's folders
+    monkeypatch.setitem(matplotlib.rcParams, "svg.fonttype", "none")  # text stays text
+    svg = tmp_path / "own.svg"
+    render.save_static(
+        *(parts["features"], parts["styled"], svg),
+        title=parts["title"],
+        credits=parts["subtitle"],
+        layers=parts["layers"],
+        headline=parts["headline"],
+        dek=parts["dek"],
+    )
+    drawn = re.sub(r"\s+", " ", svg.read_text())
+    assert "Sources: &lt;b&gt;$x^2$ returns.csv, primary.topojson." in drawn
+    page = tmp_path / "own.html"
+    render.save_html(own.map(tiles="none"), page)
+    html = page.read_text()
+    assert f'"credit":{outputs.script_json(line)}' in html  # data, read as textContent
+    assert "<b>$x^2$" not in html
+    # a catalog election names its sources by their credits, never by file
+    assert ".csv" not in general.map_parts("margin")["credit"]

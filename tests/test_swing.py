@@ -148,3 +148,36 @@ def test_from_files_with_any_road_layer(tmp_path, general):
     assert mine.freeways["label"].tolist() == ["Main St & <Co>"]
     html = mine.map(tiles="none").get_root().render()
     assert "Main St &amp; &lt;Co&gt;" in html and "<Co>" not in html
+
+
+def test_render_draws_the_swing_from_frames_without_the_analysis_stage(ahn_swing):
+    """#15: swing.py computes, render decides what the map shows; render never imports
+    the swing stage (nor the question parser) to do it."""
+    import subprocess
+    import sys
+
+    from explorer.ask.ranking import MIN_COVERAGE
+    from explorer.render import swing_view
+
+    code = (
+        "import sys, explorer.render.swing_view; "
+        "print(sorted(m for m in sys.modules if m in ('explorer.swing', 'explorer.ask')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+    s = ahn_swing
+    parts = swing_view.swing_parts(
+        s.precincts,
+        s.areas,
+        s.summary,
+        s.candidate,
+        s.before,
+        s.after,
+        "precinct",
+        min_coverage=MIN_COVERAGE,
+    )
+    assert (
+        parts["headline"]
+        == "Head to head with Jimmy Gomez, Robert Lee Ahn went from 46.7% to 40.8%"
+    )
+    assert len(parts["tips"]) == len(s.precincts) == 161

@@ -13,8 +13,9 @@ and legend are literal HTML made with :func:`explorer.outputs.page_text`, and th
 that carry them (:class:`Literal`, :class:`LiteralMacro`) are never compiled as templates.
 
 The package: :mod:`~explorer.render.views` decides what a map shows (features, colours,
-tooltips, headline, notes) for an election; :mod:`~explorer.render.style` holds the colour
-classes and legends, :mod:`~explorer.render.tooltips` the tooltips,
+tooltips, headline, notes) for an election, and :mod:`~explorer.render.swing_view` for
+the change between two (:mod:`explorer.swing` computes it); :mod:`~explorer.render.style`
+holds the colour classes and legends, :mod:`~explorer.render.tooltips` the tooltips,
 :mod:`~explorer.render.layers` the geometry a map draws, :mod:`~explorer.render.page` the
 folium page, :mod:`~explorer.render.static` the print map, and
 :mod:`~explorer.render.literal` the elements that keep data out of templates. Pages past

@@ -5,6 +5,7 @@ produce the data; the choices a map makes live here."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,6 +66,39 @@ def clip_to_district(areas, outline):
     # an area with votes but nothing inside the outline keeps its shape (drawn grey)
     inside = np.where(shapely.area(inside) > 0, inside, own)
     return areas.set_geometry(inside, crs=crs).to_crs(areas.crs)
+
+
+#: at most this many of your own files are named in a sources line (then "and N more")
+OWN_FILES_NAMED = 4
+
+
+def own_files(election: Election, credits: list[str]) -> list[str]:
+    """Names (not paths) of the election's files that no catalog credit in ``credits``
+    covers, such as the returns and precinct layer you gave ``from_files``, each once in
+    the order read; past :data:`OWN_FILES_NAMED` the rest are counted."""
+    known = [entry.path for entry in catalog.read_catalog()]
+    names: list[str] = []
+    for file in election.source_files():
+        text = str(file).replace("\\", "/")
+        theirs = catalog.credits_for(k for k in known if text == k or text.endswith("/" + k))
+        if theirs and set(theirs) <= set(credits):
+            continue
+        name = Path(text).name
+        if name and name not in names:
+            names.append(name)
+    if len(names) > OWN_FILES_NAMED:
+        rest = len(names) - OWN_FILES_NAMED + 1
+        names = [*names[: OWN_FILES_NAMED - 1], f"and {rest:,} more files"]
+    return names
+
+
+def with_own_files(line: str, names: list[str]) -> str:
+    """A sources line (``"Sources: A; B."`` or empty) with your own files' names added:
+    ``"Sources: returns.csv, precincts.gpkg."``. The names are data, set as text."""
+    if not names:
+        return line
+    mine = ", ".join(names)
+    return f"{line.removesuffix('.')}; {mine}." if line else f"Sources: {mine}."
 
 
 def winner_lead(features: pd.DataFrame, candidates: list[str]) -> pd.Series:
@@ -300,8 +334,10 @@ def map_parts(
         from explorer.live import describe_reporting
 
         subtitle = describe_reporting(summary["reporting"]) + " " + subtitle
-    if credits:
-        subtitle += " " + render.credit_line(credits)
+    own = own_files(election, credits)  # your own files carry no catalog credit: named
+    sources = with_own_files(render.credit_line(credits), own)
+    if sources:
+        subtitle += " " + sources
     county_wide = len(summary.get("county_wide", []))
     places = len(summary["unmapped_precincts"]) - county_wide
     notes = [
@@ -339,7 +375,7 @@ def map_parts(
         "subtitle": subtitle,
         "headline": headline(election),
         "dek": dek(election, view, by),
-        "credit": render.short_credits(credits),
+        "credit": with_own_files(render.short_credits(credits), own),
         "layers": layers,
         "layer_name": layer_name,
         "notes": notes + (over["notes"] if over else []),
@@ -352,8 +388,8 @@ def choropleth_of(
     parts: dict, *, tiles: str = "light", tolerance: float | None = None
 ) -> tuple[folium.Map, dict]:
     """The folium map of a map's parts (as :func:`map_parts` or
-    :func:`explorer.swing.swing_parts` return them; ``notes`` optional), and facts about it
-    (see :func:`explorer.render.choropleth`)."""
+    :func:`explorer.render.swing_view.swing_parts` return them; ``notes`` optional), and
+    facts about it (see :func:`explorer.render.choropleth`)."""
     from explorer import render
 
     return render.choropleth(
