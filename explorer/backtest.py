@@ -265,6 +265,13 @@ def score(
     join_a = unit_matrix.T @ unit_a
     join_total = unit_matrix.T @ unit_votes
     keep = true_total >= min_votes
+    if not keep.any():
+        raise ExplorerError(
+            f"backtest of {case.name}: no target area holds {min_votes:,.0f} or more of its "
+            "votes (the layer and the areas do not overlap), so there is nothing to score",
+            hint="give areas that cover the layer with --neighbourhoods FILE "
+            "(and --neighbourhood-name FIELD)",
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         true_share = true_a[keep] / true_total[keep]
         join_share = join_a[keep] / join_total[keep]

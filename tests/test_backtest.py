@@ -174,6 +174,7 @@ def test_format_scores_omits_a_zero_area_line():
         "right_area": 1.0, "right_area_by_class": {}, "centroid_km_median": 0.0,
         "centroid_km_p90": 0.0, "far_2km": 0, "areas": 1, "share_error_mean": 0.0,
         "share_error_max": 0.0, "winner_flips": 0, "rank_correlation": 1.0,
+        "share_error_floor": 0.0, "right_area_local_best": 1.0,
     }  # fmt: skip
     text = format_scores(scores)
     assert "nan%" not in text and "of the 0 areas" not in text
@@ -421,3 +422,21 @@ def test_rank_and_ask_round_p_rank_alike(capsys):
     assert main(["ask", "how did Ahn do in Westlake?"]) == 0
     said = re.search(r"with probability ([\d.]+)", capsys.readouterr().out).group(1)
     assert float(shown) == float(said)
+
+
+def test_backtest_refuses_areas_that_miss_the_layer(tmp_path, capsys):
+    """A layer nowhere near the target areas (a grid off Africa against Mapping L.A.)
+    scored nothing and printed "0 areas" and nan%; it is refused in one line."""
+    import geopandas as gpd
+    import shapely
+
+    cells = [shapely.box(x * 0.01, y * 0.01, (x + 1) * 0.01, (y + 1) * 0.01) for x in range(8)
+             for y in range(8)]  # fmt: skip
+    grid = gpd.GeoDataFrame(
+        {"name": [f"P{i:04d}" for i in range(len(cells))]}, geometry=cells, crs="EPSG:4326"
+    )
+    path = tmp_path / "grid.geojson"
+    grid.to_file(path)
+    assert main(["backtest", "--precincts", str(path), "--precinct-id", "name"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing to score" in err and "--neighbourhoods" in err

@@ -116,19 +116,29 @@ def test_unreachable_scheduler_is_one_line(capsys):
     assert code == 2 and "cannot reach the dask scheduler" in err and err.count("\n") == 1
 
 
-def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path):
+@pytest.mark.parametrize(
+    ("encoding", "crs"), [("geoarrow", None), ("WKB", None), ("geoarrow", "EPSG:4326")]
+)
+def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path, encoding, crs):
     """A dask-geopandas frame from parquet: each partition is read by a worker (not sent
-    in the graph), and the result equals the local one on the same rows."""
+    in the graph), and the result equals the local one on the same rows, whether the
+    files hold GeoArrow polygons (read straight into ring arrays), WKB (decoded by
+    geopandas, as files from other tools are) or GeoArrow polygons in lon/lat (decoded
+    and reprojected on the worker)."""
     dask_geopandas = pytest.importorskip("dask_geopandas")
     from bench.partitions import write_partitioned
+    from explorer.distributed import parquet_files
 
     sources = jittered_grid(5_000, seed=8)
     sources["match"] = np.where(np.arange(len(sources)) % 3, "exact", "inferred")
     sources.loc[7, "geometry"] = None  # a source without geometry is unmapped, not lost
     targets = voronoi_targets(200, seed=9)
-    path = write_partitioned(sources, tmp_path, 12)
+    if crs is not None:
+        sources = sources.to_crs(crs)
+    path = write_partitioned(sources, tmp_path, 12, encoding=encoding)
     frame = dask_geopandas.read_parquet(path)
     assert frame.npartitions == 12 and frame.spatial_partitions is not None
+    assert (parquet_files(frame) is not None) == (encoding == "geoarrow")
     import cloudpickle
 
     def graph_bytes(ddf):
@@ -152,3 +162,87 @@ def test_partitions_read_on_the_workers_give_the_local_numbers(cluster, tmp_path
     assert local.attrs["overlap"]["A"] > 0
     with pytest.raises(Exception, match="weights need the source layer in memory"):
         apportion(frame, targets, ["A"], backend="dask", scheduler=cluster, weights=targets)
+
+
+def test_geoarrow_files_give_the_general_paths_terms_on_the_la_county_layer(
+    cluster, general, tmp_path, monkeypatch
+):
+    """The LA County precincts (polygons and multipolygons, with holes) as GeoArrow files:
+    each file's terms read straight from the Arrow buffers equal, float for float, those
+    of the same file decoded by geopandas (source areas as ``shapely.area`` gives them,
+    pairs, weights, overlap under doubled targets), and the cluster's result equals the
+    local one."""
+    dask_geopandas = pytest.importorskip("dask_geopandas")
+    import geopandas as gpd
+    import shapely
+
+    from bench.partitions import write_partitioned
+    from explorer import distributed
+
+    layer = loaders.load_precincts(
+        catalog.local_path(general.spec.precincts.file), "Precinct", crs="EPSG:4326"
+    )
+    layer = to_equal_area(layer)
+    rng = np.random.default_rng(11)
+    layer["A"] = rng.integers(0, 900, len(layer))
+    layer["B"] = rng.integers(0, 900, len(layer))
+    layer["match"] = np.where(np.arange(len(layer)) % 4, "exact", "pooled")
+    kinds = set(shapely.get_type_id(layer.geometry.values))
+    holes = shapely.get_num_interior_rings(shapely.get_parts(layer.geometry.values))
+    assert kinds == {3, 6} and holes.max() > 0  # the real layer has both, and holes
+    path = write_partitioned(layer, tmp_path, 4)
+    frame = dask_geopandas.read_parquet(path)
+    files = distributed.parquet_files(frame)
+    assert files is not None and len(files) == 4
+    hoods = general.neighbourhoods.to_crs(layer.crs).reset_index(drop=True)
+    doubled = pd.concat([hoods, hoods.iloc[:10]], ignore_index=True)
+    targets = gpd.GeoDataFrame(geometry=doubled.geometry.values, crs=layer.crs)
+
+    def no_fallback(*args):
+        raise AssertionError("the GeoArrow file took the general path")
+
+    monkeypatch.setattr(distributed, "_general_file_pieces", no_fallback)
+    overlap = 0.0
+    for fs, file in files:
+        fast = distributed._file_pieces(fs, file, targets, layer.crs, ["A", "B"], True)
+        part = gpd.read_parquet(file)
+        decoded = distributed._partition_pieces(part, targets, layer.crs, ["A", "B"], "numba", True)
+        for key in ("target", "terms", "outside", "overlap", "unmapped"):
+            assert np.array_equal(fast[key], decoded[key]), key
+        overlap += decoded["overlap"][:, 0].sum()
+        ragged = shapely.to_ragged_array(shapely.force_2d(part.geometry.values))[2]
+        ring, polygon, geometry = ragged if len(ragged) == 3 else (*ragged, None)
+        if geometry is None:
+            geometry = np.arange(len(polygon))
+        areas = distributed._compiled(distributed._geos_areas)(
+            shapely.get_coordinates(part.geometry.values), ring, polygon, geometry
+        )
+        assert np.array_equal(areas, shapely.area(part.geometry.values))
+    assert overlap > 0  # the doubled targets were measured on the fast path
+    monkeypatch.undo()
+    local = apportion(frame.compute(), hoods, ["A", "B"])
+    remote = apportion(frame, hoods, ["A", "B"], backend="dask", scheduler=cluster)
+    assert_identical(local, remote)
+
+
+def test_box_pairs_are_the_spatial_index_pairs():
+    """The compiled grid finds exactly the pairs a shapely STRtree box query finds, once
+    each, with targets covering everything, tiny and empty ones among ordinary ones."""
+    import shapely
+
+    from explorer.distributed import _box_pairs, _compiled, _grid_side
+
+    sources = jittered_grid(5_000, seed=12).geometry.values
+    targets = np.concatenate(
+        [
+            voronoi_targets(300, seed=13).geometry.values,
+            [shapely.box(-1e4, -1e4, 3e5, 3e5)] * 20,  # larger than the whole square
+            [shapely.box(5e4, 5e4, 5e4 + 1, 5e4 + 1), shapely.Polygon()],
+        ]
+    )
+    bounds = shapely.bounds(targets)
+    for side in (_grid_side(bounds), 1, 40):
+        left, right = _compiled(_box_pairs)(shapely.bounds(sources), bounds, side)
+        expected = shapely.STRtree(targets).query(sources)
+        found = set(zip(left.tolist(), right.tolist()))
+        assert len(found) == len(left) and found == set(zip(*(a.tolist() for a in expected)))
