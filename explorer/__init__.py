@@ -4,15 +4,28 @@ The stages, one module each: :mod:`explorer.catalog` (fetch), :mod:`explorer.loa
 :mod:`explorer.join` (with the vote ledger), :mod:`explorer.apportion`,
 :mod:`explorer.render` and :mod:`explorer.ask`; on top, :class:`Election`
 (:mod:`explorer.elections`) and :func:`compare` (:mod:`explorer.swing`).
+
+Every public name is imported on first use (PEP 562), so ``import explorer`` is cheap and a
+command such as ``explorer info`` loads only the stages it runs (not geopandas, shapely or
+pyproj when it needs no geometry).
 """
 
-from explorer.catalog import fetch
-from explorer.elections import Election, election_names, load_election
-from explorer.errors import ExplorerError
-from explorer.join import join_returns, vote_ledger
-from explorer.loaders import load_returns, wide_returns
+from __future__ import annotations
 
-load = load_election
+import importlib
+from typing import TYPE_CHECKING
+
+from explorer.errors import ExplorerError
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from explorer.catalog import fetch
+    from explorer.elections import Election, load_election
+    from explorer.join import join_returns, vote_ledger
+    from explorer.loaders import load_returns, wide_returns
+    from explorer.specs import election_names
+    from explorer.swing import Swing, compare
+
+    load = load_election
 
 __all__ = [
     "Election",
@@ -30,12 +43,31 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
+#: public name -> (module, name there)
+_WHERE = {
+    "Election": ("explorer.elections", "Election"),
+    "Swing": ("explorer.swing", "Swing"),
+    "compare": ("explorer.swing", "compare"),
+    "election_names": ("explorer.specs", "election_names"),
+    "fetch": ("explorer.catalog", "fetch"),
+    "join_returns": ("explorer.join", "join_returns"),
+    "load": ("explorer.elections", "load_election"),
+    "load_election": ("explorer.elections", "load_election"),
+    "load_returns": ("explorer.loaders", "load_returns"),
+    "vote_ledger": ("explorer.join", "vote_ledger"),
+    "wide_returns": ("explorer.loaders", "wide_returns"),
+}
+
 
 def __getattr__(name: str):
-    """``Swing`` and ``compare`` load :mod:`explorer.swing` (and the question parser it
-    uses) on first use, so that a command that needs neither starts faster."""
-    if name in ("Swing", "compare"):
-        from explorer import swing
+    """Import the module that defines a public name on first use, and keep the name here."""
+    if name not in _WHERE:
+        raise AttributeError(f"module 'explorer' has no attribute {name!r}")
+    module, attribute = _WHERE[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
 
-        return getattr(swing, name)
-    raise AttributeError(f"module 'explorer' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

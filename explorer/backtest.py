@@ -429,7 +429,7 @@ def _catalog_layer(
     """A catalog layer by name; with ``kind``, a layer of another kind is refused with the
     names of the layers of that kind."""
     from explorer import catalog, loaders
-    from explorer.elections import _definitions, layer_spec
+    from explorer.specs import _definitions, layer_spec
 
     layers = _definitions().get("layers", {})
     if kind and layers.get(name, {}).get("kind") != kind:

@@ -1,131 +1,40 @@
-"""Elections as data: the definitions in ``shapefiles/elections.toml`` and the
-:class:`Election` object that runs the stages (fetch -> load -> join) for one of them.
+"""The :class:`Election` object that runs the stages (fetch -> load -> join) for one election:
+a catalog election defined in ``shapefiles/elections.toml`` (:mod:`explorer.specs`), your own
+files (:meth:`Election.from_files`) or results inside a layer (:meth:`Election.from_layer`,
+:mod:`explorer.layer_election`).
 
 This module sits on top of the stage modules; none of them imports it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
-from explorer import catalog, join, loaders
+# geopandas, shapely and the join load inside the methods that need them, so that reading
+# the returns (``explorer info``) imports no geometry library
+from explorer import catalog, loaders
 from explorer.errors import ExplorerError
+from explorer.specs import (
+    ElectionSpec,
+    LayerSpec,
+    default_election,
+    election_names,
+    election_spec,
+    layer_spec,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from explorer.layer_election import LayerElection
 
 #: below this share of result precincts matching a polygon by ID, a join is refused
 MIN_ID_MATCH = 0.05
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """A layer named in elections.toml: which file, how to read it."""
-
-    name: str
-    kind: str
-    file: str
-    title: str = ""
-    crs: str | None = None
-    id_field: str = "precinct"
-    name_field: str = "name"
-    where: dict = field(default_factory=dict)
-    route_numbers: str | None = None
-    weight_field: str | None = None
-    layer: str | None = None
-
-    @classmethod
-    def from_toml(cls, name: str, entry: dict) -> LayerSpec:
-        """A layer from elections.toml; its paths must be catalog-relative."""
-        known = {f for f in cls.__dataclass_fields__ if f != "name"}
-        for key in ("file", "route_numbers"):
-            if entry.get(key) is not None:
-                _catalog_path(entry[key], f"layers.{name}.{key}")
-        return cls(name=name, **{k: v for k, v in entry.items() if k in known})
-
-
-@dataclass(frozen=True)
-class ElectionSpec:
-    """An election: its returns, its totals, and the layers it is drawn on."""
-
-    name: str
-    title: str
-    office: str | None
-    district: str | None
-    returns: str
-    precincts: LayerSpec
-    date: dt.date | None = None
-    totals: str | None = None
-    boundary: LayerSpec | None = None
-    boundary_id: str | None = None
-    neighbourhoods: LayerSpec | None = None
-    freeways: LayerSpec | None = None
-
-
-def _catalog_path(path, where: str) -> str:
-    """A path from elections.toml, refused in one line unless it is catalog-relative."""
-    source = f"{catalog.config_file('elections.toml')} ({where})"
-    return str(catalog.safe_relative_path(path, source))
-
-
-def _definitions() -> dict:
-    return catalog._read_toml(catalog.config_file("elections.toml"))
-
-
-def layer_spec(name: str) -> LayerSpec:
-    layers = _definitions().get("layers", {})
-    if name not in layers:
-        raise ExplorerError(
-            f"unknown layer {name!r}", hint="known layers: " + ", ".join(sorted(layers))
-        )
-    return LayerSpec.from_toml(name, layers[name])
-
-
-def election_names() -> list[str]:
-    return sorted(_definitions().get("elections", {}))
-
-
-def default_election() -> str:
-    return _definitions().get("defaults", {}).get("election", election_names()[0])
-
-
-def election_spec(name: str) -> ElectionSpec:
-    """The definition of a named election; an unknown name lists the known ones."""
-    elections = _definitions().get("elections", {})
-    if name not in elections:
-        raise ExplorerError(
-            f"unknown election {name!r}",
-            hint="known elections: " + ", ".join(sorted(elections)),
-        )
-    entry = elections[name]
-    boundary = entry.get("boundary") or {}
-    for key in ("returns", "totals"):
-        if entry.get(key) is not None:
-            _catalog_path(entry[key], f"elections.{name}.{key}")
-    if boundary:  # the district ID fills {id} in the boundary layer's path
-        file = layer_spec(boundary["layer"]).file
-        _catalog_path(
-            file.replace("{id}", str(boundary.get("id", ""))), f"elections.{name}.boundary"
-        )
-    return ElectionSpec(
-        name=name,
-        title=entry.get("title", name),
-        date=entry.get("date"),
-        office=entry.get("office"),
-        district=str(entry["district"]) if "district" in entry else None,
-        returns=entry["returns"],
-        totals=entry.get("totals"),
-        precincts=layer_spec(entry["precincts"]),
-        boundary=layer_spec(boundary["layer"]) if boundary else None,
-        boundary_id=boundary.get("id"),
-        neighbourhoods=layer_spec(entry["neighbourhoods"]) if entry.get("neighbourhoods") else None,
-        freeways=layer_spec(entry["freeways"]) if entry.get("freeways") else None,
-    )
 
 
 @dataclass
@@ -202,6 +111,15 @@ class Election:
         )
         return cls(spec=spec, **options)
 
+    @classmethod
+    def from_layer(cls, layer, **options) -> LayerElection:
+        """An election whose results are properties of the precinct layer (DRA, VEST): a
+        GeoDataFrame, a file, a glob or a list of these, with ``votes`` (candidate -> field)
+        and the other options of :func:`explorer.layer_election._from_layer`."""
+        from explorer.layer_election import _from_layer
+
+        return _from_layer(cls, layer, **options)
+
     def _path(self, file: str) -> Path:
         return catalog.local_path(file, self.data_dir)
 
@@ -257,6 +175,8 @@ class Election:
     @cached_property
     def precincts(self) -> gpd.GeoDataFrame:
         """The joined precincts: one feature per result precinct, with ``match`` class."""
+        from explorer import join
+
         crosswalk = join.read_crosswalk(str(self.crosswalk)) if self.crosswalk else None
         from explorer import live
 
@@ -274,6 +194,8 @@ class Election:
     def outline(self) -> gpd.GeoDataFrame:
         """The district boundary, or the dissolved mapped precincts when none is given
         or when the precinct layer nests in the boundary (a precinct-resolution edge)."""
+        import geopandas as gpd
+
         if self.boundary is not None:
             from explorer.infer import precinct_outline
 
@@ -287,11 +209,15 @@ class Election:
     @cached_property
     def ledger(self) -> pd.DataFrame:
         """The vote ledger: every candidate's votes by match class, checked against totals."""
+        from explorer import join
+
         parsed = self.returns.groupby("candidate")["votes"].sum()
         return join.vote_ledger(self.precincts, self.totals, returns=parsed)
 
     @cached_property
     def ledger_summary(self) -> dict:
+        from explorer import join
+
         summary = join.ledger_summary(self.precincts)
         if self.precincts.attrs.get("reporting"):  # election night: N of M reporting
             summary["reporting"] = self.precincts.attrs["reporting"]
@@ -527,6 +453,8 @@ class Election:
         """CVAP, VAP and population by group for each mapped precinct (``by="precinct"``)
         or neighbourhood, vintage closest to the election (``attrs``: vintages, population
         ledger, credit). See :mod:`explorer.demographics`."""
+        import geopandas as gpd
+
         from explorer import demographics
 
         key = (by, cvap_year)
@@ -591,10 +519,15 @@ class Election:
         return ei.run(self, groups, candidates, **options).table
 
     def methods_note(self, areas: pd.DataFrame, by: str = "neighbourhood") -> str:
-        return _methods_note(self, areas, by)
+        """Sources and vintages, method, and the ledger's caveats, in a few lines (see
+        :func:`explorer.ask.methods.methods_note`)."""
+        from explorer.ask.methods import methods_note
+
+        return methods_note(self, areas, by)
 
     def _repr_html_(self) -> str:
         """A notebook summary: title, date, candidates with votes, the ledger in one line."""
+        from explorer import join
         from explorer.render import esc
 
         table = self.summary().head(8)
@@ -641,233 +574,6 @@ class Election:
         return notebook_table(table)
 
 
-def _methods_note(election: Election, areas: pd.DataFrame, by: str) -> str:
-    """Sources and vintages, method, and the ledger's caveats, in a few lines."""
-    summary = election.ledger_summary
-    spec = election.spec
-    lines = ["Methods:"]
-    contest = ", ".join(
-        str(part)
-        for part in (
-            spec.title,
-            spec.date,
-            spec.office or election.returns.attrs.get("office"),
-            f"district {spec.district}" if spec.district else "",
-        )
-        if part
-    )
-    lines.append(f"- Returns: {contest} ({Path(spec.returns).name}).")
-    lines.append(
-        f"- Precinct geometry: {spec.precincts.title or spec.precincts.file}; "
-        "result precincts matched exact / base / inferred (see `explorer ledger`)."
-    )
-    lines.append(f"- Ledger: {join.describe_ledger(summary)}")
-    if summary.get("reporting"):
-        from explorer.live import describe_reporting
-
-        lines.append(f"- Reporting: {describe_reporting(summary['reporting'])}")
-    if by != "precinct":
-        layer = spec.neighbourhoods
-        lines.append(
-            f"- Areas: {(layer.title or Path(layer.file).name) if layer else by}; "
-            "votes apportioned by "
-            f"{areas.attrs.get('method', 'area')}. Figures per area are estimates."
-        )
-        outside = areas.attrs.get("outside")
-        if outside is not None:
-            outside_votes = float(outside.sum())
-            outside_votes = 0.0 if abs(outside_votes) < 0.5 else outside_votes  # no "-0"
-            lines.append(f"- {outside_votes:,.0f} mapped votes fall outside every area.")
-        overlap = areas.attrs.get("overlap")
-        if overlap is not None and overlap.sum() >= 0.5:
-            lines.append(
-                f"- {overlap.sum():,.0f} votes counted in more than one area; the target "
-                "polygons overlap, so the areas add up to more than the mapped votes."
-            )
-    credits = election.credits() or [
-        "your files: " + ", ".join(Path(f).name for f in election.source_files())
-    ]
-    lines.append("- Sources: " + "; ".join(credits) + ".")
-    return "\n".join(lines)
-
-
 def load_election(name: str | None = None, **options) -> Election:
     """A catalog election by name (the default election when none is given)."""
     return Election(spec=election_spec(name or default_election()), **options)
-
-
-@dataclass
-class LayerElection(Election):
-    """An election whose results ship inside the precinct layer (DRA ``datasets``, VEST
-    columns): see :meth:`Election.from_layer`. Every layer feature is its own result
-    precinct (match ``exact``); features without geometry are unmapped (``none``)."""
-
-    source: object = None
-    votes: dict = field(default_factory=dict)
-    total_field: str | None = None
-    jobs: int | None = None
-    progress: bool = False
-
-    @cached_property
-    def layer(self) -> gpd.GeoDataFrame:
-        from explorer import layer_results
-
-        fields = [*self.votes.values(), *([self.total_field] if self.total_field else [])]
-        spec = self.spec.precincts
-        if isinstance(self.source, gpd.GeoDataFrame):
-            columns = layer_results.resolve_fields(
-                self.source.columns, [spec.id_field, *fields], "layer"
-            )
-            frame = gpd.GeoDataFrame(
-                {"precinct": loaders.normalise_ids(self.source[columns[spec.id_field]])},
-                geometry=self.source.geometry.values,
-                crs=self.source.crs,
-            )
-            frame["state"] = self.source["state"].to_numpy() if "state" in self.source else ""
-            for name in fields:
-                frame[name] = layer_results.read_counts(
-                    self.source[columns[name]], frame["precinct"], name, "layer"
-                )
-            return frame
-        paths = layer_results.expand_paths(self.source, self.data_dir)
-        return layer_results.read_results_layers(
-            paths,
-            fields,
-            precinct_id=spec.id_field,
-            crs=spec.crs,
-            jobs=self.jobs,
-            progress=self.progress,
-        )
-
-    @cached_property
-    def wide(self) -> pd.DataFrame:
-        from explorer import layer_results
-
-        wide = layer_results.layer_returns(self.layer, self.votes, self.total_field)
-        wide.attrs["notes"] = list(self.layer.attrs.get("notes", [])) + wide.attrs["notes"]
-        return wide
-
-    @cached_property
-    def returns(self) -> pd.DataFrame:
-        """Long form (precinct, candidate, votes) of the layer's results."""
-        long = self.wide.drop(columns="total").melt(
-            ignore_index=False, var_name="candidate", value_name="votes"
-        )
-        long = long.reset_index()
-        long.attrs["notes"] = list(self.wide.attrs.get("notes", []))
-        return long
-
-    @cached_property
-    def totals(self) -> pd.Series | None:
-        return None
-
-    @cached_property
-    def precincts(self) -> gpd.GeoDataFrame:
-        layer, wide = self.layer, self.wide
-        empty = layer.geometry.isna().to_numpy() | layer.geometry.is_empty.to_numpy()
-        ids = layer["precinct"].to_numpy()
-        features = gpd.GeoDataFrame(
-            {
-                "precinct": ids,
-                "state": layer["state"].to_numpy(),
-                "match": np.where(empty, "none", "exact").astype(object),
-                "members": np.where(empty, "", ids).astype(object),
-                "n_members": (~empty).astype("int64"),
-                "inferred_members": "",
-            },
-            geometry=layer.geometry.values,
-            crs=layer.crs,
-        )
-        for column in wide.columns:
-            features[column] = wide[column].to_numpy()
-        features.attrs = {"notes": list(wide.attrs.get("notes", [])), "unassigned": []}
-        return join.add_result_columns(features, [c for c in wide.columns if c != "total"])
-
-    @cached_property
-    def outline(self) -> gpd.GeoDataFrame:
-        """The dissolved mapped precincts; past the large-map threshold (where a page only
-        needs the bounds) their bounding box, since dissolving 75,000 polygons takes long."""
-        from explorer.large_map import LARGE_ABOVE
-
-        mapped = self.precincts[self.precincts["match"] != "none"]
-        if len(mapped) <= LARGE_ABOVE:
-            return super().outline
-        box = shapely.box(*mapped.total_bounds)
-        return gpd.GeoDataFrame({"district": [self.name]}, geometry=[box], crs=mapped.crs)
-
-    def by_state(self) -> pd.DataFrame:
-        """Votes per candidate by ``state`` (one row per file/state), plus a ``total`` row;
-        the sums equal the sums over the precincts (checked)."""
-        columns = [*self.candidates, "total"]
-        table = self.precincts.groupby("state")[columns].sum()
-        table["precincts"] = self.precincts.groupby("state").size()
-        table.loc["total"] = table.sum()
-        if not (table.loc["total", columns] == self.precincts[columns].sum()).all():
-            raise AssertionError("state sums do not add up to the precincts")  # cannot happen
-        return table
-
-    def source_files(self) -> list[str]:
-        return list(self.layer.attrs.get("files", []))
-
-    def credits(self) -> list[str]:
-        from explorer import layer_results
-
-        return layer_results.catalog_credits(self.source_files())
-
-
-def _from_layer(
-    cls,
-    layer,
-    *,
-    votes: dict[str, str],
-    total: str | None = None,
-    precinct_id: str = "id",
-    name: str = "my-election",
-    title: str | None = None,
-    neighbourhoods: str | Path | None = None,
-    neighbourhood_name: str = "name",
-    crs: str | None = None,
-    jobs: int | None = None,
-    progress: bool = False,
-    **options,
-) -> LayerElection:
-    """An election whose results are properties of the precinct layer.
-
-    ``layer``: a GeoDataFrame, a file, a glob (``'vtd/*/Geojson_*.zip'``, or a catalog
-    pattern such as ``'dra2020/vtd_data/2020_VTD/*/Geojson_*.zip'``) or a list of these;
-    several files are read in parallel as one layer with a ``state`` column. ``votes`` maps
-    candidate -> field (``{"Biden": "E_20_PRES.Dem"}``; DRA's nested ``datasets.`` prefix is
-    optional; VEST-style ``G20PREDBID`` works as it is). ``total`` names a field of all votes
-    cast: what it holds beyond the candidates becomes ``other``. ``precinct_id`` is the
-    feature ID field (DRA: ``id``)."""
-    described = layer if isinstance(layer, (str, Path)) else "layer"
-    spec = ElectionSpec(
-        name=name,
-        title=title or name,
-        office=None,
-        district=None,
-        returns=str(described),
-        precincts=LayerSpec(
-            name="precincts", kind="precincts", file=str(described), id_field=precinct_id, crs=crs
-        ),
-        neighbourhoods=LayerSpec(
-            name="neighbourhoods",
-            kind="neighbourhoods",
-            file=str(neighbourhoods),
-            name_field=neighbourhood_name,
-        )
-        if neighbourhoods
-        else None,
-    )
-    return LayerElection(
-        spec=spec,
-        source=layer,
-        votes=dict(votes),
-        total_field=total,
-        jobs=jobs,
-        progress=progress,
-        **options,
-    )
-
-
-Election.from_layer = classmethod(_from_layer)

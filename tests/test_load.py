@@ -166,3 +166,24 @@ def test_lonlat_declared_on_projected_coordinates_is_refused(tmp_path):
     frame.to_file(tmp_path / "p.geojson", driver="GeoJSON")
     with pytest.raises(ExplorerError, match="not longitude/latitude"):
         load.read_layer(tmp_path / "p.geojson", crs="EPSG:4326")
+
+
+def test_primary_totals_beside_the_returns(primary):
+    """The primary's totals file names a candidate with no precinct rows: a 0-vote row."""
+    table = load.with_totals(primary.summary(), primary.totals)
+    assert len(table) == 24 and table["district_totals"].sum() == 42308
+    assert table.loc['Michelle "Hope" Walker', ["votes", "district_totals"]].tolist() == [0, 0]
+    assert load.totals_differences(table) == {}
+
+
+def test_a_candidate_the_totals_file_lacks_is_named_in_the_mismatch(general):
+    """Before, such a candidate made the check fail with a MISMATCH line naming nobody."""
+    totals = general.totals.drop("Robert Lee Ahn")
+    table = load.with_totals(general.summary(), totals)
+    assert table["district_totals"].isna().tolist() == [False, True]
+    assert load.totals_differences(table) == {"Robert Lee Ahn": 17610}
+    fewer = general.totals - 1
+    assert load.totals_differences(load.with_totals(general.summary(), fewer)) == {
+        "Jimmy Gomez": 1,
+        "Robert Lee Ahn": 1,
+    }

@@ -554,13 +554,13 @@ def test_cli_ledger_rank_ask_info(hostile, capsys, monkeypatch):
 
 
 def test_cli_swing(hostile, capsys, monkeypatch):
-    from explorer import cli
+    from explorer.cli import analysis  # the swing command
 
     work = hostile.root / "swing-cli"
     work.mkdir()
     monkeypatch.chdir(work)
     chosen = {"../../up {{7*7}}": hostile.before, "\u202e..": hostile.runoff}
-    monkeypatch.setattr(cli, "load_election", lambda name, **_: chosen[name])
+    monkeypatch.setattr(analysis, "load_election", lambda name, **_: chosen[name])
     before_run = files_under(hostile.root)
     for by in ("neighbourhood", "precinct"):
         for fmt in ("table", "csv", "json", "markdown"):

@@ -267,6 +267,28 @@ def load_totals(
     return votes[real].groupby(names[real].to_numpy()).sum().rename("votes")
 
 
+def with_totals(table: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:
+    """``table`` (one row per candidate: ``votes``, ``share``) with each candidate's figure
+    in the district totals file beside it (``district_totals``, a nullable integer, missing
+    where the file does not name the candidate), plus a row of 0 votes for each candidate
+    the file names and the returns do not."""
+    table = table.copy()
+    table["district_totals"] = totals.reindex(table.index)
+    missing = [c for c in totals.index if c not in table.index]
+    for candidate in missing:
+        table.loc[candidate] = [0, 0.0, totals[candidate]]
+    table["district_totals"] = table["district_totals"].astype("Int64")
+    return table
+
+
+def totals_differences(table: pd.DataFrame) -> dict[str, int]:
+    """Precinct returns minus district totals, by candidate, where they differ (``table``
+    from :func:`with_totals`; a candidate the totals file does not name differs by all
+    their votes). Empty when every count agrees."""
+    difference = table["votes"] - table["district_totals"].fillna(0)
+    return {str(name): int(value) for name, value in difference.items() if value != 0}
+
+
 def wide_returns(long: pd.DataFrame) -> pd.DataFrame:
     """One row per precinct, one column per candidate (commonest first), plus ``total``."""
     order = long.groupby("candidate")["votes"].sum().sort_values(ascending=False).index
