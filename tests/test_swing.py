@@ -214,6 +214,9 @@ def test_precinct_swing_keeps_the_votes_floor_in_table_and_map(ahn_swing):
     grey = keys["too few votes to compare (under 100)"]
     assert all(fills[p] == grey for p in low.index)
     assert fills["0850001A"] != grey
+    notes = {tip[0]: tip[2] for tip in parts["tips"]}
+    assert notes["9003923A"].startswith("Too few votes to compare (under 100")
+    assert notes["0850001A"] == ""
     # one swatch, one meaning: no second key in the same grey
     assert [label for colour, label in parts["styled"].legend if colour == grey] == [
         "too few votes to compare (under 100)"

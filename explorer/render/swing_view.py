@@ -114,8 +114,9 @@ def swing_parts(
                     else []
                 ),
             ],
+            f"Too few votes to compare (under {min_votes:,.0f} in either election)" if few else "",
         )
-        for _, row in features.iterrows()
+        for (_, row), few in zip(features.iterrows(), too_few.to_numpy())
     ]
     s = summary
     title = f"{candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
