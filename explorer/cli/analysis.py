@@ -84,8 +84,9 @@ def swing(
         say(
             f"No {by} can be compared: "
             + (
-                f"none of the {apart} reaches {min_votes:,.0f} votes in both elections with "
-                "shares to compare (all listed below); lower --min-votes to compare them."
+                f"all {apart} {by}s are set apart below (under {min_votes:,.0f} votes in "
+                "either election, too little of the area covered, or no share to compare); "
+                "lower --min-votes to compare them."
                 if apart
                 else "none holds votes in both elections."
             )
