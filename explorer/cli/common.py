@@ -46,13 +46,13 @@ def _root(
     """Map and question election returns by precinct and neighbourhood."""
 
 
-def choice(*names: str):
+def choice(*names: str, what: str = "value"):
     """An option callback refusing a value outside ``names`` while the command line is
-    read, before any work (one line, exit 2)."""
+    read, before any work (one line, exit 2): "unknown ``what`` 'x'; use one of ..."."""
 
     def check(value: str | None) -> str | None:
         if value is not None and value not in names:
-            raise typer.BadParameter(f"{value!r} is not one of: {', '.join(names)}")
+            raise typer.BadParameter(f"unknown {what} {value!r}; use one of {', '.join(names)}")
         return value
 
     return check
@@ -388,7 +388,10 @@ def _print_area_notes(election: Election) -> None:
 Format = Annotated[
     str,
     typer.Option(
-        "--format", "-f", help="table, csv, json or markdown.", callback=choice(*outputs.FORMATS)
+        "--format",
+        "-f",
+        help="table, csv, json or markdown.",
+        callback=choice(*outputs.FORMATS, what="format"),
     ),
 ]
 
@@ -403,7 +406,7 @@ Backend = Annotated[
     str,
     typer.Option(
         help="Where apportionment runs: local, or dask (see --scheduler).",
-        callback=choice("local", "dask"),
+        callback=choice("local", "dask", what="backend"),
     ),
 ]
 
@@ -435,7 +438,8 @@ BY = ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods", "preci
 
 #: base-map tiles a page can take (see ``explorer.render.TILES``)
 Tiles = Annotated[
-    str, typer.Option(help="light, osm or none.", callback=choice("light", "osm", "none"))
+    str,
+    typer.Option(help="light, osm or none.", callback=choice("light", "osm", "none", what="tiles")),
 ]
 
 

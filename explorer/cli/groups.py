@@ -84,7 +84,10 @@ def ei_command(
     ] = None,
     plot: Figure = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="text or csv.", callback=choice("text", "csv"))
+        str,
+        typer.Option(
+            "--format", "-f", help="text or csv.", callback=choice("text", "csv", what="format")
+        ),
     ] = "text",
     *,
     source: ElectionSource,

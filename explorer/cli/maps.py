@@ -40,13 +40,14 @@ def map_command(
         typer.Option(help="Add a group's share of CVAP as a layer to switch on."),
     ] = None,
     by: Annotated[
-        str, typer.Option(help="precinct or neighbourhood.", callback=choice(*BY))
+        str, typer.Option(help="precinct or neighbourhood.", callback=choice(*BY, what="--by"))
     ] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
     tiles: Annotated[
         str,
         typer.Option(
-            help="light, osm or none (offline/print).", callback=choice("light", "osm", "none")
+            help="light, osm or none (offline/print).",
+            callback=choice("light", "osm", "none", what="tiles"),
         ),
     ] = "light",
     scheme: Annotated[

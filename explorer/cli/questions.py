@@ -34,7 +34,7 @@ def rank_command(
     election: ElectionArg = None,
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
     by: Annotated[
-        str, typer.Option(help="neighbourhood or precinct.", callback=choice(*BY))
+        str, typer.Option(help="neighbourhood or precinct.", callback=choice(*BY, what="--by"))
     ] = "neighbourhood",
     fmt: Format = "table",
     out: Annotated[Path | None, typer.Option(help="Write the table to this file instead.")] = None,
