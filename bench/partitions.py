@@ -37,21 +37,10 @@ import numpy as np
 
 
 def write_partitioned(sources, folder: Path, n_parts: int, encoding: str = "geoarrow") -> Path:
-    """Sources sorted along a Hilbert curve, one GeoParquet file per partition
-    (``part.<i>.parquet``, as dask-geopandas names them), geometry in GeoArrow native
-    encoding by default (``encoding="WKB"`` for the encoding most other tools write)."""
-    located = ~(sources.geometry.is_empty | sources.geometry.isna()).to_numpy()
-    distance = np.full(len(sources), np.iinfo(np.int64).max)  # no geometry: last
-    distance[located] = (
-        sources[located].hilbert_distance(total_bounds=sources[located].total_bounds).to_numpy()
-    )
-    order = np.argsort(distance, kind="stable")
-    path = folder / "sources.parquet"
-    path.mkdir(parents=True, exist_ok=True)
-    for i, rows in enumerate(np.array_split(order, n_parts)):
-        part = sources.iloc[rows].reset_index(drop=True)
-        part.to_parquet(path / f"part.{i}.parquet", geometry_encoding=encoding)
-    return path
+    """The sources as a partitioned dataset: :func:`explorer.distributed.write_partitions`."""
+    from explorer.distributed import write_partitions
+
+    return write_partitions(sources, folder, n_parts, encoding=encoding)
 
 
 def _worker_cpu() -> float:
