@@ -8,7 +8,8 @@ the worker, each piece's terms of the sums the result is made of (weight x count
 piece's area, the votes outside every target...). Nothing per source or per pair comes
 back: a chain of small tasks adds the partitions' terms to a running per-target total in
 partition order, one term after another in the local backend's order (source, then
-target), so the floats are the local ones bit for bit; only targets x terms floats travel.
+target), so the floats are those of a local run with the same engine (the compiled kernel)
+bit for bit; only targets x terms floats travel.
 Nothing is shuffled: a spatially partitioned input (Hilbert-sorted files, or
 ``spatial_shuffle`` once, before writing) keeps each task's targets few, and any other
 partitioning still gives the same numbers. Files whose geometry is GeoArrow polygons
