@@ -434,6 +434,71 @@ def _geos_areas(coords, ring_offsets, part_offsets, geom_offsets):
     return out
 
 
+def _maybe_invalid(coords, ring_offsets, part_offsets, geom_offsets):
+    """Per geometry, whether it may be invalid (conservative: a False is certain, a True
+    is then decided by GEOS' ``is_valid``). A geometry of one ring is screened here: fewer
+    than 4 points, a coordinate that is not finite, a spike (an edge doubling back on the
+    previous one) or two non-adjacent edges that meet (a sweep in x; touching counts) flag
+    it; a geometry of several rings (holes, parts) is always flagged."""
+    n_geoms = len(geom_offsets) - 1
+    flagged = np.zeros(n_geoms, np.bool_)
+    for g in range(n_geoms):
+        p0 = geom_offsets[g]
+        p1 = geom_offsets[g + 1]
+        if p1 == p0:
+            continue  # no geometry: unmapped
+        if p1 - p0 > 1 or part_offsets[p0 + 1] - part_offsets[p0] != 1:
+            flagged[g] = True
+            continue
+        r = part_offsets[p0]
+        start = ring_offsets[r]
+        n = ring_offsets[r + 1] - start - 1  # edges
+        if n < 3:
+            flagged[g] = True
+            continue
+        xs = coords[start : start + n + 1, 0]
+        ys = coords[start : start + n + 1, 1]
+        if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+            flagged[g] = True
+            continue
+        lo = np.minimum(xs[:-1], xs[1:])
+        hi = np.maximum(xs[:-1], xs[1:])
+        order = np.argsort(lo)
+        bad = False
+        for k in range(n):  # spikes: consecutive edges collinear and doubling back
+            j = k + 1 if k + 1 < n else 0
+            ux = xs[k + 1] - xs[k]
+            uy = ys[k + 1] - ys[k]
+            vx = xs[j + 1] - xs[j]
+            vy = ys[j + 1] - ys[j]
+            if ux * vy - uy * vx == 0.0 and ux * vx + uy * vy < 0.0:
+                bad = True
+                break
+        for a in range(n):
+            if bad:
+                break
+            i = order[a]
+            for b in range(a + 1, n):
+                j = order[b]
+                if lo[j] > hi[i]:
+                    break
+                if abs(i - j) == 1 or abs(i - j) == n - 1:
+                    continue  # adjacent: they share a vertex
+                ax, ay, bx, by = xs[i], ys[i], xs[i + 1], ys[i + 1]
+                cx, cy, dx, dy = xs[j], ys[j], xs[j + 1], ys[j + 1]
+                if max(ay, by) < min(cy, dy) or max(cy, dy) < min(ay, by):
+                    continue
+                o1 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+                o2 = (bx - ax) * (dy - ay) - (by - ay) * (dx - ax)
+                o3 = (dx - cx) * (ay - cy) - (dy - cy) * (ax - cx)
+                o4 = (dx - cx) * (by - cy) - (dy - cy) * (bx - cx)
+                if (o1 <= 0.0 <= o2 or o2 <= 0.0 <= o1) and (o3 <= 0.0 <= o4 or o4 <= 0.0 <= o3):
+                    bad = True
+                    break
+        flagged[g] = bad
+    return flagged
+
+
 def _grid_side(target_bounds: np.ndarray) -> int:
     """Cells per side of :func:`_box_pairs`' grid: about one target per cell, fewer cells
     where large targets would be listed in too many (at most ~8 entries per target)."""
@@ -601,9 +666,13 @@ def _file_pieces(
         check_counts(pq.read_table(path, columns=others, filesystem=fs).to_pandas(), columns, path)
     kind = shapely.GeometryType.POLYGON if simple else shapely.GeometryType.MULTIPOLYGON
     offsets = (raw[1], raw[3]) if simple else (raw[1], raw[3], raw[4])
-    if not shapely.is_valid(shapely.from_ragged_array(kind, raw[0], offsets)[has_geometry]).all():
-        # an invalid polygon (a bowtie...) is repaired on the general path, with a note
-        return _general_file_pieces(fs, path, targets, area_crs, columns, with_match)
+    screen = _compiled(_maybe_invalid)(coords, ring_offsets, part_offsets, geom_offsets)
+    screen &= has_geometry
+    if screen.any():  # GEOS decides on the geometries the screen could not clear
+        built = shapely.from_ragged_array(kind, raw[0], offsets)
+        if not shapely.is_valid(built[screen]).all():
+            # an invalid polygon (a bowtie...) is repaired on the general path, with a note
+            return _general_file_pieces(fs, path, targets, area_crs, columns, with_match)
     all_values = frame[columns].to_numpy(dtype=float)
     unmapped = all_values[~has_geometry].sum(axis=0)
     areas = _compiled(_geos_areas)(coords, ring_offsets, part_offsets, geom_offsets)
