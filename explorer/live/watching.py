@@ -234,7 +234,7 @@ def publish(
     from explorer.render import views
 
     parts = views.map_parts(election)  # the default view, as election.build_map draws it
-    parts["file_notes"] = [f"Note: {line}" for line in notes]
+    parts["file_notes"] = [f"Note: {outputs.terminal_line(line)}" for line in notes]
     fmap, facts = views.choropleth_of(parts, tiles=tiles)
     if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
         state["estimate"] = extra(election)
@@ -246,7 +246,7 @@ def publish(
             state.get("estimate", ""),
             f"Snapshot: {state['snapshot']}"
             + (f" ({state['snapshot_time']})" if state["snapshot_time"] else ""),
-            *(f"note: {line}" for line in notes),
+            *(f"note: {outputs.terminal_line(line)}" for line in notes),
             "",
         ]
     )

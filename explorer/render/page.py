@@ -340,7 +340,7 @@ calc(100% - 120px));display:flex;flex-direction:column;color:#444}
 overflow-wrap:anywhere}.xl-title small{overflow-wrap:anywhere}
 .xl-legend .k{overflow-wrap:anywhere;display:-webkit-box;-webkit-box-orient:vertical;
 -webkit-line-clamp:3;overflow:hidden}.xl-legend b{overflow-wrap:anywhere}
-.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
+.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666;overflow-wrap:anywhere}
 .xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
 .xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
 .leaflet-control-layers-toggle{background-image:none!important;width:auto!important;height:auto!important;
