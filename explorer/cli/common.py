@@ -194,7 +194,8 @@ class ElectionSource:
             neighbourhoods=self.neighbourhoods,
             neighbourhood_name=self.neighbourhood_name,
             freeways=self.roads,
-            name=name or Path(self.returns).stem,
+            # named after the returns file, its control and bidi characters as escapes
+            name=name or outputs.terminal_line(Path(self.returns).stem),
             title=self.title,
             **options,
         )
