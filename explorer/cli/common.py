@@ -194,8 +194,7 @@ class ElectionSource:
             neighbourhoods=self.neighbourhoods,
             neighbourhood_name=self.neighbourhood_name,
             freeways=self.roads,
-            # named after the returns file, its control and bidi characters as escapes
-            name=name or outputs.terminal_line(Path(self.returns).stem),
+            name=name or Path(self.returns).stem,
             title=self.title,
             **options,
         )

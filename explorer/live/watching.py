@@ -100,15 +100,12 @@ def with_returns(
 
     # an election named after its returns file (own files: the name is the file's stem)
     # is named after each snapshot, so every publish names its own
-    from explorer.outputs import terminal_line
-
     renamed = {}
     before = Path(str(election.spec.returns or "")).stem
-    names = {before, terminal_line(before)} - {""}
-    if election.spec.name in names:
-        renamed["name"] = terminal_line(Path(path).stem)
-    if election.spec.title in names:
-        renamed["title"] = terminal_line(Path(path).stem)
+    if before and election.spec.name == before:
+        renamed["name"] = Path(path).stem
+    if before and election.spec.title == before:
+        renamed["title"] = Path(path).stem
     spec = dataclasses.replace(election.spec, returns=str(path), totals=None, **renamed)
     fresh = dataclasses.replace(election, spec=spec)
     for name in ("layer", "boundary", "neighbourhoods", "freeways"):
