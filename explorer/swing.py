@@ -39,7 +39,10 @@ class Swing:
         tolerance: float | None = None,
         min_votes: float = 100,
     ):
-        """A diverging folium map of the swing."""
+        """A diverging folium map of the swing, ``by`` neighbourhood or precinct; areas
+        under ``min_votes`` in either election are drawn in their own grey.
+
+        Raises :class:`ExplorerError` for any other ``by`` or unknown ``tiles``."""
         fmap, _ = swing_map(self, by, tiles, tolerance, min_votes)
         return fmap
 
@@ -141,30 +144,64 @@ def head_to_head_rival(before: Election, after: Election, name: str) -> str | No
     return None
 
 
+#: the ``by`` names :func:`swing_table` and :func:`swing_map` take, and what each means
+SWING_BY = {
+    **dict.fromkeys(
+        ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods"), "neighbourhood"
+    ),
+    **dict.fromkeys(("precinct", "precincts"), "precinct"),
+}
+
+
+def check_by(by: str) -> str:
+    """``by`` as ``"neighbourhood"`` or ``"precinct"``; any other name raises
+    :class:`ExplorerError` (one line, before any work)."""
+    if by not in SWING_BY:
+        raise ExplorerError(
+            f"unknown --by {by!r} for a swing", hint="use neighbourhood or precinct"
+        )
+    return SWING_BY[by]
+
+
 def swing_table(swing: Swing, by: str = "neighbourhood", min_votes: float = 100) -> pd.DataFrame:
-    """Areas (or precincts) ordered by the change, largest gain first, in percentage points."""
+    """Areas (or precincts) ordered by the change, largest gain first, in percentage points.
+
+    Areas and precincts under ``min_votes`` in either election, areas under
+    :data:`MIN_COVERAGE` of their area covered by mapped precincts, and any left with no
+    share to compare are not ranked: ``table.attrs["left_out"]`` lists them by reason
+    (reason -> ``"name (votes then votes)"`` strings). The table may be empty."""
+    by = check_by(by)
     left_out: dict[str, list[str]] = {}
-    if by.startswith("neigh"):
-        areas = swing.areas[swing.areas["after_total"] > 0.5]
-        enough = (areas["before_total"] >= min_votes) & (areas["after_total"] >= min_votes)
-        covered = ~(areas["coverage"].to_numpy(dtype=float) < MIN_COVERAGE)  # as rank does
-        frame = areas[enough & covered]
-        left_out[f"too few votes (under {min_votes:,.0f} in either)"] = [
-            f"{row['name']} ({row['before_total']:,.0f} then {row['after_total']:,.0f})"
-            for _, row in areas[~enough].sort_values("after_total", ascending=False).iterrows()
-        ]
-        left_out[f"under {MIN_COVERAGE:.0%} of the area covered by mapped precincts"] = [
-            f"{row['name']} ({row['coverage']:.0%} covered, {row['after_total']:,.0f} votes after)"
-            for _, row in areas[enough & ~covered].iterrows()
-        ]
-        label = "name"
-    else:
-        frame = swing.precincts
-        label = "precinct"
+    label = "name" if by == "neighbourhood" else "precinct"
+    places = swing.precincts
+    if by == "neighbourhood":
+        places = swing.areas[swing.areas["after_total"] > 0.5]
     # with two finalists the head-to-head share is the one figure compared (like with like)
     before, after, change, tag = ("before_share", "after_share", "change", "")
-    if "h2h_change" in frame:
+    if "h2h_change" in places:
         before, after, change, tag = ("before_h2h", "after_h2h", "h2h_change", " h2h")
+    enough = (places["before_total"] >= min_votes) & (places["after_total"] >= min_votes)
+    covered = np.ones(len(places), dtype=bool)
+    if by == "neighbourhood":
+        covered = ~(places["coverage"].to_numpy(dtype=float) < MIN_COVERAGE)  # as rank does
+    comparable = places[change].notna().to_numpy()
+    frame = places[enough & covered & comparable]
+
+    def votes(row) -> str:
+        return f"{row[label]} ({row['before_total']:,.0f} then {row['after_total']:,.0f})"
+
+    few = places[~enough].sort_values("after_total", ascending=False)
+    left_out[f"too few votes (under {min_votes:,.0f} in either)"] = [
+        votes(row) for _, row in few.iterrows()
+    ]
+    left_out[f"under {MIN_COVERAGE:.0%} of the area covered by mapped precincts"] = [
+        f"{row[label]} ({row['coverage']:.0%} covered, {row['after_total']:,.0f} votes after)"
+        for _, row in places[enough & ~covered].iterrows()
+    ]
+    what = "for either finalist " if tag else ""
+    left_out[f"no votes {what}in one of the two elections"] = [
+        votes(row) for _, row in places[enough & covered & ~comparable].iterrows()
+    ]
     table = pd.DataFrame(
         {
             label: frame[label].to_numpy(),
@@ -188,8 +225,12 @@ def swing_map(
 ):
     """A diverging map of the change; returns the folium map and facts about it (drawn by
     :mod:`explorer.render.swing_view`)."""
+    from explorer.render import TILES
     from explorer.render.views import choropleth_of
 
+    by = check_by(by)
+    if tiles not in TILES:
+        raise ExplorerError(f"unknown tiles {tiles!r}", hint="use " + ", ".join(TILES))
     return choropleth_of(swing_parts(swing, by, min_votes), tiles=tiles, tolerance=tolerance)
 
 
@@ -198,6 +239,7 @@ def swing_parts(swing: Swing, by: str = "precinct", min_votes: float = 100) -> d
     it from this swing's frames and summary."""
     from explorer.render.swing_view import swing_parts as parts
 
+    by = check_by(by)
     return parts(
         swing.precincts,
         swing.areas,

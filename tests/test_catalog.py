@@ -98,3 +98,14 @@ def test_info_confirms_runoff_totals(capsys):
     out = capsys.readouterr().out
     assert "25569" in out and "17610" in out
     assert "match the district totals for all 2 candidates" in out
+
+
+def test_info_shares_have_a_fixed_number_of_decimals(capsys):
+    """Shares line up: 55.10% beside 39.81%, never 55.1% beside 39.81%."""
+    import re
+
+    assert main(["info", "ca34-2017-primary"]) == 0
+    out = capsys.readouterr().out
+    shares = re.findall(r"\s(\d+\.\d+)%", out)
+    assert len(shares) >= 24
+    assert {len(share.split(".")[1]) for share in shares} == {2}

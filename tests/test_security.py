@@ -573,16 +573,15 @@ def test_cli_swing(hostile, capsys, monkeypatch):
             if fmt == "markdown":
                 assert "<img" not in out and "](" not in out
             elif fmt == "csv":
-                table = out.split("\n", 1)[1].rsplit("\n", 3)[0]  # between the prose lines
-                assert_csv_safe(table, [])
+                assert_csv_safe(out, [])  # only the data on stdout, the prose on stderr
             elif fmt == "json":
-                data = json.loads(out.split("\n", 1)[1].rsplit("\n", 3)[0])
+                data = json.loads(out)
                 assert hostile.runoff.candidates[1] in strings_in(data)
     written = files_under(hostile.root) - before_run
     # one map per --by, inside ./maps, named by slugs of the election and candidate names
     assert {p.relative_to(work).as_posix() for p in written} == {
-        "maps/up-7-7-to-output-hyperlink-http-x-y-rtl-31m.html",
-        "maps/up-7-7-to-output-hyperlink-http-x-y-rtl-31m-neighbourhoods.html",
+        "maps/up-7-7-to-output-hyperlink-http-x-y-rtl-31m-print.html",
+        "maps/up-7-7-to-output-hyperlink-http-x-y-rtl-31m-neighbourhoods-print.html",
     }
     for page in written:
         html = page.read_bytes().decode("utf-8")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
+import pandas as pd
 import pytest
 
 import explorer
@@ -181,3 +186,127 @@ def test_render_draws_the_swing_from_frames_without_the_analysis_stage(ahn_swing
         == "Head to head with Jimmy Gomez, Robert Lee Ahn went from 46.7% to 40.8%"
     )
     assert len(parts["tips"]) == len(s.precincts) == 161
+
+
+def _swing(capsys, *args) -> tuple[int, str, str]:
+    code = main(["swing", "ca34-2017-primary", "ca34-2017-general", "--candidate", "Ahn", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_precinct_swing_keeps_the_votes_floor_in_table_and_map(ahn_swing):
+    """The floor holds --by precinct as --by neighbourhood: precincts under it in either
+    election are not ranked (listed apart, never a NaN row) and are drawn in their own grey."""
+    from explorer.swing import swing_parts
+
+    table = swing_table(ahn_swing, "precinct", min_votes=100)
+    precincts = ahn_swing.precincts.set_index("precinct")
+    assert table.notna().all().all()  # no NaN row (9002767A has no runoff votes)
+    low = precincts[(precincts["before_total"] < 100) | (precincts["after_total"] < 100)]
+    assert len(low) and not set(low.index) & set(table.index)
+    assert len(table) + len(low) == len(precincts)
+    said = " ".join(n for names in table.attrs["left_out"].values() for n in names)
+    assert all(f"{p} (" in said for p in low.index)
+    assert (table["votes after"] >= 100).all()
+    parts = swing_parts(ahn_swing, "precinct", min_votes=100)
+    fills = dict(zip(parts["features"]["precinct"], parts["styled"].fills))
+    keys = dict((label, colour) for colour, label in parts["styled"].legend)
+    grey = keys["too few votes to compare (under 100)"]
+    assert all(fills[p] == grey for p in low.index)
+    assert fills["0850001A"] != grey
+    notes = {tip[0]: tip[2] for tip in parts["tips"]}
+    assert notes["9003923A"].startswith("Too few votes to compare (under 100")
+    assert notes["0850001A"] == ""
+    # one swatch, one meaning: no second key in the same grey
+    assert [label for colour, label in parts["styled"].legend if colour == grey] == [
+        "too few votes to compare (under 100)"
+    ]
+    lower = swing_table(ahn_swing, "precinct", min_votes=50)
+    assert len(lower) > len(table) and lower.notna().all().all()
+
+
+def test_grey_out_keeps_one_meaning_per_swatch():
+    from explorer import render
+
+    styled = render.style_swing(pd.Series([0.1, float("nan"), 0.02, -0.3]), "A")
+    assert (render.NO_DATA, "no votes cast") in styled.legend
+    # every no-vote feature is under the floor: one key, the floor's
+    folded = render.grey_out(styled, pd.Series([False, True, True, False]), "too few")
+    greys = [label for colour, label in folded.legend if colour == render.NO_DATA]
+    assert greys == ["too few"] and folded.fills[1] == folded.fills[2] == render.NO_DATA
+    # a no-vote feature outside the mask keeps its key; the masked ones take another grey
+    apart = render.grey_out(styled, pd.Series([False, False, True, False]), "too few")
+    colours = dict((label, colour) for colour, label in apart.legend)
+    assert colours["no votes cast"] == render.NO_DATA != colours["too few"]
+    assert apart.fills[1] == render.NO_DATA and apart.fills[2] == colours["too few"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_swing_data_formats_print_only_the_data(tmp_path, capsys, fmt):
+    code, out, err = _swing(capsys, "--by", "precinct", "-f", fmt, "-o", tmp_path / "s.html")
+    assert code == 0, err
+    if fmt == "json":
+        data = json.loads(out)  # the whole of stdout parses
+        assert data["candidate"] == "Robert Lee Ahn" and data["by"] == "precinct"
+        assert all(row["votes after"] >= 100 for row in data["rows"])
+        assert any("9002767A (" in n for names in data["left_out"].values() for n in names)
+    else:
+        rows = list(csv.DictReader(io.StringIO(out)))  # header and rows only
+        assert rows and set(rows[0]) == {
+            "precinct",
+            "before h2h %",
+            "after h2h %",
+            "change pts",
+            "votes after",
+        }
+        assert all(float(row["change pts"]) == float(row["change pts"]) for row in rows)
+    assert "Head to head with Jimmy Gomez" in err and "161 precincts compared" in err
+    assert "Not in the table, too few votes" in err and "Wrote " in err
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--by", "county"], "unknown --by 'county'"),
+        (["--tiles", "blah"], "unknown tiles 'blah'"),
+        (["-f", "yaml"], "unknown format 'yaml'"),
+    ],
+)
+def test_swing_refuses_bad_choices_before_any_work(tmp_path, capsys, args, fragment):
+    code, out, err = _swing(capsys, *args, "-o", tmp_path / "s.html")
+    assert code == 2 and out == ""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and fragment in lines[0], err
+    assert not (tmp_path / "s.html").exists()
+
+
+def test_swing_map_in_python_refuses_an_unknown_view(ahn_swing):
+    from explorer.errors import ExplorerError
+
+    with pytest.raises(ExplorerError, match="unknown --by 'county'"):
+        ahn_swing.map(by="county")
+    with pytest.raises(ExplorerError, match="unknown --by 'county'"):
+        swing_table(ahn_swing, "county")
+
+
+def test_print_swing_map_does_not_overwrite_the_tiled_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _swing(capsys, "--by", "precinct", "--tiles", "none")
+    assert code == 0, err
+    name = "ca34-2017-primary-to-ca34-2017-general-robert-lee-ahn-print.html"
+    assert f"Wrote maps/{name}" in out and (tmp_path / "maps" / name).exists()
+    assert not (tmp_path / "maps" / name.replace("-print", "")).exists()
+
+
+def test_swing_says_in_words_when_nothing_reaches_the_floor(tmp_path, capsys):
+    code, out, err = _swing(capsys, "--min-votes", "100000", "-o", tmp_path / "s.html")
+    assert code == 0, err
+    assert "Empty DataFrame" not in out and "Index: []" not in out
+    assert "No neighbourhood can be compared" in out and "lower --min-votes" in out
+    code, out, err = _swing(
+        capsys, "--by", "precinct", "--min-votes", "100000", "-o", tmp_path / "p.html"
+    )
+    assert (
+        "Empty DataFrame" not in out
+        and "No precinct can be compared: all 161 precincts are set apart below" in out
+    )

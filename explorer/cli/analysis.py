@@ -38,10 +38,17 @@ def swing(
     """How a candidate's share changed between two catalog elections (primary to runoff):
     a table by neighbourhood or precinct and a diverging map."""
     from explorer import render
-    from explorer.swing import compare, swing_map, swing_parts, swing_table
+    from explorer.swing import check_by, compare, swing_map, swing_parts, swing_table
 
     if not candidate:
         raise ExplorerError("--candidate is required")
+    by = check_by(by)  # every choice refused in one line before any work
+    if fmt not in outputs.FORMATS:
+        raise ExplorerError(
+            f"unknown format {fmt!r}", hint="use one of " + ", ".join(outputs.FORMATS)
+        )
+    if tiles not in render.TILES:
+        raise ExplorerError(f"unknown tiles {tiles!r}", hint="use " + ", ".join(render.TILES))
     for path in (output, png):
         if path is not None:
             outputs.check_target(path, given=True)
@@ -52,7 +59,10 @@ def swing(
     result = compare(first, second, candidate)
     s = result.summary
     table = swing_table(result, by, min_votes)
+    left_out = table.attrs.get("left_out", {})
+    data = fmt in ("csv", "json")  # as rank: only the data on stdout, the prose on stderr
     prose = outputs.markdown_text if fmt == "markdown" else str
+    say = note if data else (lambda text: echo(prose(text)))
     line = (
         f"{result.candidate}: {s['before_share']:.1%} of the vote in {before}, "
         f"{s['after_share']:.1%} in {after}."
@@ -63,29 +73,41 @@ def swing(
             f"({(s['after_h2h'] - s['before_h2h']) * 100:+.1f} pts); the table compares "
             "head-to-head shares."
         )
-    echo(prose(line))
-    echo(outputs.format_frame(table, fmt, candidate=result.candidate, summary=s))
-    for why, names in table.attrs.get("left_out", {}).items():
-        line = f"Not in the table, {why}: " + ", ".join(names) + "."
-        if fmt in ("csv", "json"):  # the data on stdout stays parseable
-            note(line)
-        else:
-            echo(prose(line))
-    echo(
-        prose(
-            f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
-            f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
-            "geography in one of the two and are not compared."
+    say(line)
+    if len(table) or data:
+        extra = {"candidate": result.candidate, "summary": s}
+        if fmt == "json":
+            extra.update(by=by, min_votes=min_votes, left_out=left_out)
+        echo(outputs.format_frame(table, fmt, **extra))
+    if not len(table):
+        apart = sum(len(names) for names in left_out.values())
+        say(
+            f"No {by} can be compared: "
+            + (
+                f"all {apart} {by}s are set apart below (under {min_votes:,.0f} votes in "
+                "either election, too little of the area covered, or no share to compare); "
+                "lower --min-votes to compare them."
+                if apart
+                else "none holds votes in both elections."
+            )
         )
+    for why, names in left_out.items():
+        say(f"Not in the table, {why}: " + ", ".join(names) + ".")
+    say(
+        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+        f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
+        "geography in one of the two and are not compared."
     )
     fmap, _ = swing_map(result, by, tiles, min_votes=min_votes)
-    suffix = "-neighbourhoods" if by.startswith("neigh") else ""
+    suffix = "-neighbourhoods" if by == "neighbourhood" else ""
+    if tiles == "none":  # a print-ready page never overwrites the tiled one (as map does)
+        suffix += "-print"
     target = output or Path("maps") / (
         f"{outputs.slug(before)}-to-{outputs.slug(after)}-{candidate_slug(result.candidate)}"
         f"{suffix}.html"
     )
     render.save_html(fmap, target)
-    echo(f"Wrote {target}")
+    (note if data else echo)(f"Wrote {target}")
     if png is not None:
         parts = swing_parts(result, by, min_votes)
         credits = render.short_credits(result.after.credits())
@@ -97,7 +119,7 @@ def swing(
             headline=parts["headline"],
             dek=parts["dek"],
         )
-        echo(f"Wrote {png}")
+        (note if data else echo)(f"Wrote {png}")
 
 
 @app.command()

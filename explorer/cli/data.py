@@ -87,7 +87,10 @@ def info(election: ElectionArg = None, *, source: ElectionSource) -> None:
     totals = chosen.totals
     if totals is not None:
         table = loaders.with_totals(table, totals)
-    shown = table.assign(share=(table["share"] * 100).round(2).astype(str) + "%")
+    import pandas as pd  # loaded with the returns already
+
+    # a fixed two decimals, so the column lines up (55.10% beside 39.81%); no share: blank
+    shown = table.assign(share=[f"{v:.2%}" if pd.notna(v) else "" for v in table["share"]])
     echo(outputs.format_frame(shown))
     echo(f"Total votes: {int(table['votes'].sum()):,}")
     pseudo: dict[str, int] = {}

@@ -41,14 +41,29 @@ class Styled:
     steps_title: str = ""
 
 
+#: the grey of features greyed out when the no-data grey still means something else on
+#: the same map (e.g. "no votes cast" outside the mask): one swatch, one meaning
+OTHER_GREY = "#a6a6a6"
+
+
 def grey_out(styled: Styled, mask: pd.Series, label: str, colour: str = NO_DATA) -> Styled:
     """Draw the masked features in the no-data grey (or ``colour``, e.g. :data:`OUTSIDE`),
-    with a legend entry saying why."""
+    with a legend entry saying why.
+
+    One swatch keeps one meaning: a key of the same colour whose features all fall under
+    the mask (e.g. "no votes cast" under a votes floor) is folded into this one; if some
+    of its features stay outside the mask, the masked ones take :data:`OTHER_GREY`."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return styled
+    legend = list(styled.legend)
+    if any(c == colour for c, _ in legend):
+        if any(f == colour for f, m in zip(styled.fills, mask) if not m):
+            colour = OTHER_GREY if colour != OTHER_GREY else "#8c8c8c"
+        else:
+            legend = [(c, text) for c, text in legend if c != colour]
     fills = [colour if m else f for f, m in zip(styled.fills, mask)]
-    return replace(styled, fills=fills, legend=[*styled.legend, (colour, label)])
+    return replace(styled, fills=fills, legend=[*legend, (colour, label)])
 
 
 HATCH = "url(#xl-hatch)"

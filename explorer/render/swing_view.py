@@ -49,8 +49,8 @@ def swing_parts(
     ``precincts``, ``areas`` and ``summary`` are :func:`explorer.swing.compare`'s frames
     (shares 0-1, changes in shares, ``*_h2h`` columns when the later race has two
     finalists) and summary; ``before``/``after`` give the titles, and ``after`` the
-    outline, context layers, ledger and credits. Areas under ``min_votes`` in either
-    election are greyed; areas mostly outside the district, or under ``min_coverage`` of
+    outline, context layers, ledger and credits. Areas and precincts under ``min_votes``
+    in either election are greyed with a key of their own (as the table leaves them out); areas mostly outside the district, or under ``min_coverage`` of
     their area covered by mapped precincts, are dotted and not called.
     """
     from explorer import join, render
@@ -58,14 +58,14 @@ def swing_parts(
 
     if by.startswith("neigh"):
         features = areas[areas["after_total"] > 0.5].reset_index(drop=True)
-        too_few = (features["before_total"] < min_votes) | (features["after_total"] < min_votes)
         label = "name"
         layer_name = "Neighbourhood change (apportioned)"
     else:
         features = precincts
-        too_few = features["after_total"] < 1
         label = "precinct"
         layer_name = "Precinct change"
+    # the floor the table keeps: under it in either election, no colour of change
+    too_few = (features["before_total"] < min_votes) | (features["after_total"] < min_votes)
     h2h = "h2h_change" in features
     rival = summary.get("rival")
     if h2h:
@@ -114,8 +114,9 @@ def swing_parts(
                     else []
                 ),
             ],
+            f"Too few votes to compare (under {min_votes:,.0f} in either election)" if few else "",
         )
-        for _, row in features.iterrows()
+        for (_, row), few in zip(features.iterrows(), too_few.to_numpy())
     ]
     s = summary
     title = f"{candidate}: {s['before_share']:.1%} to {s['after_share']:.1%}"
