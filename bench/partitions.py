@@ -17,10 +17,11 @@ same rows:
 Both sides are timed ``--rounds`` times (3), alternating local and dask so that a swing in
 the machine's load hits both. Prints one JSON line: per round and as medians, wall and CPU
 seconds (CPU of this process only for dask: the workers' CPU is read from their own
-clocks), dask / local, whether the numbers are identical (counts, totals, shares,
-coverage, outside and overlap); the numba thread count of the local run and the
-machine's 1-minute load average before and at the end. The local run is also timed once
-before the cluster starts (its idle workers take a little CPU), and dask's median against it.
+clocks), dask / local, whether the results are identical (every column and attr:
+counts, totals, shares, partial_share, coverage, outside, overlap, unmapped...); the
+numba thread count of the local run and the machine's 1-minute load average before and
+at the end. The local run is also timed once before the cluster starts (its idle workers
+take a little CPU), and dask's median against it.
 """
 
 from __future__ import annotations
@@ -37,21 +38,10 @@ import numpy as np
 
 
 def write_partitioned(sources, folder: Path, n_parts: int, encoding: str = "geoarrow") -> Path:
-    """Sources sorted along a Hilbert curve, one GeoParquet file per partition
-    (``part.<i>.parquet``, as dask-geopandas names them), geometry in GeoArrow native
-    encoding by default (``encoding="WKB"`` for the encoding most other tools write)."""
-    located = ~(sources.geometry.is_empty | sources.geometry.isna()).to_numpy()
-    distance = np.full(len(sources), np.iinfo(np.int64).max)  # no geometry: last
-    distance[located] = (
-        sources[located].hilbert_distance(total_bounds=sources[located].total_bounds).to_numpy()
-    )
-    order = np.argsort(distance, kind="stable")
-    path = folder / "sources.parquet"
-    path.mkdir(parents=True, exist_ok=True)
-    for i, rows in enumerate(np.array_split(order, n_parts)):
-        part = sources.iloc[rows].reset_index(drop=True)
-        part.to_parquet(path / f"part.{i}.parquet", geometry_encoding=encoding)
-    return path
+    """The sources as a partitioned dataset: :func:`explorer.distributed.write_partitions`."""
+    from explorer.distributed import write_partitions
+
+    return write_partitions(sources, folder, n_parts, encoding=encoding)
 
 
 def _worker_cpu() -> float:
@@ -110,16 +100,26 @@ def _measure(args, folder: Path) -> dict:
     # the partitions' own order (file names part.10 sort before part.2 on disk)
     sources = dask_geopandas.read_parquet(path).compute(scheduler="threads")
     read_seconds = time.perf_counter() - start
-    compared = [*columns, "total", "partial_share", "coverage"]
 
     def same(local, remote) -> bool:
-        return bool(
-            all(
-                np.array_equal(local[c].to_numpy(), remote[c].to_numpy(), equal_nan=True)
-                for c in compared
-            )
-            and all(local.attrs[k].equals(remote.attrs[k]) for k in ("outside", "overlap"))
-        )
+        """Every column (counts, total, winner, shares, partial_share, coverage) and every
+        attr (outside, overlap, unmapped, notes, method...) equal, floats bit for bit."""
+        if list(local.columns) != list(remote.columns) or set(local.attrs) != set(remote.attrs):
+            return False
+        for c in local.columns:
+            a, b = local[c], remote[c]
+            if c == local.geometry.name:
+                continue  # the targets, passed through
+            if a.dtype.kind == "f":
+                if not np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True):
+                    return False
+            elif not a.equals(b):
+                return False
+        for key, value in local.attrs.items():
+            other = remote.attrs[key]
+            if not (value.equals(other) if hasattr(value, "equals") else value == other):
+                return False
+        return True
 
     point = {
         "sources": len(sources),

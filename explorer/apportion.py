@@ -24,6 +24,14 @@ from explorer.errors import ExplorerError
 from explorer.join import add_result_columns
 
 PARTIAL_TOLERANCE = 1e-6
+#: a piece smaller than this share of its source's area is rounding, not overlap: the
+#: compiled kernel returns areas of 1e-15 to 1e-12 m2 for a source and a target that
+#: only share an edge (GEOS returns none), and counted as pieces they made whole sources
+#: "partly inside" (``partial_share``). Dropped pieces' weight goes to ``outside``.
+PIECE_TOLERANCE = 1e-9
+#: below this share of a column's votes, ``outside`` and ``unmapped`` are float dust
+#: (the sum of n weights is 1 only to about n x 1e-16): reported as 0, never negative
+DUST = 1e-9
 
 
 ENGINES = ("auto", "numba", "geos")
@@ -92,10 +100,21 @@ def piece_areas(
         keep = shapely.intersects(source_geoms[source_index], target_geoms[target_index])
         source_index, target_index = source_index[keep], target_index[keep]
         areas = _geos_areas(source_geoms, target_geoms, source_index, target_index)
-    overlap = areas > 0
-    source_index, target_index, areas = source_index[overlap], target_index[overlap], areas[overlap]
+    source_index, target_index, areas = real_pieces(
+        source_index, target_index, areas, shapely.area(source_geoms)
+    )
     order = np.lexsort((target_index, source_index))  # a canonical order, whatever the backend
     return source_index[order], target_index[order], areas[order]
+
+
+def real_pieces(
+    source_index: np.ndarray, target_index: np.ndarray, areas: np.ndarray, source_area: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose intersection is more than rounding: area above ``PIECE_TOLERANCE``
+    of the source's area (``source_area``, per source). Both engines and both backends
+    keep the same pieces, so ``partial_share`` does not depend on them."""
+    keep = areas > PIECE_TOLERANCE * source_area[source_index]
+    return source_index[keep], target_index[keep], areas[keep]
 
 
 def area_table(
@@ -200,6 +219,64 @@ def check_columns(sources: pd.DataFrame, columns: list[str]) -> None:
         )
 
 
+def _row_name(frame: pd.DataFrame, position: int) -> str:
+    """A source row as a person finds it: its position, index label and the first text
+    column with unique values (the precinct ID in a joined layer), if any."""
+    label = frame.index[position]
+    text = f"row {position}" + (f" (index {label})" if label != position else "")
+    for column in frame.columns:
+        if column == getattr(frame, "_geometry_column_name", None):
+            continue
+        values = frame[column]
+        if pd.api.types.is_string_dtype(values) and values.is_unique:
+            return f"{text}, {column} {values.iloc[position]!r}"
+    return text
+
+
+def check_counts(frame: pd.DataFrame, columns: list[str], where: str = "the sources") -> None:
+    """Raise :class:`ExplorerError` at the first count that is not a finite number >= 0
+    (text, NaN, infinite or negative), naming the row, the column and the value: such a
+    count would be lost from the sums or subtract votes."""
+    for column in columns:
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            value = raw.iloc[position]
+            shown = repr(value) if isinstance(value, str) else str(value)
+            raise ExplorerError(
+                f"{_row_name(frame, position)}: column {column!r} holds {shown}, not a "
+                f"vote count ({int(bad.sum())} such value{'s' if bad.sum() > 1 else ''} "
+                "in this column)",
+                source=where,
+                hint="fix or drop the row (a count must be a number >= 0)",
+            )
+
+
+def repair_sources(frame: gpd.GeoDataFrame, where: str = "the sources"):
+    """Invalid source polygons (a self-intersecting ring...) repaired with ``make_valid``
+    (polygonal parts kept), as the loaders repair layers; returns the frame and a note
+    naming the repaired sources (None when all are valid). Unrepaired, the area formula
+    counts a bowtie's two lobes with opposite signs and its votes fall outside."""
+    from explorer.loaders.layers import polygonal_part
+
+    geometry = frame.geometry.values
+    invalid = ~shapely.is_valid(geometry) & ~shapely.is_missing(geometry)
+    invalid &= ~shapely.is_empty(geometry)
+    if not invalid.any():
+        return frame, None
+    geometry = geometry.copy()
+    repaired = shapely.make_valid(geometry[invalid])
+    geometry[invalid] = np.array([polygonal_part(g) for g in repaired], dtype=object)
+    frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs))
+    positions = np.flatnonzero(invalid)
+    named = "; ".join(_row_name(frame, int(p)) for p in positions[:3])
+    more = ", ..." if len(positions) > 3 else ""
+    note = f"{where}: repaired {len(positions)} invalid source polygons (make_valid): {named}{more}"
+    return frame, note
+
+
 def apportion(
     sources: gpd.GeoDataFrame,
     targets: gpd.GeoDataFrame,
@@ -217,7 +294,9 @@ def apportion(
 
     ``backend="dask"`` computes the pieces on a dask cluster (``scheduler`` address, or the
     active client, or local threads; see :mod:`explorer.distributed`); the numbers are
-    identical to the local backend. ``sources`` may then be a dask-geopandas frame (for
+    identical to the local backend with the same engine (a partitioned frame always uses
+    the compiled kernel: against the local GEOS engine, counts agree to ~1e-12 of a vote).
+    ``sources`` may then be a dask-geopandas frame (for
     example ``dask_geopandas.read_parquet(...)``): its partitions are read on the workers
     and reduced there: only per-target sums come back (area weights only;
     ``engine="auto"`` is the compiled kernel). With the local backend a dask frame is
@@ -235,12 +314,23 @@ def apportion(
     covered by sources). ``attrs["outside"]`` holds the counts that fell in no target
     (never negative beyond rounding), ``attrs["overlap"]`` those counted in more than one
     target because targets overlap (so targets + outside - overlap = sources),
-    ``attrs["method"]`` says how pieces were weighted.
+    ``attrs["method"]`` says how pieces were weighted, ``attrs["notes"]`` names repaired
+    (invalid) sources. ``outside`` and ``unmapped`` below 1e-9 of a column's votes are 0.
+
+    Raises :class:`ExplorerError` (one line) for a count that is not a number >= 0
+    (naming the row, its ID, the column and the value), a missing count column and
+    sources without a CRS.
     """
     if backend not in BACKENDS:
         raise ExplorerError(f"unknown backend {backend!r}", hint="use local or dask")
     check_columns(sources, columns)
     from explorer.distributed import is_dask_frame
+
+    if getattr(sources, "crs", None) is None:
+        raise ExplorerError(
+            "the source layer declares no coordinate reference system",
+            hint="set one first, e.g. sources.set_crs('EPSG:4326')",
+        )
 
     if is_dask_frame(sources) and backend == "dask":
         return _apportion_partitions(
@@ -248,6 +338,8 @@ def apportion(
         )
     if is_dask_frame(sources):
         sources = sources.compute()
+    check_counts(sources, columns)
+    sources, repaired = repair_sources(sources)
     area_crs = equal_area_crs_for(sources, crs)
     has_geometry = ~(sources.geometry.is_empty | sources.geometry.isna())
     mapped = sources[has_geometry]
@@ -297,7 +389,12 @@ def apportion(
         src["match"].to_numpy() if "match" in src.columns else None,
         lambda rows: src.geometry.values[rows],
         unmapped.astype(float),
-        {"method": method, "crs": str(area_crs), "target_id": target_id},
+        {
+            "method": method,
+            "crs": str(area_crs),
+            "target_id": target_id,
+            "notes": [repaired] if repaired else [],
+        },
     )
 
 
@@ -321,7 +418,7 @@ def _apportion_partitions(sources, targets, columns, target_id, weights, crs, en
     tgt = reproject(targets, area_crs).reset_index(drop=True)
     # a partitioned layer counts as large: "auto" is the compiled kernel when installed
     engine = resolve_engine(engine, NUMBA_MIN_SOURCES)
-    sums, unmapped = sums_from_partitions(
+    sums, unmapped, notes = sums_from_partitions(
         sources, tgt, area_crs, columns, engine, scheduler=scheduler
     )
     return result_from_sums(
@@ -330,7 +427,7 @@ def _apportion_partitions(sources, targets, columns, target_id, weights, crs, en
         columns,
         sums,
         pd.Series(unmapped, index=columns, dtype=float),
-        {"method": AREAL, "crs": str(area_crs), "target_id": target_id},
+        {"method": AREAL, "crs": str(area_crs), "target_id": target_id, "notes": notes},
     )
 
 
@@ -403,14 +500,30 @@ def result_from_sums(targets, tgt, columns, sums: dict, unmapped, attrs) -> gpd.
         covered = sums["covered"]
         result["coverage"] = np.clip(covered / shapely.area(tgt.geometry.values), 0, 1)
     result = add_result_columns(result, list(columns))
+    # the targets' own notes (repairs by their loader) first, then the sources'
+    notes = [*result.attrs.get("notes", []), *attrs.get("notes", [])]
+    attrs = {**attrs, "notes": notes} if notes or "notes" in attrs else attrs
+    scale = np.asarray(sums["moved"]).sum(axis=0) + np.abs(sums["outside"])
+    scale = scale + np.abs(np.asarray(unmapped, dtype=float))
     result.attrs = {
         **result.attrs,
-        "outside": pd.Series(sums["outside"], index=columns),
+        "outside": pd.Series(_without_dust(sums["outside"], scale), index=columns),
         "overlap": pd.Series(sums["overlap"], index=columns),
-        "unmapped": unmapped,
+        "unmapped": pd.Series(
+            _without_dust(np.asarray(unmapped, dtype=float), scale), index=columns
+        ),
         **attrs,
     }
     return result
+
+
+def _without_dust(counts: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``counts`` (per column) with float dust, up to ``DUST`` of the column's votes
+    (``scale``), and any negative (a rounding of shares summing above 1) reported as 0.0
+    (never -0.0)."""
+    counts = np.asarray(counts, dtype=float)
+    dust = (counts <= DUST * np.maximum(scale, 1.0)) | (counts < 0)
+    return np.where(dust, 0.0, counts)
 
 
 #: a source whose target pieces add up to more than 1 + this share sits under overlapping

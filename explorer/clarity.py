@@ -36,11 +36,111 @@ def _parser(path: Path):
     try:
         parser.parse(str(path))
     except Exception as exc:  # lxml and clarify raise many kinds; one line for the user
+        _diagnose(path)  # names the element that is wrong, when it can
         reason = " ".join(str(exc).split())[:200]
         raise ExplorerError(
             f"not a readable Clarity ENR XML file ({reason})", source=path
         ) from None
     return parser
+
+
+#: what clarify reads from each element, by attribute: a whole number, or any text
+_NEEDS = {
+    "Choice": {"key": False, "text": False, "totalVotes": True},
+    "Choice/VoteType": {"name": False, "votes": False},
+    "Choice/VoteType/Precinct": {"name": False, "votes": False},
+    "Contest/VoteType": {"name": False, "votes": True},
+    "Contest/VoteType/Precinct": {"name": False, "votes": True},
+}
+
+
+def _diagnose(path: Path) -> None:
+    """After clarify failed on ``path``: walk the file as clarify does and raise one
+    :class:`ExplorerError` naming what is wrong (not XML, not a Clarity file, or the
+    contest, choice and precinct whose attribute is missing or not a whole number, with
+    its line). Returns when nothing specific is found (the caller then says why clarify
+    failed)."""
+    from lxml import etree
+
+    safe = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.parse(str(path), safe).getroot()
+    except etree.XMLSyntaxError as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise ExplorerError(
+            f"not a readable Clarity ENR XML file: not well-formed XML ({reason})",
+            source=path,
+            hint="the snapshot may be cut short or not XML: wait for the next one or download "
+            "detail.xml again",
+        ) from None
+    tag = root.tag if isinstance(root.tag, str) else "?"
+    if tag != "ElectionResult":
+        raise ExplorerError(
+            f"not a Clarity ENR XML file: its root element is <{_shown(tag)}>, where Clarity "
+            "writes <ElectionResult>",
+            source=path,
+            hint="an error page may have been saved in its place: download detail.xml again",
+        )
+    for element in ("Timestamp", "ElectionName", "ElectionDate", "Region"):
+        if root.find(element) is None:
+            raise ExplorerError(
+                f"not a complete Clarity ENR XML file: <ElectionResult> has no <{element}>",
+                source=path,
+                hint="download detail.xml again",
+            )
+    if root.find("VoterTurnout") is None and root.find("ElectionVoterTurnout") is None:
+        raise ExplorerError(
+            "not a complete Clarity ENR XML file: <ElectionResult> has no <VoterTurnout>",
+            source=path,
+            hint="download detail.xml again",
+        )
+    for contest in root.iterfind("Contest"):
+        where = f"contest {_shown(contest.get('text', '?'))!r}"
+        for vote_type in contest.iterfind("VoteType"):
+            _check(vote_type, "Contest/VoteType", f"{where}, {_named(vote_type)}", path)
+            for sub in [*vote_type.iterfind("Precinct"), *vote_type.iterfind("County")]:
+                what = f"{where}, {_named(vote_type)}, {_named(sub)}"
+                _check(sub, "Contest/VoteType/Precinct", what, path)
+        for choice in contest.iterfind("Choice"):
+            at = f"{where}, choice {_shown(choice.get('text', '?'))!r}"
+            _check(choice, "Choice", at, path)
+            for vote_type in choice.iterfind("VoteType"):
+                _check(vote_type, "Choice/VoteType", f"{at}, {_named(vote_type)}", path)
+                for sub in [*vote_type.iterfind("Precinct"), *vote_type.iterfind("County")]:
+                    what = f"{at}, {_named(vote_type)}, {_named(sub)}"
+                    _check(sub, "Choice/VoteType/Precinct", what, path)
+
+
+def _shown(text) -> str:
+    """Text from the file, cut to 60 characters, for an error line."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _named(element) -> str:
+    kind = {"VoteType": "vote type"}.get(element.tag, str(element.tag).lower())
+    name = element.get("name")
+    return f"{kind} {_shown(name)!r}" if name is not None else f"a <{element.tag}>"
+
+
+def _check(element, kind: str, what: str, path: Path) -> None:
+    for attribute, whole in _NEEDS[kind].items():
+        value = element.get(attribute)
+        line = f" (line {element.sourceline})" if element.sourceline else ""
+        if value is None:
+            raise ExplorerError(
+                f"{what}{line}: the <{element.tag}> element has no {attribute} attribute",
+                source=path,
+                hint=f'Clarity writes {attribute}="..." on every <{element.tag}>; the file '
+                "is damaged or not from Clarity: download it again or wait for the next "
+                "snapshot",
+            )
+        if whole and not value.strip().isdigit():
+            raise ExplorerError(
+                f"{what}{line}: {attribute} {_shown(value)!r} is not a whole number",
+                source=path,
+                hint="download the file again or wait for the next snapshot",
+            )
 
 
 def _choose_contest(contests, path: Path, contest: str | None):
@@ -98,7 +198,9 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         )
     if not rows:
         raise ExplorerError(f"contest {chosen.text!r} has no precinct results", source=path)
-    table = pd.DataFrame(rows)
+    _one_key_per_choice(chosen, path)
+    table, repeated = _repeated_precincts(pd.DataFrame(rows), chosen, path)
+    table, absent = _absent_precincts(table)
     disagree = _totals_disagree(chosen.choices, table, stated)
     table = table.drop(columns="_key")
     blank = table["votes"].isna()  # a blank vote value: not counted yet there
@@ -150,6 +252,23 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             f"{path}: read {len(read['grouped'])} vote value(s) written with thousands "
             f"separators (e.g. {read['grouped'][0]!r})"
         )
+    if repeated:
+        notes.append(
+            f"{path}: {len(repeated)} precinct {_entries(len(repeated))} listed twice with "
+            f"the same votes under one choice ({_some(repeated, 3)})"
+            ": counted once"
+        )
+    if len(absent):
+        shown = [
+            f"{p} under {c!r}" + (f" ({t})" if table["vote_type"].nunique() > 1 else "")
+            for p, c, t in absent[["precinct", "candidate", "vote_type"]].to_numpy()[:4]
+        ]
+        notes.append(
+            f"{path}: {len(absent)} precinct {_entries(len(absent))} missing where the file "
+            f"lists the precinct under other choices ({_some(shown, 4, len(absent))})"
+            ": read as not counted yet, not as 0: those precincts do not count as reporting "
+            "in full (check the file or wait for the next snapshot)"
+        )
     if read["blank"]:
         where = list(dict.fromkeys(read["blank"]))
         notes.append(
@@ -180,6 +299,92 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
         "election_name": " ".join(str(parser.election_name or "").split()) or None,
     }
     return long.reset_index(drop=True).pipe(_with_attrs, long.attrs)
+
+
+def _some(items: list[str], limit: int, total: int | None = None) -> str:
+    total = len(items) if total is None else total
+    return "; ".join(items[:limit]) + ("; ..." if total > limit else "")
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
+
+
+def _one_key_per_choice(contest, path: Path) -> None:
+    """Refuse a contest where two choices share a key: clarify and the totals check tell
+    choices apart by key, so their votes would be mixed."""
+    seen: dict[str, str] = {}
+    for choice in contest.choices:
+        name = " ".join(str(choice.text).split())
+        if choice.key in seen:
+            raise ExplorerError(
+                f"contest {_shown(contest.text)!r}: choices {_shown(seen[choice.key])!r} and "
+                f"{_shown(name)!r} share the key {_shown(choice.key)!r}",
+                source=path,
+                hint="each <Choice> of a contest has its own key in a Clarity file; the file "
+                "is damaged: download it again or wait for the next snapshot",
+            )
+        seen[choice.key] = name
+
+
+def _repeated_precincts(table: pd.DataFrame, contest, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The returns duplicate rule for Clarity: a precinct listed twice under one choice and
+    vote type with the same votes is counted once (named, for a note); with different
+    votes it is refused, naming the precinct, choice and both values."""
+    keys = ["precinct", "_key", "vote_type"]
+    twice = table.duplicated(keys, keep=False)
+    if not twice.any():
+        return table, []
+    repeated = table[twice]
+    values = repeated["votes"].fillna(-1.0)
+    conflicting = values.groupby([repeated[k] for k in keys], sort=False).nunique() > 1
+    if conflicting.any():
+        precinct, key, vote_type = conflicting[conflicting].index[0]
+        mine = repeated[
+            (repeated["precinct"] == precinct)
+            & (repeated["_key"] == key)
+            & (repeated["vote_type"] == vote_type)
+        ]
+        shown = ", ".join("blank" if pd.isna(v) else f"{int(v):,}" for v in mine["votes"])
+        raise ExplorerError(
+            f"contest {_shown(contest.text)!r}: precinct {precinct} is listed "
+            f"{len(mine)} times under choice {mine['candidate'].iloc[0]!r} "
+            f"(vote type {vote_type!r}) with different votes ({shown})",
+            source=path,
+            hint="a Clarity file lists each precinct once per choice and vote type: "
+            "download it again or wait for the next snapshot",
+        )
+    named = [
+        f"{p} under {c!r}"
+        for p, c in repeated.drop_duplicates(keys)[["precinct", "candidate"]].to_numpy()
+    ]
+    return table.drop_duplicates(keys).reset_index(drop=True), named
+
+
+def _absent_precincts(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clarity lists every precinct of a contest under every choice and vote type. An entry
+    missing where the precinct is listed under another choice is not a complete zero: it is
+    added as a blank value (not counted yet there) and returned, for a note."""
+    choices = table.drop_duplicates("_key")[["_key", "candidate", "party"]]
+    full = (
+        pd.DataFrame({"precinct": table["precinct"].unique()})
+        .merge(pd.DataFrame({"vote_type": table["vote_type"].unique()}), how="cross")
+        .merge(choices, how="cross")
+    )
+    present = full.merge(
+        table[["precinct", "vote_type", "_key"]].drop_duplicates(),
+        how="left",
+        indicator=True,
+    )["_merge"].eq("both")
+    absent = full[~present.to_numpy()].assign(votes=None)
+    if absent.empty:
+        return table, absent
+    # a vote type the choice never lists at all is not an absence of one precinct
+    listed = table[["_key", "vote_type"]].drop_duplicates()
+    absent = absent.merge(listed, how="inner")
+    if absent.empty:
+        return table, absent
+    return pd.concat([table, absent[table.columns]], ignore_index=True), absent
 
 
 def _count(value, precinct: str, candidate: str, path: Path, read: dict) -> float | None:

@@ -8,7 +8,8 @@ the worker, each piece's terms of the sums the result is made of (weight x count
 piece's area, the votes outside every target...). Nothing per source or per pair comes
 back: a chain of small tasks adds the partitions' terms to a running per-target total in
 partition order, one term after another in the local backend's order (source, then
-target), so the floats are the local ones bit for bit; only targets x terms floats travel.
+target), so the floats are those of a local run with the same engine (the compiled kernel)
+bit for bit; only targets x terms floats travel.
 Nothing is shuffled: a spatially partitioned input (Hilbert-sorted files, or
 ``spatial_shuffle`` once, before writing) keeps each task's targets few, and any other
 partitioning still gives the same numbers. Files whose geometry is GeoArrow polygons
@@ -88,7 +89,7 @@ def _require_dask() -> None:
     except ImportError:
         raise ExplorerError(
             "the dask backend needs dask-geopandas and distributed",
-            hint="pip install 'explorer[dask]'",
+            hint="pip install '.[dask]' from a checkout of explorer",
         ) from None
 
 
@@ -155,6 +156,35 @@ def piece_areas_dask(
     return source_index, target_index, areas
 
 
+def write_partitions(
+    sources: gpd.GeoDataFrame, folder, n_parts: int, *, encoding: str = "geoarrow"
+):
+    """Write ``sources`` for ``dask_geopandas.read_parquet``: sorted along a Hilbert curve
+    (sources without geometry last), one GeoParquet file per partition
+    (``<folder>/sources.parquet/part.<i>.parquet``, as dask-geopandas names them), geometry
+    GeoArrow-encoded by default (``encoding="WKB"`` for what most other tools write).
+    ``attrs`` are left out of the files: a joined layer's ledger holds tables
+    (``attrs["result_votes"]``) that parquet metadata (JSON) cannot hold. Returns the
+    dataset's folder. Write in the equal-area CRS (``to_equal_area``) so the workers read
+    the files straight into ring arrays."""
+    from pathlib import Path
+
+    located = ~(sources.geometry.is_empty | sources.geometry.isna()).to_numpy()
+    distance = np.full(len(sources), np.iinfo(np.int64).max)  # no geometry: last
+    if located.any():
+        distance[located] = (
+            sources[located].hilbert_distance(total_bounds=sources[located].total_bounds)
+        ).to_numpy()
+    order = np.argsort(distance, kind="stable")
+    path = Path(folder) / "sources.parquet"
+    path.mkdir(parents=True, exist_ok=True)
+    for i, rows in enumerate(np.array_split(order, n_parts)):
+        part = sources.iloc[rows].reset_index(drop=True)
+        part.attrs = {}
+        part.to_parquet(path / f"part.{i}.parquet", geometry_encoding=encoding)
+    return path
+
+
 def is_dask_frame(frame) -> bool:
     """Whether ``frame`` is a dask(-geopandas) frame (partitions read where they are used)."""
     return hasattr(frame, "to_delayed") and hasattr(frame, "npartitions")
@@ -167,6 +197,7 @@ def _partition_pieces(
     columns: list[str],
     engine: str,
     with_match: bool,
+    where: str | None = None,
 ) -> dict:
     """One source partition's share of every sum :func:`explorer.apportion.apportion`
     reports, left on the worker for :func:`_accumulate`: the target of each piece and the
@@ -174,9 +205,15 @@ def _partition_pieces(
     votes and each match class, then the piece area), each source's votes outside every
     target and counted twice, and the counts of sources without geometry. Every term is
     computed as the local backend computes it (same pieces, same order, same operations)."""
-    from explorer.apportion import piece_areas
+    from explorer.apportion import check_counts, piece_areas, repair_sources
 
     _one_thread_on_a_worker()
+    where = where or "a partition of the sources"
+    missing = [c for c in columns if c not in part.columns]
+    if missing:
+        raise ExplorerError(f"no column {missing[0]!r}", source=where, hint=_SAME_COLUMNS)
+    check_counts(part, columns, where)
+    part, note = repair_sources(part.reset_index(drop=True), where)
     has_geometry = ~(part.geometry.is_empty | part.geometry.isna()).to_numpy()
     unmapped = part.loc[~has_geometry, columns].to_numpy(dtype=float).sum(axis=0)
     mapped = reproject(part[has_geometry], area_crs).reset_index(drop=True)
@@ -190,7 +227,7 @@ def _partition_pieces(
             source_index, local_target, piece_area = piece_areas(mapped, chunk, engine)
             target_index = near[local_target]  # near is sorted: the order stays canonical
     source_geoms = mapped.geometry.values
-    return _terms(
+    terms = _terms(
         targets,
         mapped[columns].to_numpy(dtype=float),
         mapped["match"].to_numpy() if with_match else None,
@@ -199,6 +236,26 @@ def _partition_pieces(
         lambda rows: source_geoms[rows],
         unmapped,
     )
+    terms["notes"] = [note] if note else []
+    return terms
+
+
+_SAME_COLUMNS = "every partition needs the count columns of the first"
+
+
+def _reported(task):
+    """``task`` whose :class:`ExplorerError` (bad input in a partition) comes back as a
+    value, ``{"error": message}``, passed along the running total and raised once on the
+    client as one line (raised on a worker, it would also print the worker's traceback)."""
+
+    def run(*args, **kwargs):
+        try:
+            return task(*args, **kwargs)
+        except ExplorerError as exc:
+            return {"error": str(exc)}
+
+    run.__name__ = task.__name__
+    return run
 
 
 def _terms(targets, values, match, pieces, source_area, geometries_of, unmapped) -> dict:
@@ -242,12 +299,13 @@ def _terms(targets, values, match, pieces, source_area, geometries_of, unmapped)
 GEOARROW_POLYGONS = ("polygon", "multipolygon")
 
 
-def parquet_files(sources) -> list | None:
+def parquet_files(sources, *, any_encoding: bool = False) -> list | None:
     """Per partition of a ``dask_geopandas.read_parquet`` frame, the ``(filesystem, path)``
     of the one whole file it reads, when its primary geometry is GeoArrow-encoded
     polygons (``to_parquet(..., geometry_encoding="geoarrow")``); None for any other frame
     (WKB files, row-group splits, filters, or operations after the read), which then takes
-    the general path. Looks only at the task graph and the first file's schema."""
+    the general path. Looks only at the task graph and the first file's schema
+    (``any_encoding``: the files whatever their encoding, without reading a schema)."""
     try:
         from dask.dataframe.io.parquet.core import ParquetFunctionWrapper
 
@@ -264,8 +322,8 @@ def parquet_files(sources) -> list | None:
             if not piece or piece[1] is not None or piece[2]:  # row groups, filters
                 return None
             files.append((func.fs, piece[0]))
-        if not files:
-            return None
+        if not files or any_encoding:
+            return files or None
         import pyarrow.parquet as pq
 
         fs, path = files[0]
@@ -374,6 +432,71 @@ def _geos_areas(coords, ring_offsets, part_offsets, geom_offsets):
             total += area
         out[g] = total
     return out
+
+
+def _maybe_invalid(coords, ring_offsets, part_offsets, geom_offsets):
+    """Per geometry, whether it may be invalid (conservative: a False is certain, a True
+    is then decided by GEOS' ``is_valid``). A geometry of one ring is screened here: fewer
+    than 4 points, a coordinate that is not finite, a spike (an edge doubling back on the
+    previous one) or two non-adjacent edges that meet (a sweep in x; touching counts) flag
+    it; a geometry of several rings (holes, parts) is always flagged."""
+    n_geoms = len(geom_offsets) - 1
+    flagged = np.zeros(n_geoms, np.bool_)
+    for g in range(n_geoms):
+        p0 = geom_offsets[g]
+        p1 = geom_offsets[g + 1]
+        if p1 == p0:
+            continue  # no geometry: unmapped
+        if p1 - p0 > 1 or part_offsets[p0 + 1] - part_offsets[p0] != 1:
+            flagged[g] = True
+            continue
+        r = part_offsets[p0]
+        start = ring_offsets[r]
+        n = ring_offsets[r + 1] - start - 1  # edges
+        if n < 3:
+            flagged[g] = True
+            continue
+        xs = coords[start : start + n + 1, 0]
+        ys = coords[start : start + n + 1, 1]
+        if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+            flagged[g] = True
+            continue
+        lo = np.minimum(xs[:-1], xs[1:])
+        hi = np.maximum(xs[:-1], xs[1:])
+        order = np.argsort(lo)
+        bad = False
+        for k in range(n):  # spikes: consecutive edges collinear and doubling back
+            j = k + 1 if k + 1 < n else 0
+            ux = xs[k + 1] - xs[k]
+            uy = ys[k + 1] - ys[k]
+            vx = xs[j + 1] - xs[j]
+            vy = ys[j + 1] - ys[j]
+            if ux * vy - uy * vx == 0.0 and ux * vx + uy * vy < 0.0:
+                bad = True
+                break
+        for a in range(n):
+            if bad:
+                break
+            i = order[a]
+            for b in range(a + 1, n):
+                j = order[b]
+                if lo[j] > hi[i]:
+                    break
+                if abs(i - j) == 1 or abs(i - j) == n - 1:
+                    continue  # adjacent: they share a vertex
+                ax, ay, bx, by = xs[i], ys[i], xs[i + 1], ys[i + 1]
+                cx, cy, dx, dy = xs[j], ys[j], xs[j + 1], ys[j + 1]
+                if max(ay, by) < min(cy, dy) or max(cy, dy) < min(ay, by):
+                    continue
+                o1 = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+                o2 = (bx - ax) * (dy - ay) - (by - ay) * (dx - ax)
+                o3 = (dx - cx) * (ay - cy) - (dy - cy) * (ax - cx)
+                o4 = (dx - cx) * (by - cy) - (dy - cy) * (bx - cx)
+                if (o1 <= 0.0 <= o2 or o2 <= 0.0 <= o1) and (o3 <= 0.0 <= o4 or o4 <= 0.0 <= o3):
+                    bad = True
+                    break
+        flagged[g] = bad
+    return flagged
 
 
 def _grid_side(target_bounds: np.ndarray) -> int:
@@ -512,11 +635,15 @@ def _file_pieces(
     from pyproj import CRS
 
     from explorer._overlay import _orient_rings, _pair_areas, boundary_index, geometry_arrays
+    from explorer.apportion import check_counts, real_pieces
 
     _one_thread_on_a_worker()
     schema = pq.read_schema(path, filesystem=fs)
     geometry, meta = _geo_column(schema)
     wanted = [*columns, "match"] if with_match else list(columns)
+    missing = [c for c in wanted if c not in schema.names]
+    if missing:
+        raise ExplorerError(f"no column {missing[0]!r}", source=path, hint=_SAME_COLUMNS)
     table = pq.read_table(path, columns=[*wanted, geometry], filesystem=fs)
     rings = None
     simple = str(meta.get("encoding")).lower() == "polygon"
@@ -532,6 +659,20 @@ def _file_pieces(
     )
     has_geometry = valid & (n_coords > 0)
     frame = table.select(wanted).to_pandas()
+    try:
+        check_counts(frame, columns, path)
+    except ExplorerError:  # name the row by its ID too: read the file's other columns
+        others = [c for c in schema.names if c != geometry]
+        check_counts(pq.read_table(path, columns=others, filesystem=fs).to_pandas(), columns, path)
+    kind = shapely.GeometryType.POLYGON if simple else shapely.GeometryType.MULTIPOLYGON
+    offsets = (raw[1], raw[3]) if simple else (raw[1], raw[3], raw[4])
+    screen = _compiled(_maybe_invalid)(coords, ring_offsets, part_offsets, geom_offsets)
+    screen &= has_geometry
+    if screen.any():  # GEOS decides on the geometries the screen could not clear
+        built = shapely.from_ragged_array(kind, raw[0], offsets)
+        if not shapely.is_valid(built[screen]).all():
+            # an invalid polygon (a bowtie...) is repaired on the general path, with a note
+            return _general_file_pieces(fs, path, targets, area_crs, columns, with_match)
     all_values = frame[columns].to_numpy(dtype=float)
     unmapped = all_values[~has_geometry].sum(axis=0)
     areas = _compiled(_geos_areas)(coords, ring_offsets, part_offsets, geom_offsets)
@@ -572,20 +713,18 @@ def _file_pieces(
             )
         except ValueError:  # a ring outgrew the clip buffers: GEOS, as the local backend
             return _general_file_pieces(fs, path, targets, area_crs, columns, with_match)
-        overlap = piece_area > 0
-        source_index, target_index = source_index[overlap], target_index[overlap]
-        piece_area = piece_area[overlap]
+        source_index, target_index, piece_area = real_pieces(
+            source_index, target_index, piece_area, source_area
+        )
         order = np.lexsort((target_index, source_index))  # piece_areas' canonical order
         source_index, target_index = source_index[order], target_index[order]
         piece_area = piece_area[order]
     kept = np.flatnonzero(has_geometry)
 
     def geometries_of(rows):  # only for sources under overlapping targets
-        kind = shapely.GeometryType.POLYGON if simple else shapely.GeometryType.MULTIPOLYGON
-        offsets = (raw[1], raw[3]) if simple else (raw[1], raw[3], raw[4])
         return shapely.from_ragged_array(kind, raw[0], offsets)[kept[rows]]
 
-    return _terms(
+    terms = _terms(
         targets,
         all_values[has_geometry],
         frame["match"].to_numpy()[has_geometry] if with_match else None,
@@ -594,12 +733,14 @@ def _file_pieces(
         geometries_of,
         unmapped,
     )
+    terms["notes"] = []
+    return terms
 
 
 def _general_file_pieces(fs, path, targets, area_crs, columns, with_match) -> dict:
     """:func:`_partition_pieces` of one parquet file read with geopandas."""
     part = gpd.read_parquet(path, filesystem=fs)
-    return _partition_pieces(part, targets, area_crs, columns, "numba", with_match)
+    return _partition_pieces(part, targets, area_crs, columns, "numba", with_match, path)
 
 
 def _accumulate(pieces: dict, running: dict | None) -> dict:
@@ -608,6 +749,8 @@ def _accumulate(pieces: dict, running: dict | None) -> dict:
     where the partition's pieces are and returns only per-target and per-column sums."""
     from explorer.apportion import running_total
 
+    if "error" in pieces or (running is not None and "error" in running):
+        return running if running is not None and "error" in running else pieces
     if running is None:
         n_terms, n_columns = pieces["terms"].shape[1], pieces["outside"].shape[1]
         running = {
@@ -621,7 +764,31 @@ def _accumulate(pieces: dict, running: dict | None) -> dict:
         "outside": running_total(pieces["outside"], running["outside"]),
         "overlap": running_total(pieces["overlap"], running["overlap"]),
         "unmapped": running["unmapped"] + pieces["unmapped"],
+        "notes": [*running.get("notes", []), *pieces.get("notes", [])],
     }
+
+
+def _partition_name(sources, i: int) -> str:
+    """Partition ``i`` of ``sources`` as a message names it: its file, when known."""
+    files = parquet_files(sources, any_encoding=True)
+    return str(files[i][1]) if files and i < len(files) else f"partition {i} of the sources"
+
+
+def _check_files(sources, columns: list[str]) -> None:
+    """Refuse, before any task runs, a parquet file of ``sources`` that lacks one of
+    ``columns`` (dask takes the columns from the first file: a later file without one
+    would fail on a worker with a KeyError and its traceback). Reads the files' schemas
+    only; any other frame is checked on the workers."""
+    files = parquet_files(sources, any_encoding=True)
+    if not files:
+        return
+    import pyarrow.parquet as pq
+
+    for fs, path in files:
+        names = pq.read_schema(path, filesystem=fs).names
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ExplorerError(f"no column {missing[0]!r}", source=path, hint=_SAME_COLUMNS)
 
 
 def frame_bounds(sources) -> np.ndarray:
@@ -655,6 +822,7 @@ def sums_from_partitions(
     if missing:
         raise ExplorerError(f"the source layer has no column {missing[0]!r}")
     with_match = "match" in sources.columns
+    _check_files(sources, [*columns, "match"] if with_match else columns)
     targets = gpd.GeoDataFrame(geometry=targets.geometry.values, crs=targets.crs)
     client = _client(scheduler)
     try:
@@ -673,7 +841,7 @@ def sums_from_partitions(
             for fs, path in files or []:
                 # GeoArrow files: each read where its pieces are made, in one task
                 pieces = client.submit(
-                    _file_pieces,
+                    _reported(_file_pieces),
                     fs,
                     path,
                     shared,
@@ -686,16 +854,17 @@ def sums_from_partitions(
             parts = [] if files else client.compute(sources.to_delayed())
             wait(parts)
             where = client.who_has(parts)
-            for part in parts:
+            for i, part in enumerate(parts):
                 here = {"workers": list(where[part.key]), "allow_other_workers": False}
                 pieces = client.submit(
-                    _partition_pieces,
+                    _reported(_partition_pieces),
                     part,
                     shared,
                     area_crs,
                     list(columns),
                     engine,
                     with_match,
+                    _partition_name(sources, i),
                     pure=False,
                     **here,
                 )
@@ -705,9 +874,15 @@ def sums_from_partitions(
                 raise ExplorerError("the source layer has no partitions")
             total = running.result()
         else:
-            for part in sources.to_delayed():
-                pieces = dask.delayed(_partition_pieces)(
-                    part, shared, area_crs, list(columns), engine, with_match
+            for i, part in enumerate(sources.to_delayed()):
+                pieces = dask.delayed(_reported(_partition_pieces))(
+                    part,
+                    shared,
+                    area_crs,
+                    list(columns),
+                    engine,
+                    with_match,
+                    _partition_name(sources, i),
                 )
                 running = dask.delayed(_accumulate)(pieces, running)
             if running is None:
@@ -716,6 +891,8 @@ def sums_from_partitions(
     finally:
         if client is not None:
             client.close()
+    if "error" in total:
+        raise ExplorerError(total["error"])
     by_target = total["by_target"]
     n = len(columns)
     sums = {
@@ -731,4 +908,4 @@ def sums_from_partitions(
 
         for i, name in enumerate(MATCH_CLASSES):
             sums[name] = by_target[:, n + 2 + i]
-    return sums, total["unmapped"]
+    return sums, total["unmapped"], total.get("notes", [])

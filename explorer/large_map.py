@@ -371,6 +371,7 @@ def large_choropleth(
     headline: str = "",
     dek: str = "",
     credit: str = "",
+    file_notes: list[str] | None = None,
 ) -> tuple[folium.Map, dict]:
     """A folium page drawing tens of thousands of areas on one canvas (see the module doc),
     framed like every map: headline, title and dek, a one-line ``credit`` with the full
@@ -424,7 +425,7 @@ def large_choropleth(
     root.title = render.esc(title)
     # the same frame as every map: headline, dek, one credit line, sources and method
     root.html.add_child(render.Literal(render.title_box(title, dek)))
-    more = [subtitle, *(notes or [])]
+    more = [subtitle, *(notes or []), *(file_notes or [])]
     frame = render.PageFrame(fmap, None, headline=headline, credit=credit, more=more, bounds=fit)
     frame.add_to(fmap)
     legend = render._legend_html(styled.legend_title, styled, (notes or [])[1:], False)

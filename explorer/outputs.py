@@ -14,6 +14,8 @@ One function per output kind makes it so, and every writer uses it:
   defused with a quote);
 - :func:`markdown_cell`: markdown (markup, link and table syntax escaped);
 - :func:`terminal`: the terminal (control and bidi-override characters made visible);
+  :func:`terminal_line` for one line (a note), :func:`file_label` for a file name in a
+  map's sources line;
 - :func:`slug`: names used in output file names.
 """
 
@@ -141,6 +143,27 @@ def terminal(text) -> str:
     valid inside JSON strings too, so printed JSON still parses to the same data."""
     text = "" if text is None else str(text)
     return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def terminal_line(text) -> str:
+    """One line of text safe to print (a note, an error): as :func:`terminal`, and a line
+    break inside it (from a file name, say) shown as ``\\u000a`` too, so it cannot split
+    the line or start a fake one."""
+    return terminal(text).replace("\n", "\\u000a")
+
+
+def file_label(name, limit: int = 48) -> str:
+    """A file name as a map's sources line shows it: control and bidi characters as
+    escapes (:func:`terminal_line`), and a name longer than ``limit`` characters cut in the
+    middle with an ellipsis, keeping its start and its extension
+    (``nnnnnnnn…_$$E=mc^2$$.shp``), so every source stays legible on one line."""
+    text = terminal_line("" if name is None else name)
+    if len(text) <= limit:
+        return text
+    suffix = Path(text).suffix if len(Path(text).suffix) <= 12 else ""
+    tail = max(limit // 3, len(suffix))
+    head = limit - tail - 1
+    return text[:head] + "…" + text[len(text) - tail :]
 
 
 def slug(name, fallback: str = "output", limit: int = 80) -> str:

@@ -135,8 +135,9 @@ def echo(text: str = "") -> None:
 
 
 def note(text: str) -> None:
-    """Print to stderr, made safe like :func:`echo`."""
-    typer.echo(outputs.terminal(text), err=True)
+    """Print one line to stderr, made safe like :func:`echo`; a line break inside it (a
+    file name's) is shown as an escape (:func:`explorer.outputs.terminal_line`)."""
+    typer.echo(outputs.terminal_line(text), err=True)
 
 
 @dataclass(frozen=True)

@@ -94,10 +94,19 @@ def with_returns(
     contest (see :func:`read_returns`); without it, ``known`` (the election's own precinct
     list, e.g. a catalog election's final returns) is the denominator of a CSV snapshot,
     else the result precincts in the file are, and the reporting line says so. "N of M"
-    always counts result precincts, never map areas."""
+    always counts result precincts, never map areas. An election whose name (and title)
+    is its returns file's stem, as own files are named, takes the new snapshot's stem."""
     import dataclasses
 
-    spec = dataclasses.replace(election.spec, returns=str(path), totals=None)
+    # an election named after its returns file (own files: the name is the file's stem)
+    # is named after each snapshot, so every publish names its own
+    renamed = {}
+    before = Path(str(election.spec.returns or "")).stem
+    if before and election.spec.name == before:
+        renamed["name"] = Path(path).stem
+    if before and election.spec.title == before:
+        renamed["title"] = Path(path).stem
+    spec = dataclasses.replace(election.spec, returns=str(path), totals=None, **renamed)
     fresh = dataclasses.replace(election, spec=spec)
     for name in ("layer", "boundary", "neighbourhoods", "freeways"):
         if name in election.__dict__:
@@ -194,8 +203,11 @@ def publish(
         if two is not None and two.sum()
         else float("nan")
     )
+    notes = list(dict.fromkeys(features.attrs.get("notes", [])))  # this snapshot's own
     state = {
         "election": election.name,
+        "snapshot": Path(str(election.spec.returns)).name,
+        "snapshot_time": election.returns.attrs.get("snapshot"),
         "reporting_text": describe_reporting(summary),
         "reporting": summary,
         "reported_precincts": features.attrs.get("reported_members")
@@ -218,7 +230,12 @@ def publish(
         )
     if fell:
         state["warning"] = f"WARNING: the count went backwards ({fell}); published as told"
-    fmap, facts, _ = election.build_map(tiles=tiles)
+    state["notes"] = notes
+    from explorer.render import views
+
+    parts = views.map_parts(election)  # the default view, as election.build_map draws it
+    parts["file_notes"] = [f"Note: {outputs.terminal_line(line)}" for line in notes]
+    fmap, facts = views.choropleth_of(parts, tiles=tiles)
     if extra is not None:  # e.g. a projection, labelled as an estimate by its maker
         state["estimate"] = extra(election)
     text = "\n".join(
@@ -227,9 +244,13 @@ def publish(
             *([state["warning"]] if state.get("warning") else []),
             state["answer"],
             state.get("estimate", ""),
+            f"Snapshot: {state['snapshot']}"
+            + (f" ({state['snapshot_time']})" if state["snapshot_time"] else ""),
+            *(f"note: {outputs.terminal_line(line)}" for line in notes),
             "",
         ]
     )
+    text = outputs.terminal(text)  # names from files: no control or bidi characters
     record = {k: v for k, v in state.items() if k != "reported_precincts"}
     targets = [out_dir]
     if step is not None:
@@ -354,6 +375,13 @@ def grid_layer(returns: str | Path, target: str | Path, *, office: str | None = 
     layer = gpd.GeoDataFrame(
         {"name": names, "note": GRID_NOTE}, geometry=squares, crs="EPSG:3857"
     ).to_crs("EPSG:4326")
+    # the GeoJSON's own "name" is the target's (not the temporary file's), and its
+    # "description" says it is a test grid, as each feature's note does
     with outputs.atomic_path(Path(target)) as temporary:
-        layer.to_file(temporary, driver="GeoJSON")
+        layer.to_file(
+            temporary,
+            driver="GeoJSON",
+            layer=Path(target).stem,
+            layer_options={"DESCRIPTION": GRID_NOTE},
+        )
     return len(names)

@@ -3,10 +3,13 @@ neighbourhood and weighted-point layers built on them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -117,6 +120,55 @@ def _check_layer_name(target: str, layer: str, label: str) -> None:
         raise ExplorerError(f"no layer {layer!r} (layers: {', '.join(names[:8])})", source=label)
 
 
+def _read_by_gdal_as_given(text: str) -> bool:
+    """Whether pyogrio hands this local path to GDAL unchanged. It reads paths as URIs:
+    ``a;b.shp`` loses ``;b.shp`` (URL parameters), ``a!b.shp`` is an archive member,
+    ``zip:x.shp`` a scheme; such a name must reach GDAL another way."""
+    try:
+        from pyogrio.util import vsi_path
+    except ImportError:  # pragma: no cover - an older or newer pyogrio
+        return not re.search(r"[;!]|^[A-Za-z][A-Za-z0-9+.-]*:", text)
+    return vsi_path(text) == text
+
+
+@contextlib.contextmanager
+def _gdal_path(path: Path) -> Iterator[str]:
+    """A path GDAL reads as the layer at ``path``: the path itself, or, where pyogrio
+    would read the name as a URI (see :func:`_read_by_gdal_as_given`), links to the file
+    and its side files (``.shx``, ``.dbf``, ``.prj``...) under a plain name in a temporary
+    folder, removed afterwards. The existing file always wins over a URI reading."""
+    text = str(path)
+    if _read_by_gdal_as_given(text):
+        yield text
+        return
+    stem = path.stem if path.is_file() else path.name
+    plain = re.sub(r"[^\w.-]", "_", stem).lstrip(".") or "layer"
+    with tempfile.TemporaryDirectory(prefix="explorer-layer-") as folder:
+        if path.is_dir():
+            alias = Path(folder) / plain
+            alias.symlink_to(path.resolve(), target_is_directory=True)
+        else:
+            for sibling in path.parent.iterdir():
+                if sibling.name.startswith(stem + ".") or sibling == path:
+                    extra = sibling.name[len(stem) :]
+                    (Path(folder) / (plain + extra)).symlink_to(sibling.resolve())
+            alias = Path(folder) / (plain + path.name[len(stem) :])
+        yield str(alias)
+
+
+def _gdal_reason(exc: Exception, paths: list[str], label: str) -> str:
+    """GDAL's reason as a short clause: the paths it repeats shown as the file's name
+    (the error names the file already), and a long reason cut in the middle, so its end
+    (what is wrong) is kept."""
+    reason = " ".join(str(exc).split())
+    for text in sorted({p for p in paths if p}, key=len, reverse=True):
+        reason = reason.replace(f"'{text}'", "the file").replace(text, "the file")
+    if len(reason) > 200:
+        head = reason[:110].rsplit(" ", 1)[0]
+        reason = f"{head} ... {reason[-80:]}"
+    return reason
+
+
 def read_layer(
     path: str | Path,
     *,
@@ -130,11 +182,29 @@ def read_layer(
     TopoJSON, a folder of shapefiles) with clear one-line errors, and declare ``crs``
     where the file has none. A file or folder holding several layers needs ``layer``;
     ``crs_option`` names the option that sets ``crs`` in hints. With ``bbox`` (lon/lat
-    west, south, east, north) only the features that reach into it are read.
+    west, south, east, north) only the features that reach into it are read. Any name
+    the file system allows is read as that file (``a;b.shp`` too, see :func:`_gdal_path`).
 
     A TopoJSON file is parsed by GDAL once: its objects are counted from the JSON, and
     GDAL is asked to list them only when there are several."""
     path = Path(path)
+    with _gdal_path(path) if path.exists() else contextlib.nullcontext(str(path)) as target:
+        return _read_layer(
+            path, target, layer=layer, crs=crs, source=source, crs_option=crs_option, bbox=bbox
+        )
+
+
+def _read_layer(
+    path: Path,
+    gdal_target: str,
+    *,
+    layer: str | None,
+    crs: str | None,
+    source: str | None,
+    crs_option: str,
+    bbox: tuple[float, float, float, float] | None,
+) -> gpd.GeoDataFrame:
+    """:func:`read_layer` of ``path``, opened by GDAL as ``gdal_target``."""
     label = source or str(path)
     if not path.exists():
         raise ExplorerError("file not found", source=label)
@@ -144,7 +214,7 @@ def read_layer(
         )
     if path.is_file() and path.stat().st_size == 0:
         raise ExplorerError("file is empty", source=label, hint="re-export or re-download it")
-    target: str = str(path)
+    target: str = gdal_target
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix == ".shp":
@@ -160,7 +230,7 @@ def read_layer(
                 hint="choose one with --layer NAME",
             )
         if layer is None:
-            target = f"/vsizip/{path}/{members[0]}"
+            target = f"/vsizip/{gdal_target}/{members[0]}"
         else:
             chosen = [m for m in members if Path(m).stem == layer or m == layer]
             if not chosen:
@@ -168,7 +238,7 @@ def read_layer(
                     f"no layer {layer!r} in the zip (layers: {', '.join(members[:8])})",
                     source=label,
                 )
-            target, layer = f"/vsizip/{path}/{chosen[0]}", None
+            target, layer = f"/vsizip/{gdal_target}/{chosen[0]}", None
     options = {}
     encoding = _dbf_encoding(target)
     if encoding:
@@ -213,9 +283,7 @@ def read_layer(
     except Exception as exc:
         if layer is not None and isinstance(exc, pyogrio.errors.DataLayerError):
             _check_layer_name(target, layer, label)  # a missing layer: name those there are
-        reason = " ".join(str(exc).split())
-        if len(reason) > 200:  # cut at a word, never mid-word
-            reason = reason[:200].rsplit(" ", 1)[0] + " ..."
+        reason = _gdal_reason(exc, [target, gdal_target, str(path)], label)
         raise ExplorerError(f"cannot read this layer ({reason})", source=label) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise ExplorerError(
@@ -347,7 +415,15 @@ def load_precincts(
     check_extent(frame, str(path), "--crs", given=crs)
     result = frame[["precinct", "geometry"]].reset_index(drop=True).pipe(_keep_attrs, frame)
     result.attrs["id_field"] = id_field
+    marks = frame["note"].astype("string") if "note" in frame.columns else None
+    if marks is not None and len(marks) and marks.str.startswith(TEST_GRID).fillna(False).all():
+        # made-up squares (explorer grid-layer): every map drawn on them says so
+        result.attrs["test_grid"] = f"{TEST_GRID} not real geography"
     return result
+
+
+#: how a made-up precinct layer (``explorer grid-layer``) marks each of its features
+TEST_GRID = "TEST GRID:"
 
 
 def _keep_attrs(new: pd.DataFrame, old: pd.DataFrame) -> pd.DataFrame:

@@ -340,7 +340,7 @@ calc(100% - 120px));display:flex;flex-direction:column;color:#444}
 overflow-wrap:anywhere}.xl-title small{overflow-wrap:anywhere}
 .xl-legend .k{overflow-wrap:anywhere;display:-webkit-box;-webkit-box-orient:vertical;
 -webkit-line-clamp:3;overflow:hidden}.xl-legend b{overflow-wrap:anywhere}
-.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666}
+.xl-title small{color:#444;font-size:12px}.xl-credit{font-size:10px;color:#666;overflow-wrap:anywhere}
 .xl-title details{font-size:11px;color:#333}.xl-title summary{cursor:pointer;color:#06c;font-size:10px}
 .xl-more{max-height:40vh;overflow:auto}.xl-more p{margin:3px 0}
 .leaflet-control-layers-toggle{background-image:none!important;width:auto!important;height:auto!important;
@@ -462,6 +462,7 @@ def choropleth(
     headline: str = "",
     dek: str = "",
     credit: str = "",
+    file_notes: list[str] | None = None,
 ) -> tuple[folium.Map, dict]:
     """A folium map: the choropleth, context layers, legend, title and source line.
 
@@ -470,7 +471,8 @@ def choropleth(
     "Sources and method" disclosure. All of them are data, set as text in the page.
 
     Returns the map and facts about it (feature count, whether the simplified coverage
-    stayed free of gaps and overlaps) for tests and benchmarks.
+    stayed free of gaps and overlaps) for tests and benchmarks. ``file_notes`` (e.g. what
+    was repaired or noted in the returns file) follow the notes under "Sources and method".
     """
     if tiles not in TILES:
         raise ExplorerError(f"unknown tiles {tiles!r}", hint="use light, osm or none")
@@ -491,6 +493,7 @@ def choropleth(
             headline=headline,
             dek=dek,
             credit=credit,
+            file_notes=file_notes,
         )
     if tolerance is None:
         tolerance = auto_tolerance(len(features))
@@ -540,7 +543,7 @@ def choropleth(
     root.title = esc(title)  # branca writes it as a value into <title>, unescaped
     # the headline, credit line and method text are filled from JSON as textContent
     root.html.add_child(Literal(title_box(title, dek)))
-    more = [subtitle, *(notes or [])]
+    more = [subtitle, *(notes or []), *(file_notes or [])]
     PageFrame(fmap, control, headline=headline, credit=credit, more=more, bounds=fit).add_to(fmap)
     legend = _legend_html(styled.legend_title, styled, (notes or [])[1:], bool(inferred.any()))
     root.html.add_child(Literal(legend))

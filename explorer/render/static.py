@@ -247,14 +247,26 @@ def _save_static(
         color="#333",
         parse_math=False,
     )
+    # wrapped here, not by matplotlib (its wrap=True reads $...$ as math despite
+    # parse_math=False), and long words (file names) broken so nothing runs off the edge
     fig.text(
-        0.02, 0.01, _print_text(credits), fontsize=7, wrap=True, color="#444", parse_math=False
-    )
+        0.02, 0.01, _wrapped(_print_text(credits), fig, 7), fontsize=7, color="#444",
+        parse_math=False,
+    )  # fmt: skip
     _cover_glyphs(fig, target)
     with atomic_path(target) as temporary, plt.rc_context({"hatch.linewidth": 0.6}):
         fig.savefig(temporary, format=suffix, dpi=150)  # hatches thin enough to read under
     plt.close(fig)
     return Path(target)
+
+
+def _wrapped(text: str, fig, fontsize: float) -> str:
+    """``text`` in lines that fit the figure's width at ``fontsize`` points (an average
+    character taken as 0.6 em wide, with a margin), breaking words longer than a line."""
+    import textwrap
+
+    chars = max(int(fig.get_figwidth() * 72 * 0.94 / (0.6 * fontsize)), 20)
+    return textwrap.fill(text, chars, break_long_words=True, break_on_hyphens=False)
 
 
 def _cover_glyphs(fig, target) -> None:

@@ -75,15 +75,21 @@ OWN_FILES_NAMED = 4
 def own_files(election: Election, credits: list[str]) -> list[str]:
     """Names (not paths) of the election's files that no catalog credit in ``credits``
     covers, such as the returns and precinct layer you gave ``from_files``, each once in
-    the order read; past :data:`OWN_FILES_NAMED` the rest are counted."""
+    the order read, as :func:`explorer.outputs.file_label` shows them (escapes for control
+    and bidi characters, long names shortened in the middle); past
+    :data:`OWN_FILES_NAMED` the rest are counted."""
+    from explorer.outputs import file_label
+
     known = [entry.path for entry in catalog.read_catalog()]
     names: list[str] = []
     for file in election.source_files():
-        text = str(file).replace("\\", "/")
+        text = str(file).replace("\\", "/")  # only to compare with catalog paths
         theirs = catalog.credits_for(k for k in known if text == k or text.endswith("/" + k))
         if theirs and set(theirs) <= set(credits):
             continue
-        name = Path(text).name
+        # the name as the system reads it: a backslash is a character of a Linux name;
+        # control and bidi characters as escapes, a long name cut in the middle
+        name = file_label(Path(str(file)).name)
         if name and name not in names:
             names.append(name)
     if len(names) > OWN_FILES_NAMED:
@@ -323,6 +329,9 @@ def map_parts(
             )
     summary = election.ledger_summary
     title = election.spec.title  # the date is in the dek
+    grid = election.layer.attrs.get("test_grid")
+    if grid:  # made-up squares: the title says so on the page, the PNG and the tab
+        title = f"{grid} | {title}"
     credits = election.credits()
     over = demographic_parts(election, overlay, by, scheme) if overlay else None
     if view == "demographic" or over:
@@ -406,6 +415,7 @@ def choropleth_of(
         tiles=tiles,
         tolerance=tolerance,
         notes=parts.get("notes"),
+        file_notes=parts.get("file_notes"),
     )
 
 
