@@ -136,6 +136,23 @@ def apart_lines(too_few: pd.DataFrame) -> list[str]:
     return lines
 
 
+#: the ``status`` of a row of :func:`csv_rows`
+STATUS = {"votes": "too few votes", "coverage": "too little covered"}
+
+
+def csv_rows(ranked: pd.DataFrame, too_few: pd.DataFrame) -> pd.DataFrame:
+    """Every area, for a CSV a data desk imports: the ranked rows (``status`` "ranked"),
+    then the areas set apart with an empty ``rank`` and ``status`` "too few votes" or "too
+    little covered", so the file's votes add up to the mapped votes (none lost silently)."""
+    why = too_few["why"] if "why" in too_few else pd.Series("votes", index=too_few.index)
+    apart = too_few.drop(columns=["why"], errors="ignore").assign(status=why.map(STATUS))
+    rows = pd.concat([ranked.assign(status="ranked"), apart])
+    if "rank" in rows:
+        rows["rank"] = rows["rank"].astype("Int64")
+    first = [c for c in ("rank", "status") if c in rows]
+    return rows[first + [c for c in rows.columns if c not in first]]
+
+
 PERCENT_COLUMNS = ("share", "share_low", "share_high", *HONESTY_COLUMNS)
 
 
@@ -170,9 +187,10 @@ def rank_text(
     ledger: dict,
 ) -> str:
     """:func:`rank`'s two tables as text in ``fmt``: ``json`` (the ranked rows with the
-    areas set apart, the ledger summary and the methods note), ``csv`` (the ranked rows,
-    whole votes), or ``table`` / ``markdown`` (a title line, the :func:`rounded` table, the
-    :func:`apart_lines` and the methods note; names in the prose escaped for markdown)."""
+    areas set apart, the ledger summary and the methods note), ``csv`` (:func:`csv_rows`:
+    every area with a ``status``, whole votes), or ``table`` / ``markdown`` (a title line,
+    the :func:`rounded` table, the :func:`apart_lines` and the methods note; names in the
+    prose escaped for markdown)."""
     name = candidate
     if fmt == "json":
         return outputs.format_frame(
@@ -187,7 +205,7 @@ def rank_text(
             methods=methods,
         )
     if fmt in ("csv",):
-        return outputs.format_frame(outputs.whole_numbers(ranked), "csv")
+        return outputs.format_frame(outputs.whole_numbers(csv_rows(ranked, too_few)), "csv")
     prose = outputs.markdown_text if fmt == "markdown" else str  # names in the prose too
     return "\n".join(
         [

@@ -30,6 +30,19 @@ for _module in COMMANDS:  # importing a module registers its commands with ``app
 __all__ = ["app", "echo", "main", "note"]
 
 
+def _short_help(doc: str) -> str:
+    """A command's line in ``explorer --help``: its docstring's first sentence, without the
+    docstring's hard line breaks (the terminal wraps it)."""
+    text = " ".join(doc.split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+for _info in app.registered_commands:
+    if _info.short_help is None and _info.callback is not None and _info.callback.__doc__:
+        _info.short_help = _short_help(_info.callback.__doc__)
+
+
 def _warning_note(message, category, filename, lineno, file=None, line=None) -> None:
     """A library warning as one ``note:`` line (each distinct text once)."""
     text = " ".join(str(message).split())[:300]
@@ -46,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning_note
-            code = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code
+            code = app(args=argv, prog_name="explorer", standalone_mode=False)  # Exit: its code
     except ExplorerError as error:
         note(f"explorer: error: {error}")
         return 2
@@ -54,15 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         return done.exit_code
     except typer.Abort:
         note("explorer: aborted")
-        return 130
+        return INTERRUPTED
     except KeyboardInterrupt:
         note("explorer: interrupted; no output was left half-written")
-        return 130
+        return INTERRUPTED
     except Exception as error:  # the last guard: never a bare traceback
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):
             # a usage error from the CLI framework (typer may carry its own click)
             if error.format_message():
-                note(f"explorer: error: {error.format_message()} (see explorer --help)")
+                note(f"explorer: error: {error.format_message()} ({_help_hint(error)})")
             return error.exit_code
         if os.environ.get("EXPLORER_DEBUG"):
             raise
@@ -72,4 +85,17 @@ def main(argv: list[str] | None = None) -> int:
             "(set EXPLORER_DEBUG=1 for the traceback, and please report it)"
         )
         return 1
+    if code == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit 130, silently
+        note("explorer: interrupted; no output was left half-written")  # outputs are atomic
     return code if isinstance(code, int) else 0
+
+
+#: the exit code of an interrupted command (128 + SIGINT); no command exits so otherwise
+INTERRUPTED = 130
+
+
+def _help_hint(error) -> str:
+    """Where to read about a usage error: the failing subcommand's own --help."""
+    context = getattr(error, "ctx", None)
+    path = context.command_path if context is not None else ""
+    return f"see {path or 'explorer'} --help"

@@ -46,12 +46,65 @@ def _root(
     """Map and question election returns by precinct and neighbourhood."""
 
 
+def choice(*names: str, what: str = "value"):
+    """An option callback refusing a value outside ``names`` while the command line is
+    read, before any work (one line, exit 2): "unknown ``what`` 'x'; use one of ..."."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in names:
+            raise typer.BadParameter(f"unknown {what} {value!r}; use one of {', '.join(names)}")
+        return value
+
+    return check
+
+
+def _folder_option(value: Path | None) -> Path | None:
+    """A data folder: refuse an existing file (a folder that does not exist yet is made)."""
+    if value is not None and value.exists() and not value.is_dir():
+        raise typer.BadParameter(f"{value} is a file, not a folder")
+    return value
+
+
+#: file suffixes matplotlib writes a figure (scatter, ei plot, static map) as
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _figure_option(value: Path | None) -> Path | None:
+    """A figure file: refuse a suffix the figure would not be written as (PNG bytes in a
+    .jpg), before any work."""
+    if value is not None and value.suffix.lower() not in FIGURE_SUFFIXES:
+        raise typer.BadParameter(
+            f"cannot write a figure as {value.suffix or 'a file without suffix'}: "
+            "use a .png, .svg or .pdf name"
+        )
+    return value
+
+
+Figure = Annotated[
+    Path | None,
+    typer.Option(help="Figure file: .png, .svg or .pdf.", callback=_figure_option),
+]
+
+
+def check_out_dir(folder: Path) -> None:
+    """Refuse an output folder that cannot be written, or whose parent does not exist: the
+    folder itself is made, but a typo is not a new tree (as ``-o`` for one file)."""
+    outputs.check_folder(folder)
+    if not folder.parent.exists():
+        raise ExplorerError(
+            "the folder above this output folder does not exist",
+            source=folder,
+            hint=f"create {folder.parent} first, or give a folder in an existing one",
+        )
+
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
         help="Data folder (default: ./shapefiles in a checkout, "
         "else the user cache; or $EXPLORER_DATA_DIR).",
+        callback=_folder_option,
     ),
 ]
 
@@ -68,7 +121,11 @@ NoInfer = Annotated[
 
 Crosswalk = Annotated[
     Path | None,
-    typer.Option(help="CSV result_precinct,layer_precinct that overrides all matching."),
+    typer.Option(
+        help="CSV result_precinct,layer_precinct that overrides all matching.",
+        exists=True,
+        dir_okay=False,
+    ),
 ]
 
 
@@ -154,7 +211,10 @@ class ElectionSource:
             if not election.spec.returns:
                 raise ExplorerError("--expected needs a returns file (--returns)")
             listed = live.read_precinct_list(self.expected)
-            return live.with_returns(election, election.spec.returns, listed)
+            current = live.with_returns(election, election.spec.returns, listed)
+            # the same returns file, not a snapshot: its district totals still check it
+            current.spec = replace(current.spec, totals=election.spec.totals)
+            return current
         self.check(name)
         options = {
             "data_dir": self.data_dir,
@@ -297,6 +357,15 @@ def election_options(command):
     return wrapper
 
 
+def check_backend(backend: str, scheduler: str | None) -> None:
+    """Refuse ``--scheduler`` without ``--backend dask`` (it would do nothing), before any
+    work."""
+    if scheduler is not None and backend != "dask":
+        raise ExplorerError(
+            "--scheduler only applies to --backend dask", hint="add --backend dask, or drop it"
+        )
+
+
 def _apportion_options(chosen: Election, weights, backend: str, scheduler) -> dict:
     options: dict = {"backend": backend, "scheduler": scheduler}
     if weights:
@@ -317,7 +386,15 @@ def _print_area_notes(election: Election) -> None:
             note(f"note: {line}")
 
 
-Format = Annotated[str, typer.Option("--format", "-f", help="table, csv, json or markdown.")]
+Format = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, csv, json or markdown.",
+        callback=choice(*outputs.FORMATS, what="format"),
+    ),
+]
 
 
 Weights = Annotated[
@@ -327,13 +404,43 @@ Weights = Annotated[
 
 
 Backend = Annotated[
-    str, typer.Option(help="Where apportionment runs: local, or dask (see --scheduler).")
+    str,
+    typer.Option(
+        help="Where apportionment runs: local, or dask (see --scheduler).",
+        callback=choice("local", "dask", what="backend"),
+    ),
 ]
+
+
+def _scheduler_option(value: str | None) -> str | None:
+    """A dask scheduler address: [protocol://]host:port (a scheduler file is not taken)."""
+    if value is None:
+        return value
+    address = value.split("://", 1)[-1]
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise typer.BadParameter(
+            f"{value!r} is not a scheduler address: give host:port, e.g. tcp://10.0.0.5:8786"
+        )
+    return value
 
 
 Scheduler = Annotated[
     str | None,
-    typer.Option(help="Address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786."),
+    typer.Option(
+        help="Address of a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.",
+        callback=_scheduler_option,
+    ),
+]
+
+
+#: the values of ``--by`` (see :meth:`explorer.Election.areas`)
+BY = ("neighbourhood", "neighborhood", "neighbourhoods", "neighborhoods", "precinct", "precincts")
+
+#: base-map tiles a page can take (see ``explorer.render.TILES``)
+Tiles = Annotated[
+    str,
+    typer.Option(help="light, osm or none.", callback=choice("light", "osm", "none", what="tiles")),
 ]
 
 

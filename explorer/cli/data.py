@@ -15,6 +15,7 @@ from explorer.cli.common import (
     ElectionSource,
     _print_notes,
     app,
+    check_out_dir,
     echo,
     election_options,
     note,
@@ -127,7 +128,7 @@ def ledger(
     against the district totals. Writes <election>-ledger.csv and .json."""
     from explorer.join import describe_ledger
 
-    outputs.check_folder(out_dir)
+    check_out_dir(out_dir)
     chosen = source.load(election)
     table = chosen.ledger
     summary = chosen.ledger_summary

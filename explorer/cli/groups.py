@@ -12,8 +12,11 @@ from explorer import outputs
 from explorer.cli.common import (
     ElectionArg,
     ElectionSource,
+    Figure,
+    _figure_option,
     app,
     candidate_slug,
+    choice,
     echo,
     election_options,
     note,
@@ -27,14 +30,19 @@ def scatter_command(
     election: ElectionArg = None,
     group: Annotated[str, typer.Option(help="Group: asian, hispanic, white, black...")] = "",
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG file.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Figure file: .png, .svg or .pdf.", callback=_figure_option
+        ),
+    ] = None,
     cvap_year: Annotated[
         int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
     ] = None,
     *,
     source: ElectionSource,
 ) -> None:
-    """A PNG scatter of each precinct's group share of CVAP against a candidate's share of
+    """A scatter of each precinct's group share of CVAP against a candidate's share of
     the vote (point size: votes; hollow: inferred geometry)."""
     from explorer.outputs import atomic_path
 
@@ -47,7 +55,7 @@ def scatter_command(
         f"{candidate_slug(candidate)}.png"
     )
     with atomic_path(target) as temporary:
-        figure.savefig(temporary, dpi=130, format="png")
+        figure.savefig(temporary, dpi=130, format=target.suffix.lower()[1:])
     echo(f"Wrote {target}")
 
 
@@ -74,8 +82,13 @@ def ei_command(
     cvap_year: Annotated[
         int | None, typer.Option(help="CVAP vintage (default: closest to the election).")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write the posterior plot (PNG).")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text or csv.")] = "text",
+    plot: Figure = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text or csv.", callback=choice("text", "csv", what="format")
+        ),
+    ] = "text",
     *,
     source: ElectionSource,
 ) -> None:
@@ -112,5 +125,5 @@ def ei_command(
         figure = result.plot()
         ei.annotate_plot(figure, result, chosen.spec.title)
         with atomic_path(plot) as temporary:
-            figure.savefig(temporary, dpi=130, format="png")
+            figure.savefig(temporary, dpi=130, format=plot.suffix.lower()[1:])
         echo(f"Wrote {plot}")

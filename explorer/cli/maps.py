@@ -9,6 +9,7 @@ import typer
 
 from explorer import outputs
 from explorer.cli.common import (
+    BY,
     ElectionArg,
     ElectionSource,
     MinVotes,
@@ -16,6 +17,7 @@ from explorer.cli.common import (
     _print_notes,
     app,
     candidate_slug,
+    choice,
     echo,
     election_options,
     note,
@@ -37,9 +39,17 @@ def map_command(
         str | None,
         typer.Option(help="Add a group's share of CVAP as a layer to switch on."),
     ] = None,
-    by: Annotated[str, typer.Option(help="precinct or neighbourhood.")] = "precinct",
+    by: Annotated[
+        str, typer.Option(help="precinct or neighbourhood.", callback=choice(*BY, what="--by"))
+    ] = "precinct",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="HTML file.")] = None,
-    tiles: Annotated[str, typer.Option(help="light, osm or none (offline/print).")] = "light",
+    tiles: Annotated[
+        str,
+        typer.Option(
+            help="light, osm or none (offline/print).",
+            callback=choice("light", "osm", "none", what="tiles"),
+        ),
+    ] = "light",
     scheme: Annotated[
         str,
         typer.Option(
@@ -62,7 +72,7 @@ def map_command(
     source: ElectionSource,
 ) -> None:
     """Write an interactive, self-contained HTML map to maps/<election>-<view>.html
-    (``-print`` added with ``--tiles none``: a white background for print)."""
+    (with --tiles none, a white page for print, the name ends in -print)."""
     from explorer import render
     from explorer.join import describe_ledger
     from explorer.render import views

@@ -13,13 +13,18 @@ from explorer.cli.common import (
     DataDir,
     ElectionSource,
     Format,
+    Tiles,
     _print_notes,
     app,
+    check_out_dir,
     echo,
     election_options,
     note,
 )
 from explorer.elections import Election, load_election
+
+#: where ``watch`` publishes by default
+WATCH_DIR = Path("maps/live")
 
 
 @app.command()
@@ -29,15 +34,15 @@ def watch(
     election: Annotated[
         str | None, typer.Option(help="Catalog election whose layers to draw on.")
     ] = None,
-    out_dir: Annotated[Path, typer.Option(help="Where the live map and summary go.")] = Path(
-        "maps/live"
-    ),
-    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 5.0,
+    out_dir: Annotated[Path, typer.Option(help="Where the live map and summary go.")] = WATCH_DIR,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 5.0,
     once: Annotated[bool, typer.Option("--once", help="Play the snapshots there now; stop.")] = (
         False
     ),
-    max_updates: Annotated[int | None, typer.Option(help="Stop after this many updates.")] = None,
-    tiles: Annotated[str, typer.Option(help="light, osm or none.")] = "light",
+    max_updates: Annotated[
+        int | None, typer.Option(help="Stop after this many updates.", min=1)
+    ] = None,
+    tiles: Tiles = "light",
     baseline: Annotated[
         str | None,
         typer.Option(help="Project the final margin from this earlier round (see project)."),
@@ -60,6 +65,8 @@ def watch(
 
     from explorer import live
 
+    if out_dir != WATCH_DIR:  # the default folder is made; a given one's parent must exist
+        check_out_dir(out_dir)
     base: list[Election] = []
     last: list[dict] = []  # the states published so far
     printed: set[str] = set()  # notes already printed
@@ -104,12 +111,27 @@ def watch(
     echo(f"{memory.updates} update(s) published to {out_dir}")
 
 
+def _geojson_option(value: Path) -> Path:
+    """grid-layer writes GeoJSON only: refuse a name that says another format (.shp)."""
+    if value.suffix.lower() not in (".geojson", ".json"):
+        raise typer.BadParameter(
+            f"grid-layer writes GeoJSON, not {value.suffix or 'no suffix'}: use a .geojson name"
+        )
+    return value
+
+
 @app.command("grid-layer")
 def grid_layer_command(
     returns: Annotated[Path, typer.Argument(help="A returns file (CSV or Clarity XML).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="GeoJSON to write.")] = Path(
-        "grid.geojson"
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="GeoJSON to write (.geojson or .json).",
+            callback=_geojson_option,
+        ),
+    ] = Path("grid.geojson"),
     office: Annotated[str | None, typer.Option(help="Contest to keep.")] = None,
 ) -> None:
     """For trying a returns file that has no precinct layer: write a layer of made-up
@@ -131,7 +153,7 @@ def project(
     baseline: Annotated[
         str | None, typer.Option(help="The same race's earlier round, e.g. ca34-2017-primary.")
     ] = None,
-    runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.")] = 100,
+    runs: Annotated[int, typer.Option(help="Simulated nights per backtest cell.", min=1)] = 100,
     fmt: Format = "table",
     data_dir: DataDir = None,
     office: Annotated[

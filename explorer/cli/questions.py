@@ -9,6 +9,7 @@ import typer
 
 from explorer import outputs
 from explorer.cli.common import (
+    BY,
     Backend,
     ElectionArg,
     ElectionSource,
@@ -19,6 +20,8 @@ from explorer.cli.common import (
     _apportion_options,
     _print_area_notes,
     app,
+    check_backend,
+    choice,
     echo,
     election_options,
 )
@@ -30,7 +33,9 @@ from explorer.errors import ExplorerError
 def rank_command(
     election: ElectionArg = None,
     candidate: Annotated[str, typer.Option(help="Any unambiguous part of a name.")] = "",
-    by: Annotated[str, typer.Option(help="neighbourhood or precinct.")] = "neighbourhood",
+    by: Annotated[
+        str, typer.Option(help="neighbourhood or precinct.", callback=choice(*BY, what="--by"))
+    ] = "neighbourhood",
     fmt: Format = "table",
     out: Annotated[Path | None, typer.Option(help="Write the table to this file instead.")] = None,
     min_votes: MinVotes = 100,
@@ -54,6 +59,7 @@ def rank_command(
     from explorer.ask import find_candidate, rank
     from explorer.ask.ranking import rank_text
 
+    check_backend(backend, scheduler)
     if out is not None:
         outputs.check_target(out, given=True)
     chosen = source.load(election)
@@ -103,6 +109,7 @@ def ask(
     the field, primary-to-runoff change. The election comes from the text ("in the
     primary") or --election. Questions the data cannot answer are refused, with the reason
     (exit 2)."""
+    check_backend(backend, scheduler)
     chosen = source.load(election)
     options = _apportion_options(chosen, weights, backend, scheduler)
     answer = chosen.ask(question, min_votes=min_votes, **options)
