@@ -77,6 +77,25 @@ def fresh(args: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, cpu
 
 
+def alternate(
+    commands: dict[str, list[str]], env: dict | None, repeat: int
+) -> tuple[dict[str, list[tuple[float, float]]], dict[str, tuple[float, float]]]:
+    """Each command once untimed (compiles and caches the bytecode, warms the disk), then
+    all of them in turn ``repeat`` times, so that all see the same machine load. Returns
+    the (wall, CPU) runs and their medians, by label."""
+    for command in commands.values():
+        fresh(command, env)
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for _ in range(repeat):
+        for label, command in commands.items():
+            runs[label].append(fresh(command, env))
+    median = {
+        label: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
+        for label, rs in runs.items()
+    }
+    return runs, median
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.mainjob", description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -116,18 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         # the floor under info: a Python that only imports pandas
         "python -c 'import pandas'": [sys.executable, "-c", "import pandas"],
     }
-    for command in commands.values():  # untimed: compiles and caches the bytecode
-        fresh(command, env)
     load_before = os.getloadavg()[0]
-    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
-    for _ in range(args.repeat):  # alternate, so all see the same machine load
-        for label, command in commands.items():
-            runs[label].append(fresh(command, env))
+    runs, median = alternate(commands, env, args.repeat)
     load_after = os.getloadavg()[0]
-    median = {
-        label: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
-        for label, rs in runs.items()
-    }
     for label, rs in runs.items():
         wall, cpu = median[label]
         best = min(r[0] for r in rs), min(r[1] for r in rs)

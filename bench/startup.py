@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.mainjob import fresh
+from bench.mainjob import alternate
 
 TARGET = 0.5  # seconds, the figure for `explorer info`
 
@@ -64,18 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         "python -c 'import typer'": [python, "-c", "import typer"],
         "python -c 'pass'": [python, "-c", "pass"],
     }
-    for command in commands.values():  # untimed: fills the bytecode cache, warms the disk
-        fresh(command, env)
     load_before = os.getloadavg()[0]
-    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
-    for _ in range(args.repeat):  # alternate, so all see the same machine load
-        for label, command in commands.items():
-            runs[label].append(fresh(command, env))
+    runs, median = alternate(commands, env, args.repeat)
     load_after = os.getloadavg()[0]
-    median = {
-        label: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
-        for label, rs in runs.items()
-    }
     print(f"fresh processes, medians of {args.repeat} (after one untimed run of each)")
     for label, rs in runs.items():
         wall, cpu = median[label]
