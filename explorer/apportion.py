@@ -339,7 +339,24 @@ def apportion(
     if is_dask_frame(sources):
         sources = sources.compute()
     check_counts(sources, columns)
-    sources, repaired = repair_sources(sources)
+    return _apportion_local(
+        sources, targets, columns, target_id, weights, crs, engine, backend, scheduler,
+        npartitions, repaired=None,
+    )  # fmt: skip
+
+
+def _apportion_local(
+    sources, targets, columns, target_id, weights, crs, engine, backend, scheduler, npartitions,
+    repaired,
+):  # fmt: skip
+    """:func:`apportion` of a frame in memory. Invalid sources are looked for only where
+    they can change the result (GEOS' ``is_valid`` costs 27 ms on LA County's 4,357
+    precincts, 0.4 s at 1M): a source whose pieces do not add up to its area (partly
+    outside every target, or misread: a bowtie's lobes count with opposite signs) or has
+    no area. If one of those is invalid, every invalid source is repaired
+    (:func:`repair_sources`, with a note) and the sums are made again. An invalid source
+    whose pieces add up to its area lies inside one target and moves all its votes
+    there, repaired or not."""
     area_crs = equal_area_crs_for(sources, crs)
     has_geometry = ~(sources.geometry.is_empty | sources.geometry.isna())
     mapped = sources[has_geometry]
@@ -359,6 +376,17 @@ def apportion(
     else:
         source_index, target_index, piece_area = piece_areas(src, tgt, engine)
     source_area = shapely.area(src.geometry.values)
+    if repaired is None:
+        inside = np.bincount(source_index, weights=piece_area, minlength=len(src))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            suspect = ~(np.abs(inside / source_area - 1) <= PARTIAL_TOLERANCE)
+        suspect &= ~shapely.is_empty(src.geometry.values)
+        if suspect.any() and not shapely.is_valid(src.geometry.values[suspect]).all():
+            sources, note = repair_sources(sources)
+            return _apportion_local(
+                sources, targets, columns, target_id, weights, crs, engine, backend,
+                scheduler, npartitions, repaired=note or "",
+            )  # fmt: skip
     area_weight = piece_area / source_area[source_index]
     if weights is not None and len(weights):
         if "weight" not in weights.columns:

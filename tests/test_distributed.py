@@ -456,3 +456,32 @@ def test_the_compiled_validity_screen_clears_only_valid_polygons(general):
     assert flagged[-3:].all()
     assert shapely.is_valid(polygons[~flagged]).all()
     assert (~flagged).mean() > 0.9  # nearly all real polygons need no GEOS check
+
+
+def test_an_invalid_source_inside_one_area_keeps_all_its_votes_there(general, ca34_in_albers):
+    """Validity is checked only where it can change the result: a small bowtie well
+    inside one neighbourhood moves all its votes there (no repair needed, nothing lost),
+    while one across a neighbourhood border is repaired (the test above)."""
+    import shapely
+
+    sources = ca34_in_albers.copy()
+    hoods = general.neighbourhoods.to_crs(sources.crs)
+    row = int(np.flatnonzero(sources.geometry.notna() & ~sources.geometry.is_empty)[5])
+    centre = shapely.point_on_surface(sources.geometry.iloc[row])
+    home = hoods[hoods.contains(centre.buffer(200))]
+    assert len(home) == 1  # a point 200 m inside one neighbourhood
+    x, y = centre.x, centre.y
+    bowtie = shapely.Polygon(
+        [(x - 50, y - 50), (x + 50, y + 50), (x + 50, y - 40), (x - 50, y + 40)]
+    )
+    assert not bowtie.is_valid
+    sources.loc[sources.index[row], "geometry"] = bowtie
+    columns = general.candidates
+    only = sources.iloc[[row]]
+    moved = apportion(only, hoods, columns)
+    votes = only[columns].to_numpy().sum()
+    assert votes > 0
+    name = home["name"].iloc[0]
+    got = moved.set_index("name").loc[name, columns].to_numpy().sum()
+    assert got == pytest.approx(votes, rel=1e-9)
+    assert abs(moved.attrs["outside"].sum()) < 1e-6 * votes
