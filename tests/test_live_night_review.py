@@ -124,3 +124,18 @@ def test_a_duplicate_spelled_differently_names_both_spellings(sample, tmp_path):
     with pytest.raises(ExplorerError) as error:
         load_clarity(_write(tmp_path, "dup.xml", edited))
     assert "'A101' and 'a101 '" in str(error.value)
+
+
+def test_listed_precincts_absent_from_layer_and_returns_are_their_own_kind(
+    general, tmp_path, capsys
+):
+    ids = runoff_table(general)["precinct"].drop_duplicates().tolist()
+    listed = _write(tmp_path, "list.txt", "\n".join([*ids, "0000000X", "=1+1"]) + "\n")
+    args = ["ledger", "ca34-2017-general", "--expected", str(listed)]
+    assert main([*args, "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 listed precinct(s) with nothing counted are not in the layer (0000000X, =1+1)" in out
+    assert "Listed precincts not in the layer, nothing counted yet: 0000000X, =1+1" in out
+    assert "2 not in the layer: 0000000X, =1+1" in out and "hatched" not in out
+    unmapped = next(line for line in out.splitlines() if line.startswith("Unmapped precincts"))
+    assert "0000000X" not in unmapped and "=1+1" not in unmapped
