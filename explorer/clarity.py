@@ -25,7 +25,7 @@ from explorer.loaders.returns import _GROUPED
 NOT_CANDIDATES = ("undervotes", "overvotes")
 
 
-def _parser(path: Path):
+def _parser(path: Path, blanks: list[str] | None = None):
     try:
         import clarify
     except ImportError:  # pragma: no cover - a declared dependency
@@ -36,12 +36,47 @@ def _parser(path: Path):
     try:
         parser.parse(str(path))
     except Exception as exc:  # lxml and clarify raise many kinds; one line for the user
+        filled = _blank_not_candidates(path)
+        if filled is not None:  # blank over-/undervotes: not counted yet, as for candidates
+            text, where = filled
+            if blanks is not None:
+                blanks.extend(where)
+            try:
+                parser = clarify.Parser()
+                parser.parse(text)
+                return parser
+            except Exception:
+                pass
         _diagnose(path)  # names the element that is wrong, when it can
         reason = " ".join(str(exc).split())[:200]
         raise ExplorerError(
             f"not a readable Clarity ENR XML file ({reason})", source=path
         ) from None
     return parser
+
+
+def _blank_not_candidates(path: Path) -> tuple[str, list[str]] | None:
+    """The file as text with each blank ``votes`` of a vote type that is not a choice
+    (over- and undervotes) read as 0, and where those were (``vote type, precinct``);
+    None when there are none (or the file is not XML)."""
+    from lxml import etree
+
+    safe = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.parse(str(path), safe).getroot()
+    except etree.XMLSyntaxError:
+        return None
+    where = []
+    for vote_type in root.iterfind("Contest/VoteType"):
+        for element in [vote_type, *vote_type.iterfind("Precinct"), *vote_type.iterfind("County")]:
+            value = element.get("votes")
+            if value is not None and value.strip() == "":
+                element.set("votes", "0")
+                if element is not vote_type:
+                    where.append(f"{_shown(vote_type.get('name'))}, {_shown(element.get('name'))}")
+    if not where:
+        return None
+    return etree.tostring(root, encoding="unicode"), where
 
 
 #: what clarify reads from each element, by attribute: a whole number, or any text
@@ -166,12 +201,23 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     path = Path(path)
     if not path.exists():
         raise ExplorerError("file not found", source=path)
-    parser = _parser(path)
+    blank_others: list[str] = []  # "vote type, precinct" of blank over-/undervotes
+    parser = _parser(path, blank_others)
     if not parser.contests:
         raise ExplorerError("the Clarity file holds no contests", source=path)
+    for number, one in enumerate(parser.contests, start=1):
+        if one.text is None:
+            raise ExplorerError(
+                f"contest {number} (key {_shown(one.key)!r}): the <Contest> element has no "
+                "text attribute",
+                source=path,
+                hint='Clarity writes text="..." on every <Contest>; the file is damaged or '
+                "not from Clarity: download it again or wait for the next snapshot",
+            )
     chosen = _choose_contest(parser.contests, path, contest)
     precincts = [j for j in parser.result_jurisdictions if j.level == "precinct"]
     rows, skipped = [], {}
+    spelled: dict[str, set[str]] = {}  # each precinct as the file spells it
     read = {"grouped": [], "blank": []}  # vote values read with a repair, for the notes
     stated: dict[tuple[str, str], int | None] = {}  # the file's own total per vote type
     for result in chosen.results:
@@ -185,6 +231,7 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             skipped[kind] = skipped.get(kind, 0) + int(result.votes or 0)
             continue
         precinct = str(result.jurisdiction.name).strip().upper()
+        spelled[precinct] = spelled.get(precinct, set()) | {str(result.jurisdiction.name)}
         candidate = " ".join(str(result.choice.text).split())
         rows.append(
             {
@@ -199,7 +246,7 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     if not rows:
         raise ExplorerError(f"contest {chosen.text!r} has no precinct results", source=path)
     _one_key_per_choice(chosen, path)
-    table, repeated = _repeated_precincts(pd.DataFrame(rows), chosen, path)
+    table, repeated = _repeated_precincts(pd.DataFrame(rows), chosen, path, spelled)
     table, absent = _absent_precincts(table)
     disagree = _totals_disagree(chosen.choices, table, stated)
     table = table.drop(columns="_key")
@@ -240,6 +287,18 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
     blanks = blank_share.reindex(state.index).fillna(0.0)
     state.loc[(blanks > 0).to_numpy() & (state["status"] == "reported"), "status"] = "partial"
     state.loc[(blanks >= 1).to_numpy(), "status"] = "none"
+    # percentReporting 0 but votes in the file: those votes are in the totals, so the
+    # precinct is partly counted, not "nothing counted yet"
+    counted = table.groupby("precinct")["votes"].sum(min_count=1).reindex(state.index)
+    zero_with_votes = list(
+        state.index[
+            ((state["percent"] == 0) & (state["status"] == "none") & (counted > 0)).to_numpy()
+        ]
+    )
+    state.loc[state.index.isin(zero_with_votes), "status"] = "partial"
+    # blank over-/undervotes: not counted yet there, as a blank candidate value
+    other_blank = {w.rsplit(", ", 1)[-1].strip().upper() for w in blank_others}
+    state.loc[state.index.isin(other_blank) & (state["status"] == "reported"), "status"] = "partial"
     state["methods"] = state["methods"].mask(state["status"] == "none", "")
     present = state.index.isin(long["precinct"])
     long, _ = add_expected(long, state[present], state.index)  # listed, no results yet
@@ -275,6 +334,21 @@ def load_clarity(path: str | Path, *, contest: str | None = None) -> pd.DataFram
             f"{path}: {len(read['blank'])} vote value(s) blank in {len(where)} precinct(s) "
             f"({', '.join(where[:5])}{', ...' if len(where) > 5 else ''}): read as not "
             "counted yet: those precincts do not count as reporting"
+        )
+    if zero_with_votes:
+        votes_there = int(counted.reindex(zero_with_votes).sum())
+        notes.append(
+            f"{path}: {len(zero_with_votes)} precinct(s) say percentReporting 0 but hold "
+            f"{votes_there:,} vote(s) ({', '.join(zero_with_votes[:5])}"
+            f"{', ...' if len(zero_with_votes) > 5 else ''}): their votes are counted and "
+            "they are read as partly counted, not as reporting in full"
+        )
+    if blank_others:
+        where = list(dict.fromkeys(w.rsplit(", ", 1)[-1] for w in blank_others))
+        notes.append(
+            f"{path}: {len(blank_others)} over-/undervote value(s) blank in {len(where)} "
+            f"precinct(s) ({', '.join(where[:5])}{', ...' if len(where) > 5 else ''}): read "
+            "as not counted yet: those precincts do not count as reporting in full"
         )
     if disagree:
         notes.append(
@@ -327,7 +401,18 @@ def _one_key_per_choice(contest, path: Path) -> None:
         seen[choice.key] = name
 
 
-def _repeated_precincts(table: pd.DataFrame, contest, path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _spellings(precinct: str, spelled: dict[str, set[str]] | None) -> str:
+    """' (spelled 'a101 ' and 'A101' in the file)' where one precinct is written more ways
+    than one (case, spaces), else ''."""
+    ways = sorted((spelled or {}).get(precinct, ()))
+    if len(ways) < 2:
+        return ""
+    return f" (spelled {' and '.join(repr(w[:60]) for w in ways)} in the file)"
+
+
+def _repeated_precincts(
+    table: pd.DataFrame, contest, path: Path, spelled: dict[str, set[str]] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """The returns duplicate rule for Clarity: a precinct listed twice under one choice and
     vote type with the same votes is counted once (named, for a note); with different
     votes it is refused, naming the precinct, choice and both values."""
@@ -347,15 +432,16 @@ def _repeated_precincts(table: pd.DataFrame, contest, path: Path) -> tuple[pd.Da
         ]
         shown = ", ".join("blank" if pd.isna(v) else f"{int(v):,}" for v in mine["votes"])
         raise ExplorerError(
-            f"contest {_shown(contest.text)!r}: precinct {precinct} is listed "
-            f"{len(mine)} times under choice {mine['candidate'].iloc[0]!r} "
+            f"contest {_shown(contest.text)!r}: precinct {precinct}"
+            f"{_spellings(precinct, spelled)} is listed {len(mine)} times under choice "
+            f"{mine['candidate'].iloc[0]!r} "
             f"(vote type {vote_type!r}) with different votes ({shown})",
             source=path,
             hint="a Clarity file lists each precinct once per choice and vote type: "
             "download it again or wait for the next snapshot",
         )
     named = [
-        f"{p} under {c!r}"
+        f"{p}{_spellings(p, spelled)} under {c!r}"
         for p, c in repeated.drop_duplicates(keys)[["precinct", "candidate"]].to_numpy()
     ]
     return table.drop_duplicates(keys).reset_index(drop=True), named

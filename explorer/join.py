@@ -545,6 +545,13 @@ def ledger_summary(features: pd.DataFrame) -> dict:
         p for p in features.attrs.get("county_wide", []) if p in set(unmapped["precinct"])
     ]
     wide_rows = unmapped["precinct"].isin(county_wide)
+    # a listed precinct (--expected) with nothing counted and no polygon: not a place whose
+    # votes lack geography, its own kind (expected, absent from the layer)
+    absent = (
+        unmapped["status"].eq("none") & unmapped["total"].eq(0)
+        if "status" in unmapped
+        else pd.Series(False, index=unmapped.index)
+    )
     return {
         "votes": total,
         "mapped": mapped,
@@ -553,6 +560,7 @@ def ledger_summary(features: pd.DataFrame) -> dict:
         "inferred": int(by_class.get("inferred", 0)),
         "unmapped_precincts": unmapped["precinct"].tolist(),
         "unmapped_votes": int(unmapped["total"].sum()),
+        "listed_absent": unmapped.loc[absent & ~wide_rows, "precinct"].tolist(),
         "county_wide": county_wide,
         "county_wide_votes": int(unmapped.loc[wide_rows, "total"].sum()),
         "unassigned_polygons": list(features.attrs.get("unassigned", [])),
@@ -573,10 +581,16 @@ def describe_ledger(summary: dict) -> str:
         text += f"; {pooled:,} ({pooled / votes:.1%}) are drawn in pooled units"
     unmapped = summary["unmapped_precincts"]
     county_wide = summary.get("county_wide", [])
-    places = len(unmapped) - len(county_wide)
+    absent = summary.get("listed_absent", [])
+    places = len(unmapped) - len(county_wide) - len(absent)
     if places:
         votes = summary["unmapped_votes"] - summary.get("county_wide_votes", 0)
         text += f"; {votes:,} in {places} precinct(s) have no geography"
+    if absent:
+        text += (
+            f"; {len(absent)} listed precinct(s) with nothing counted are not in the layer "
+            f"({', '.join(map(str, absent[:4]))}{', ...' if len(absent) > 4 else ''})"
+        )
     if county_wide:
         text += (
             f"; {summary.get('county_wide_votes', 0):,} in {len(county_wide)} county-wide "

@@ -141,9 +141,12 @@ def ledger(
 
         echo(describe_reporting(summary["reporting"]))
     county_wide = summary.get("county_wide", [])
-    places = [p for p in summary["unmapped_precincts"] if p not in county_wide]
+    absent = summary.get("listed_absent", [])
+    places = [p for p in summary["unmapped_precincts"] if p not in county_wide + absent]
     if places:
         echo("Unmapped precincts: " + ", ".join(places))
+    if absent:
+        echo("Listed precincts not in the layer, nothing counted yet: " + ", ".join(absent))
     if county_wide:
         echo("Unmapped county-wide rows (not places): " + ", ".join(county_wide))
     if summary["unassigned_polygons"]:

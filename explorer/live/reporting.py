@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+import shapely
 
 from explorer.live.snapshots import STATUSES, method_label
 
@@ -72,6 +73,10 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     each["methods"] = methods.reindex(key(each["precinct"])).fillna("").to_numpy()
     if outside:
         each["listed"] = ~key(each["precinct"]).isin(outside)
+    unit_shapeless = _shapeless(features)
+    if unit_shapeless is not None:  # a listed precinct with no polygon: nothing to hatch
+        shapes = pd.Series(unit_shapeless, index=features.index)
+        each["_shapeless"] = shapes.reindex(each["unit"]).fillna(False).to_numpy(bool)
     combined = each.groupby("unit")["status"].agg(
         lambda s: s.iloc[0] if s.nunique() == 1 else "partial"
     )
@@ -92,6 +97,17 @@ def mark_reporting(features: pd.DataFrame, reporting: pd.DataFrame | None) -> pd
     return features
 
 
+def _shapeless(features: pd.DataFrame):
+    """Per row, True where it has no polygon (a ``_shapeless`` column or its geometry), as a
+    boolean array; None when the frame says nothing about geometry."""
+    if "_shapeless" in features:
+        return features["_shapeless"].to_numpy(bool)
+    if "geometry" in features:
+        geometry = features["geometry"]
+        return (geometry.isna() | shapely.is_empty(geometry.to_numpy())).to_numpy(bool)
+    return None
+
+
 def reporting_summary(features: pd.DataFrame, county_wide: Iterable[str] = ()) -> dict:
     """Plain numbers of the reporting state of joined (or wide) precincts with a
     ``status`` column: expected, reported, partial, not reporting, the fraction reporting,
@@ -110,6 +126,11 @@ def reporting_summary(features: pd.DataFrame, county_wide: Iterable[str] = ()) -
         for method in filter(None, str(text).split(",")):
             methods[method] = methods.get(method, 0) + 1
     unreported = features.loc[(status == "none").to_numpy(), "precinct"].tolist()
+    no_polygon: list[str] = []  # nothing counted and nothing to hatch: not in the layer
+    shapeless = _shapeless(features)
+    if shapeless is not None:
+        no_polygon = features.loc[shapeless & (status == "none").to_numpy(), "precinct"]
+        no_polygon = no_polygon.tolist()
     return {
         "expected": expected,
         "reported": counts["reported"],
@@ -119,6 +140,7 @@ def reporting_summary(features: pd.DataFrame, county_wide: Iterable[str] = ()) -
         "votes_counted": int(features["total"].sum()) if "total" in features else None,
         "methods": methods,
         "unreported_precincts": unreported,
+        "unreported_no_polygon": no_polygon,
         "complete": counts["reported"] == expected,
         "outside_expected": outside,
         "outside_precincts": features.loc[~listed, "precinct"].tolist(),
@@ -148,7 +170,16 @@ def describe_reporting(summary: dict | None) -> str:
     if summary["partial"]:
         text += f"; {summary['partial']:,} precinct(s) partly counted"
     if summary["not_reporting"]:
-        text += f"; {summary['not_reporting']:,} with nothing counted yet (hatched on maps)"
+        absent = summary.get("unreported_no_polygon") or []
+        drawn = summary["not_reporting"] - len(absent)
+        text += f"; {summary['not_reporting']:,} with nothing counted yet"
+        text += f" ({drawn:,} hatched on maps" if drawn else " ("
+        if absent:
+            text += (
+                f"{', ' if drawn else ''}{len(absent)} not in the layer: "
+                f"{', '.join(map(str, absent[:4]))}{', ...' if len(absent) > 4 else ''}"
+            )
+        text += ")"
     if summary.get("outside_expected"):
         n_out = summary["outside_expected"]
         shown = ", ".join(map(str, summary.get("outside_precincts", [])[:5]))

@@ -269,9 +269,28 @@ def read_precinct_list(path: str | Path) -> list[str]:
     """Every precinct of a contest, for telling "not in yet" from "not in the contest": a
     CSV with a ``precinct`` column (any returns file), or a text file of one ID a line."""
     path = Path(path)
+    raw = path.read_bytes() if path.is_file() else b""
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        odd = raw[1:4096:2].count(b"\x00")
+        even = raw[0:4096:2].count(b"\x00")
+        if min(odd, even) > 0 or max(odd, even) * 3 < len(raw[:4096]) // 2:
+            raise ExplorerError(
+                "is not a text file (it holds binary data)",
+                source=path,
+                hint="give a text file of one precinct ID a line, or a CSV with a 'precinct' "
+                "column",
+            )
     table = loaders.read_csv_text(path)
     if "precinct" in table.columns:
         ids = table["precinct"]
+    elif len(table.columns.drop("_line", errors="ignore")) > 1:  # a rank table, a ward list
+        shown = ", ".join(list(table.columns.drop("_line", errors="ignore"))[:5])
+        raise ExplorerError(
+            f"is neither one precinct ID a line nor a CSV with a 'precinct' column "
+            f"(its first line has {shown})",
+            source=path,
+            hint="give one precinct ID a line, or a CSV whose header names a 'precinct' column",
+        )
     else:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
         ids = pd.Series([line for line in lines if line.strip()], dtype=str)
