@@ -254,11 +254,12 @@ def check_counts(frame: pd.DataFrame, columns: list[str], where: str = "the sour
             )
 
 
-def repair_sources(frame: gpd.GeoDataFrame, where: str = "the sources"):
+def repair_sources(frame: gpd.GeoDataFrame, where: str = "the sources", what: str = "source"):
     """Invalid source polygons (a self-intersecting ring...) repaired with ``make_valid``
     (polygonal parts kept), as the loaders repair layers; returns the frame and a note
     naming the repaired sources (None when all are valid). Unrepaired, the area formula
-    counts a bowtie's two lobes with opposite signs and its votes fall outside."""
+    counts a bowtie's two lobes with opposite signs and its votes fall outside. ``what``
+    names the rows in the note (``"target"`` when the targets are repaired)."""
     from explorer.loaders.layers import polygonal_part
 
     geometry = frame.geometry.values
@@ -273,7 +274,7 @@ def repair_sources(frame: gpd.GeoDataFrame, where: str = "the sources"):
     positions = np.flatnonzero(invalid)
     named = "; ".join(_row_name(frame, int(p)) for p in positions[:3])
     more = ", ..." if len(positions) > 3 else ""
-    note = f"{where}: repaired {len(positions)} invalid source polygons (make_valid): {named}{more}"
+    note = f"{where}: repaired {len(positions)} invalid {what} polygons (make_valid): {named}{more}"
     return frame, note
 
 
@@ -315,7 +316,9 @@ def apportion(
     (never negative beyond rounding), ``attrs["overlap"]`` those counted in more than one
     target because targets overlap (so targets + outside - overlap = sources),
     ``attrs["method"]`` says how pieces were weighted, ``attrs["notes"]`` names repaired
-    (invalid) sources. ``outside`` and ``unmapped`` below 1e-9 of a column's votes are 0.
+    (invalid) sources and targets (an invalid target, e.g. a bowtie, is repaired with
+    ``make_valid`` before any piece is cut; GEOS cannot intersect it as it is).
+    ``outside`` and ``unmapped`` below 1e-9 of a column's votes are 0.
 
     Raises :class:`ExplorerError` (one line) for a count that is not a number >= 0
     (naming the row, its ID, the column and the value), a missing count column and
@@ -332,17 +335,23 @@ def apportion(
             hint="set one first, e.g. sources.set_crs('EPSG:4326')",
         )
 
+    # targets are few (neighbourhoods): checked every time, cheaply
+    targets, target_note = repair_sources(targets, "the targets", what="target")
     if is_dask_frame(sources) and backend == "dask":
-        return _apportion_partitions(
+        result = _apportion_partitions(
             sources, targets, columns, target_id, weights, crs, engine, scheduler
         )
-    if is_dask_frame(sources):
-        sources = sources.compute()
-    check_counts(sources, columns)
-    return _apportion_local(
-        sources, targets, columns, target_id, weights, crs, engine, backend, scheduler,
-        npartitions, repaired=None,
-    )  # fmt: skip
+    else:
+        if is_dask_frame(sources):
+            sources = sources.compute()
+        check_counts(sources, columns)
+        result = _apportion_local(
+            sources, targets, columns, target_id, weights, crs, engine, backend, scheduler,
+            npartitions, repaired=None,
+        )  # fmt: skip
+    if target_note:
+        result.attrs["notes"] = [target_note, *result.attrs.get("notes", [])]
+    return result
 
 
 def _apportion_local(

@@ -50,14 +50,38 @@ def test_rank_csv_carries_the_areas_it_cannot_call(capsys, by):
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))
     ranked, too_few = explorer.load_election(GENERAL).rank("Ahn", by=by)
-    assert len(table) == len(ranked) + len(too_few) and len(too_few) > 0
+    empty = too_few.attrs["no_votes"]
+    assert len(table) == len(ranked) + len(too_few) + len(empty) and len(too_few) > 0
     assert (table["status"] == "ranked").sum() == len(ranked)
     apart = table[table["status"] != "ranked"]
     assert apart["rank"].isna().all()
-    assert set(apart["status"]) <= {"too few votes", "too little covered"}
+    assert set(apart["status"]) <= {"too few votes", "too little covered", "no votes cast"}
     # the file's votes add up to the election's mapped votes: none lost silently
     mapped = explorer.load_election(GENERAL).ledger_summary["mapped"]
     assert table["total"].sum() == pytest.approx(mapped, abs=0.5)
+    # and the votes it cannot carry (no geography) are said on stderr, stdout pure CSV
+    assert "5 in 3 precinct(s) have no geography" in err
+    assert "no geography" not in out
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_rank_names_the_precincts_where_no_vote_was_cast(capsys, fmt):
+    """9002767A is in the returns with 0 votes for each candidate: every format names it."""
+    args = ["rank", GENERAL, "--candidate", "Ahn", "--by", "precinct", "-f", fmt]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    returns = explorer.load_election(GENERAL).wide
+    zero = [str(p) for p in returns.index[returns.sum(axis=1, numeric_only=True) == 0]]
+    assert "9002767A" in zero  # (the others are pooled into a unit, or have no geography)
+    if fmt == "csv":
+        table = pd.read_csv(io.StringIO(out)).set_index("name")
+        assert table.loc["9002767A", "status"] == "no votes cast"
+        assert table.loc["9002767A", "total"] == 0 and pd.isna(table.loc["9002767A", "rank"])
+        assert len(table) == 161  # every precinct area, as swing counts them
+    elif fmt == "json":
+        assert outputs.json.loads(out)["no_votes"] == ["9002767A"]
+    else:
+        assert "No votes cast (1): 9002767A" in out
 
 
 # ====================================================== 2. --expected keeps the totals

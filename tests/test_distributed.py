@@ -426,6 +426,31 @@ def test_a_bowtie_source_is_repaired_with_a_note_on_both_backends(
         assert remote[column].sum() == pytest.approx(local[column].sum(), rel=1e-12)
 
 
+def test_a_bowtie_target_is_repaired_with_a_note_on_both_backends(cluster, general, ca34_in_albers):
+    """A self-intersecting neighbourhood (a bowtie) is repaired with make_valid and named
+    in ``attrs["notes"]``, never a raw GEOSException; the votes still add up."""
+    import shapely
+
+    targets = general.neighbourhoods.copy()
+    targets.attrs = {}
+    row = int(np.flatnonzero(targets["name"] == "Koreatown")[0])
+    x0, y0, x1, y1 = targets.geometry.iloc[row].bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    targets.loc[targets.index[row], "geometry"] = bowtie
+    assert not bowtie.is_valid
+    columns = general.candidates
+    sent = ca34_in_albers[columns].sum()
+    for options in ({}, {"backend": "dask", "scheduler": cluster}):
+        result = apportion(ca34_in_albers, targets, columns, **options)
+        notes = result.attrs["notes"]
+        assert any("invalid target" in n and "'Koreatown'" in n for n in notes), notes
+        got = result[columns].sum() + result.attrs["outside"] - result.attrs["overlap"]
+        got += result.attrs["unmapped"]
+        for column in columns:
+            assert got[column] == pytest.approx(sent[column], rel=1e-9)
+        assert result.loc[row, columns].sum() > 0  # Koreatown's repaired lobes get votes
+
+
 def test_the_compiled_validity_screen_clears_only_valid_polygons(general):
     """The GeoArrow path screens rings for crossing edges and spikes before trusting them
     (GEOS checks whatever it flags): on the LA County precincts and a synthetic grid, every

@@ -473,3 +473,25 @@ def test_own_files_print_and_page_name_their_files_as_sources(tmp_path, general,
     assert "<b>$x^2$" not in html
     # a catalog election names its sources by their credits, never by file
     assert ".csv" not in general.map_parts("margin")["credit"]
+
+
+def test_long_names_in_the_png_header_are_shortened_not_cut_off(general, tmp_path):
+    """A 230-character file name in the subtitle (and a long headline) ends in "…" inside
+    the print, as the footer's sources line does: no ink at the header's right edge."""
+    from matplotlib import image
+
+    parts = general.map_parts("margin")
+    png = tmp_path / "long.png"
+    long = "L" * 230 + ".csv"
+    render.save_static(
+        *(parts["features"], parts["styled"], png),
+        title=parts["title"],
+        credits=parts["subtitle"],
+        layers=parts["layers"],
+        headline="W" * 120,
+        dek=f"TEST GRID: not real geography | {long}",
+    )
+    pixels = image.imread(png)[..., :3]
+    header = pixels[:140]  # headline and subtitle: the top inch at 150 dpi, above the map
+    assert header[:60].min() < 0.5 and header[80:].min() < 0.5  # both lines are drawn ...
+    assert header[:, -12:].min() > 0.9  # ... and neither reaches the right edge

@@ -260,8 +260,25 @@ def test_swing_data_formats_print_only_the_data(tmp_path, capsys, fmt):
             "votes after",
         }
         assert all(float(row["change pts"]) == float(row["change pts"]) for row in rows)
-    assert "Head to head with Jimmy Gomez" in err and "161 precincts compared" in err
+    assert (
+        "Head to head with Jimmy Gomez" in err
+        and "161 precincts matched between the two elections" in err
+    )
     assert "Not in the table, too few votes" in err and "Wrote " in err
+
+
+def test_swing_count_line_agrees_when_nothing_is_over_the_floor(tmp_path, capsys):
+    """With every precinct under the floor the closing line does not claim 161 compared."""
+    code, out, err = _swing(
+        capsys, "--by", "precinct", "--min-votes", "1e9", "-o", tmp_path / "s.html"
+    )
+    assert code == 0, err
+    text = out + err
+    assert "No precinct can be compared" in text
+    assert "precincts compared" not in text
+    assert (
+        "161 precincts matched between the two elections (precincts: none over the floor)" in text
+    )
 
 
 @pytest.mark.parametrize(

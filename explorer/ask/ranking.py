@@ -77,7 +77,9 @@ def rank(
     (as :func:`explorer.apportion.apportion` or the joined precincts give). Both tables carry
     the candidate's votes, the area's total, share (fraction), ``margin`` (fraction: the
     candidate's share minus the strongest other candidate's, named in ``rival``), winner
-    and the honesty and range fields present in ``areas``. Areas with no votes are dropped.
+    and the honesty and range fields present in ``areas``. Areas with no votes at all are in
+    neither table: those in the election (0 votes for every candidate; not areas no mapped
+    precinct reaches, ``coverage`` 0) are named in ``too_few.attrs["no_votes"]``.
     """
     table = pd.DataFrame(
         {
@@ -92,7 +94,14 @@ def rank(
     for column in ["winner", *HONESTY_COLUMNS, *RANGE_COLUMNS]:
         if column in areas:
             table[column] = areas[column].to_numpy()
-    table = table[table["total"] > 0]
+    voted = (table["total"] > 0).to_numpy()
+    # no votes: in the returns with 0 for everyone; an area no mapped precinct reaches
+    # (coverage 0, e.g. a neighbourhood outside the district) is not in the election at all
+    outside = np.zeros(len(table), bool)
+    if "coverage" in table:
+        outside = table["coverage"].to_numpy(dtype=float) == 0
+    no_votes = [str(n) for n in table.loc[~voted & ~outside, label]]
+    table = table[voted]
     enough = (table["total"] >= min_votes).to_numpy()
     covered = np.ones(len(table), bool)
     if "coverage" in table:
@@ -108,7 +117,7 @@ def rank(
     ranked = add_ranges(ranked[columns].set_index(label), areas, candidate)
     too_few = too_few[[c for c in columns if c != "rank"] + ["why"]].set_index(label)
     ranked.attrs["margin"] = too_few.attrs["margin"] = MARGIN_MEANING
-    too_few.attrs.update(min_votes=min_votes, min_coverage=min_coverage)
+    too_few.attrs.update(min_votes=min_votes, min_coverage=min_coverage, no_votes=no_votes)
     return ranked, too_few
 
 
@@ -133,20 +142,32 @@ def apart_lines(too_few: pd.DataFrame) -> list[str]:
                 for n, r in thin.iterrows()
             )
         )
+    empty = too_few.attrs.get("no_votes", [])
+    if empty:
+        lines.append(f"No votes cast ({len(empty)}): " + ", ".join(empty))
     return lines
 
 
 #: the ``status`` of a row of :func:`csv_rows`
 STATUS = {"votes": "too few votes", "coverage": "too little covered"}
+NO_VOTES = "no votes cast"
 
 
 def csv_rows(ranked: pd.DataFrame, too_few: pd.DataFrame) -> pd.DataFrame:
     """Every area, for a CSV a data desk imports: the ranked rows (``status`` "ranked"),
     then the areas set apart with an empty ``rank`` and ``status`` "too few votes" or "too
-    little covered", so the file's votes add up to the mapped votes (none lost silently)."""
+    little covered", then the areas with no votes at all (``too_few.attrs["no_votes"]``,
+    ``status`` "no votes cast", 0 votes), so the file's votes add up to the mapped votes and
+    every area is in it (none left out silently)."""
     why = too_few["why"] if "why" in too_few else pd.Series("votes", index=too_few.index)
     apart = too_few.drop(columns=["why"], errors="ignore").assign(status=why.map(STATUS))
-    rows = pd.concat([ranked.assign(status="ranked"), apart])
+    names = too_few.attrs.get("no_votes", [])
+    empty = pd.DataFrame(
+        {"votes": 0.0, "total": 0.0, "status": NO_VOTES},
+        index=pd.Index(names, name=too_few.index.name or ranked.index.name),
+    )
+    parts = [ranked.assign(status="ranked"), apart] + ([empty] if len(names) else [])
+    rows = pd.concat(parts)
     if "rank" in rows:
         rows["rank"] = rows["rank"].astype("Int64")
     first = [c for c in ("rank", "status") if c in rows]
@@ -201,6 +222,7 @@ def rank_text(
             by=by,
             margin=f"{name}'s share minus the strongest other candidate's (rival), a fraction",
             too_few=outputs.json.loads(outputs.to_json_records(too_few))["rows"],
+            no_votes=too_few.attrs.get("no_votes", []),
             ledger=ledger,
             methods=methods,
         )

@@ -93,8 +93,11 @@ def swing(
         )
     for why, names in left_out.items():
         say(f"Not in the table, {why}: " + ", ".join(names) + ".")
+    matched = f"{s['compared_precincts']} precincts matched between the two elections"
+    if not len(table):  # none reached the table: "compared" would contradict the line above
+        matched += f" ({by}s: none over the floor)"
     say(
-        f"{s['compared_precincts']} precincts compared; {s['not_compared_votes_after']:,} "
+        f"{matched}; {s['not_compared_votes_after']:,} "
         f"votes in {after} and {s['not_compared_votes_before']:,} in {before} lack "
         "geography in one of the two and are not compared."
     )

@@ -24,6 +24,7 @@ from explorer.cli.common import (
     choice,
     echo,
     election_options,
+    note,
 )
 from explorer.errors import ExplorerError
 
@@ -84,6 +85,10 @@ def rank_command(
         methods=methods,
         ledger=chosen.ledger_summary,
     )
+    if fmt == "csv":  # the CSV has no prose: the votes it cannot carry are said on stderr
+        from explorer.join import describe_ledger
+
+        note(f"Ledger: {describe_ledger(chosen.ledger_summary)}")
     if out is not None:
         outputs.write_text(out, text if text.endswith("\n") else text + "\n")
         echo(f"wrote {out}")  # the table is in the file, not repeated here

@@ -228,7 +228,7 @@ def _save_static(
     for text in [legend.get_title(), *legend.get_texts()]:
         text.set_parse_math(False)
     head = 1 - 0.25 / (width * aspect + 1.7)
-    fig.text(
+    headline_text = fig.text(
         0.02,
         head,
         _print_text(headline or title),
@@ -238,7 +238,7 @@ def _save_static(
         parse_math=False,
     )
     sub = " · ".join(_print_text(t) for t in (title if headline else "", dek) if t)
-    fig.text(
+    sub_text = fig.text(
         0.02,
         head - 0.45 / (width * aspect + 1.7),
         sub,
@@ -254,6 +254,8 @@ def _save_static(
         parse_math=False,
     )  # fmt: skip
     _cover_glyphs(fig, target)
+    for line in (headline_text, sub_text):  # one line each: shortened with "…" to fit
+        _fit_line(line, fig)
     with atomic_path(target) as temporary, plt.rc_context({"hatch.linewidth": 0.6}):
         fig.savefig(temporary, format=suffix, dpi=150)  # hatches thin enough to read under
     plt.close(fig)
@@ -267,6 +269,30 @@ def _wrapped(text: str, fig, fontsize: float) -> str:
 
     chars = max(int(fig.get_figwidth() * 72 * 0.94 / (0.6 * fontsize)), 20)
     return textwrap.fill(text, chars, break_long_words=True, break_on_hyphens=False)
+
+
+def _fit_line(text, fig, right: float = 0.98) -> None:
+    """Shorten a one-line figure text with "…" until it ends left of ``right`` (a fraction
+    of the figure's width), measured as drawn (its font and size), so a long name (a
+    returns file's) never runs off the print."""
+    renderer = fig.canvas.get_renderer()
+    limit = fig.bbox.width * right
+    full = text.get_text()
+
+    def fits(value: str) -> bool:
+        text.set_text(value)
+        return text.get_window_extent(renderer).x1 <= limit
+
+    if fits(full):
+        return
+    low, high = 0, len(full)  # the longest prefix that fits with the ellipsis
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(full[:middle].rstrip() + "\N{HORIZONTAL ELLIPSIS}"):
+            low = middle
+        else:
+            high = middle - 1
+    text.set_text(full[:low].rstrip() + "\N{HORIZONTAL ELLIPSIS}")
 
 
 def _cover_glyphs(fig, target) -> None:
