@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-import shapely
 
 from explorer.live.snapshots import STATUSES, method_label
 
@@ -103,6 +102,8 @@ def _shapeless(features: pd.DataFrame):
     if "_shapeless" in features:
         return features["_shapeless"].to_numpy(bool)
     if "geometry" in features:
+        import shapely  # only here: `explorer info` reaches this module without geometry
+
         geometry = features["geometry"]
         return (geometry.isna() | shapely.is_empty(geometry.to_numpy())).to_numpy(bool)
     return None
