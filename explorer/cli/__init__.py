@@ -19,6 +19,7 @@ import warnings
 
 import typer
 
+from explorer.cli import _start  # noqa: F401 (before numpy: see its docstring)
 from explorer.cli.common import app, echo, note
 from explorer.errors import ExplorerError
 
