@@ -483,15 +483,8 @@ def _move_counts(
     attrs,
 ) -> gpd.GeoDataFrame:
     """The weight table moves the counts; honesty fields and the vote accounting."""
-    n_src = len(values)
-    matrix = sparse.csr_matrix(
-        (piece_weight, (source_index, target_index)), shape=(n_src, len(tgt))
-    )
-    inside_share = np.asarray(matrix.sum(axis=1)).ravel()
-    covered_share = _covered_share(geometries_of, tgt, inside_share)
-    vote_sum = values.sum(axis=1)
-    partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
-        np.bincount(source_index, minlength=n_src) > 1
+    matrix, inside_share, covered_share, vote_sum, partial = source_shares(
+        source_index, target_index, piece_weight, values, tgt, geometries_of
     )
     sums = {
         "moved": matrix.T @ values,
@@ -566,6 +559,24 @@ def _without_dust(counts: np.ndarray, scale: np.ndarray) -> np.ndarray:
 #: a source whose target pieces add up to more than 1 + this share sits under overlapping
 #: targets (below it, the excess is rounding)
 OVERLAP_TOLERANCE = 1e-6
+
+
+def source_shares(source_index, target_index, weight, values, tgt, geometries_of):
+    """Per source, from its pieces' weights: the sources-by-targets weight table, the
+    share of its area inside some target (``inside_share``, counting overlaps twice), the
+    share inside at least one (``covered_share``), its vote sum and whether it is only
+    partly inside one target (``partial``). One computation for the local backend and for
+    each partition on the workers (:func:`explorer.distributed._terms`), so both make the
+    same floats."""
+    n_src = len(values)
+    matrix = sparse.csr_matrix((weight, (source_index, target_index)), shape=(n_src, len(tgt)))
+    inside_share = np.asarray(matrix.sum(axis=1)).ravel()
+    covered_share = _covered_share(geometries_of, tgt, inside_share)
+    vote_sum = values.sum(axis=1)
+    partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
+        np.bincount(source_index, minlength=n_src) > 1
+    )
+    return matrix, inside_share, covered_share, vote_sum, partial
 
 
 def _covered_share(geometries_of, tgt, inside_share) -> np.ndarray:

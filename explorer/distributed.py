@@ -38,7 +38,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 
 from explorer.crs import reproject
 from explorer.errors import ExplorerError
@@ -262,20 +261,13 @@ def _terms(targets, values, match, pieces, source_area, geometries_of, unmapped)
     """The terms of :func:`_partition_pieces` from a partition's pieces (source index,
     target index and area, in the canonical order), its sources' areas (as
     ``shapely.area`` gives them) and counts, with the local backend's operations."""
-    from explorer.apportion import MATCH_CLASSES, PARTIAL_TOLERANCE, _covered_share
+    from explorer.apportion import MATCH_CLASSES, source_shares
 
     source_index, target_index, piece_area = pieces
-    n_sources = len(values)
     weight = piece_area / source_area[source_index]
     # the rows of the local backend's weight table that belong to these sources
-    matrix = sparse.csr_matrix(
-        (weight, (source_index, target_index)), shape=(n_sources, len(targets))
-    )
-    inside_share = np.asarray(matrix.sum(axis=1)).ravel()
-    covered_share = _covered_share(geometries_of, targets, inside_share)
-    vote_sum = values.sum(axis=1)
-    partial = (inside_share < 1 - PARTIAL_TOLERANCE) | (
-        np.bincount(source_index, minlength=n_sources) > 1
+    _, inside_share, covered_share, vote_sum, partial = source_shares(
+        source_index, target_index, weight, values, targets, geometries_of
     )
     per_source = [values, vote_sum, vote_sum * partial]
     if match is not None:
